@@ -1,0 +1,60 @@
+import { Schema } from "effect"
+
+/** Device names double as URL segments and log labels: keep them boring. */
+export const DeviceName = Schema.String.check(
+  Schema.isPattern(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/),
+)
+
+export const Transport = Schema.Literals(["ssh", "local"])
+export type Transport = typeof Transport.Type
+
+/** A device as stored. Secrets are references (a key path), or a password kept out of API output. */
+export interface Device {
+  readonly id: number
+  readonly name: string
+  readonly host: string
+  readonly port: number | null
+  readonly username: string | null
+  readonly privateKeyPath: string | null
+  readonly password: string | null
+  readonly transport: Transport
+  readonly tags: ReadonlyArray<string>
+  readonly enabled: boolean
+  readonly status: string
+  readonly lastSeen: Date | null
+  readonly createdAt: Date
+  readonly updatedAt: Date
+}
+
+/** What the API, CLI and library accept when adding a device. */
+export interface DeviceInput {
+  readonly name: string
+  readonly host: string
+  readonly port?: number | null | undefined
+  readonly username?: string | null | undefined
+  readonly privateKeyPath?: string | null | undefined
+  readonly password?: string | null | undefined
+  readonly transport?: Transport | undefined
+  readonly tags?: ReadonlyArray<string> | undefined
+  readonly enabled?: boolean | undefined
+}
+
+export type DevicePatch = Partial<Omit<DeviceInput, "name">> & { readonly name?: string | undefined }
+
+/** API view of a device: no password, just whether one is set. */
+export const publicDevice = (d: Device) => ({
+  id: d.id,
+  name: d.name,
+  host: d.host,
+  port: d.port,
+  username: d.username,
+  private_key_path: d.privateKeyPath,
+  has_password: d.password !== null,
+  transport: d.transport,
+  tags: d.tags,
+  enabled: d.enabled,
+  status: d.status,
+  last_seen: d.lastSeen?.toISOString() ?? null,
+  created_at: d.createdAt.toISOString(),
+  updated_at: d.updatedAt.toISOString(),
+})
