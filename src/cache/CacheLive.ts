@@ -62,7 +62,7 @@ export const makeCache = (options: CacheOptions = {}): CacheShape => {
         outcome = Exit.succeed(entry)
       } else {
         // Interrupted loader: waiters go round again instead of hanging or inheriting the interrupt.
-        outcome = Cause.hasInterruptsOnly(exit.cause) ? "retry" : exit
+        outcome = Cause.hasInterruptsOnly(exit.cause) ? "retry" : Exit.failCause(exit.cause)
       }
       return Deferred.succeed(flight.deferred, outcome)
     })

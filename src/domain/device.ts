@@ -22,8 +22,15 @@ export interface Device {
   readonly enabled: boolean
   readonly status: string
   readonly lastSeen: Date | null
+  /** Result of the last capability probe (OS, tools present); null before the first probe. */
+  readonly capabilities?: DeviceCapabilities | null | undefined
   readonly createdAt: Date
   readonly updatedAt: Date
+}
+
+export interface DeviceCapabilities {
+  readonly tools?: Readonly<Record<string, boolean>> | undefined
+  readonly [key: string]: unknown
 }
 
 /** What the API, CLI and library accept when adding a device. */
@@ -55,6 +62,7 @@ export const publicDevice = (d: Device) => ({
   enabled: d.enabled,
   status: d.status,
   last_seen: d.lastSeen?.toISOString() ?? null,
+  capabilities: d.capabilities ?? null,
   created_at: d.createdAt.toISOString(),
   updated_at: d.updatedAt.toISOString(),
 })

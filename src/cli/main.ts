@@ -1,0 +1,133 @@
+import { Effect } from "effect"
+import { parseArgs } from "node:util"
+import { Collector } from "../collect/Collector.ts"
+import { type InfraConfig, loadConfig } from "../config/config.ts"
+import { publicDevice } from "../domain/device.ts"
+import { makeHttpApp } from "../http/app.ts"
+import { listen } from "../http/server.ts"
+import { startRuntime } from "../runtime.ts"
+import { Store } from "../store/Store.ts"
+
+export const usage = `infrastructor — agentless infrastructure manager
+
+usage:
+  infrastructor serve [--config FILE]
+  infrastructor device add NAME --host HOST [--port N] [--user U] [--key PATH] [--transport ssh|local] [--tags a,b]
+  infrastructor device list [--json]
+  infrastructor device rm NAME
+  infrastructor collect DEVICE DATA_TYPE [--fresh] [--json]
+
+environment: INFRA_HOST INFRA_PORT INFRA_DATA_DIR DATABASE_URL INFRA_LOG_LEVEL INFRA_CONFIG`
+
+export class UsageError extends Error {}
+
+const options = {
+  config: { type: "string" },
+  host: { type: "string" },
+  port: { type: "string" },
+  user: { type: "string" },
+  key: { type: "string" },
+  transport: { type: "string" },
+  tags: { type: "string" },
+  fresh: { type: "boolean" },
+  json: { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+} as const
+
+const serveCommand = async (config: InfraConfig): Promise<void> => {
+  const runtime = await startRuntime(config)
+  const app = await runtime.runPromise(makeHttpApp)
+  const server = await listen(app, config.host, config.port)
+  await runtime.runPromise(
+    Effect.logInfo("infrastructor listening", { url: server.url, store: config.databaseUrl ? "postgres" : "pglite" }),
+  )
+  process.stdout.write(`infrastructor listening on ${server.url}\n`)
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve()
+    process.once("SIGINT", stop)
+    process.once("SIGTERM", stop)
+  })
+  await server.close()
+  await runtime.dispose()
+}
+
+const withRuntime = async <A>(config: InfraConfig, effect: Effect.Effect<A, unknown, any>): Promise<A> => {
+  // CLI one-shots do not need the local device seeded unless asked for.
+  const runtime = await startRuntime(config)
+  try {
+    return await runtime.runPromise(effect as Effect.Effect<A, unknown, never>)
+  } finally {
+    await runtime.dispose()
+  }
+}
+
+export const main = async (argv: ReadonlyArray<string>): Promise<number> => {
+  const { values, positionals } = parseArgs({ args: [...argv], options, allowPositionals: true, strict: true })
+  if (values.help || positionals.length === 0) {
+    process.stdout.write(`${usage}\n`)
+    return positionals.length === 0 && !values.help ? 2 : 0
+  }
+  const config = loadConfig(values.config)
+  const [command, sub, ...rest] = positionals
+  switch (command) {
+    case "serve":
+      await serveCommand(config)
+      return 0
+    case "device": {
+      if (sub === "list") {
+        const devices = await withRuntime(config, Store.use((s) => s.listDevices()))
+        if (values.json) process.stdout.write(`${JSON.stringify(devices.map(publicDevice), null, 2)}\n`)
+        else {
+          for (const d of devices) {
+            process.stdout.write(`${d.id}\t${d.name}\t${d.transport}\t${d.username ?? ""}@${d.host}:${d.port ?? 22}\t${d.status}\n`)
+          }
+        }
+        return 0
+      }
+      if (sub === "add") {
+        const name = rest[0]
+        if (name === undefined) throw new UsageError("device add needs a NAME")
+        const transport = values.transport === "local" ? "local" : "ssh"
+        const device = await withRuntime(
+          config,
+          Store.use((s) =>
+            s.createDevice({
+              name,
+              host: values.host ?? (transport === "local" ? "localhost" : name),
+              port: values.port === undefined ? null : Number(values.port),
+              username: values.user ?? null,
+              privateKeyPath: values.key ?? null,
+              transport,
+              tags: values.tags?.split(",").map((t) => t.trim()).filter((t) => t !== "") ?? [],
+            })
+          ),
+        )
+        process.stdout.write(`${JSON.stringify(publicDevice(device))}\n`)
+        return 0
+      }
+      if (sub === "rm") {
+        const name = rest[0]
+        if (name === undefined) throw new UsageError("device rm needs a NAME")
+        await withRuntime(config, Store.use((s) => s.removeDevice(name)))
+        process.stdout.write(`removed ${name}\n`)
+        return 0
+      }
+      throw new UsageError(`unknown device command '${sub ?? ""}'`)
+    }
+    case "collect": {
+      const dataType = rest[0]
+      if (sub === undefined || dataType === undefined) throw new UsageError("collect needs DEVICE and DATA_TYPE")
+      const result = await withRuntime(
+        config,
+        Collector.use((c) => c.collect(sub, dataType, { method: "cli", source: "cli", forceRefresh: values.fresh === true })),
+      )
+      process.stdout.write(
+        values.json ? `${JSON.stringify(result)}\n` : `${JSON.stringify(result, null, 2)}\n`,
+      )
+      return 0
+    }
+    default:
+      throw new UsageError(`unknown command '${command}'`)
+  }
+}
+

@@ -1,0 +1,209 @@
+import { Context, Effect, Layer, Result } from "effect"
+import { randomUUID } from "node:crypto"
+import { cacheKey, Cache } from "../cache/Cache.ts"
+import type { Device } from "../domain/device.ts"
+import {
+  type CollectError,
+  type DeviceNotFound,
+  retryableSshReasons,
+  SshError,
+  type StoreError,
+  UnsupportedDataType,
+} from "../domain/errors.ts"
+import { Events, type CacheStatus } from "../events/Events.ts"
+import type { Params } from "../registry/DataType.ts"
+import { Registry } from "../registry/Registry.ts"
+import { Ssh } from "../ssh/Ssh.ts"
+import { type AuditEntry, Store } from "../store/Store.ts"
+import { errorCode, errorMessage } from "./error-info.ts"
+import { checkSupport } from "./support.ts"
+
+export type Method = AuditEntry["method"]
+
+export interface CollectOptions {
+  readonly forceRefresh?: boolean | undefined
+  readonly method: Method
+  /** Who asked: a route, a tool name, a job id. Lands in the audit row. */
+  readonly source?: string | undefined
+  readonly params?: Params | undefined
+}
+
+export interface Collected<A = unknown> {
+  readonly device: string
+  readonly data_type: string
+  readonly collected_at: string
+  readonly age_seconds: number
+  readonly cache: CacheStatus
+  readonly data: A
+}
+
+interface Loaded {
+  readonly data: unknown
+  readonly collectedAt: number
+  readonly recordsCreated: number
+  readonly commands: number
+  readonly bytes: number
+}
+
+export interface CollectorShape {
+  /** The only way data is read from a host: cache → command → parse → store → cache → event → audit. */
+  readonly collect: (
+    device: string | number,
+    dataType: string,
+    options: CollectOptions,
+  ) => Effect.Effect<Collected, CollectError>
+}
+
+export class Collector extends Context.Service<Collector, CollectorShape>()("infrastructor/Collector") {
+  static readonly layer = Layer.effect(
+    Collector,
+    Effect.gen(function*() {
+      const store = yield* Store
+      const ssh = yield* Ssh
+      const cache = yield* Cache
+      const registry = yield* Registry
+      const events = yield* Events
+
+      const markStatus = (device: Device, status: string, seen: boolean) =>
+        Effect.gen(function*() {
+          if (device.status === status && !seen) return
+          yield* store.setDeviceStatus(device.id, status, seen ? new Date() : device.lastSeen)
+          if (device.status !== status) {
+            yield* events.publish({ _tag: "DeviceStatusChanged", device: device.name, from: device.status, to: status })
+          }
+        }).pipe(Effect.ignore)
+
+      const collect = (ref: string | number, dataType: string, options: CollectOptions) => {
+        const started = performance.now()
+        const operationId = randomUUID()
+        const params = options.params ?? {}
+        let device: Device | undefined
+        let ttlSeconds = 0
+        let loaded: Loaded | undefined
+        let commands = 0
+
+        const run = Effect.gen(function*() {
+          const spec = yield* registry.get(dataType)
+          ttlSeconds = spec.ttlSeconds
+          const dev = yield* store.getDevice(ref)
+          device = dev
+          const support = checkSupport(dev, spec)
+          if (!support.ok) {
+            return yield* Effect.fail(
+              new UnsupportedDataType({ device: dev.name, dataType, reason: support.reason }),
+            )
+          }
+          const script = spec.script(params)
+          const attempt = Effect.suspend(() => {
+            commands++
+            return ssh.run(dev, script, { timeout: spec.timeout, maxOutputBytes: spec.maxOutputBytes })
+          })
+          const load = Effect.gen(function*() {
+            const result = yield* attempt.pipe(
+              Effect.retry({
+                schedule: spec.retry,
+                while: (e: SshError) => retryableSshReasons.has(e.reason),
+              }),
+            )
+            const parsed = spec.parse(result, params)
+            if (Result.isFailure(parsed)) return yield* Effect.fail(parsed.failure)
+            const collectedAt = Date.now()
+            const time = new Date(collectedAt)
+            const rows = spec.toRows(parsed.success).map((r) => ({ time, ...r, device_id: dev.id }))
+            const recordsCreated = spec.table === "" || rows.length === 0
+              ? 0
+              : yield* store.insertRows(spec.table, rows)
+            const value: Loaded = {
+              data: parsed.success,
+              collectedAt,
+              recordsCreated,
+              commands,
+              bytes: result.bytes,
+            }
+            loaded = value
+            return value
+          })
+          const key = cacheKey(dev.name, dataType, params)
+          const lookup = yield* cache.getOrLoad(key, spec.ttlSeconds * 1000, load, {
+            force: options.forceRefresh === true,
+            sizeOf: (v) => v.bytes,
+          })
+          return lookup
+        })
+
+        const audit = (status: AuditEntry["status"], hit: boolean, error: string | null) =>
+          store.insertAudit({
+            time: new Date(),
+            deviceId: device?.id ?? null,
+            deviceName: device?.name ?? String(ref),
+            operationId,
+            dataType,
+            method: options.method,
+            source: options.source ?? options.method,
+            forceRefresh: options.forceRefresh === true,
+            cacheHit: hit,
+            durationMs: performance.now() - started,
+            sshCommandCount: commands,
+            dataSizeBytes: loaded?.bytes ?? 0,
+            status,
+            errorMessage: error,
+            recordsCreated: loaded?.recordsCreated ?? 0,
+            freshnessThreshold: ttlSeconds,
+          }).pipe(
+            // An audit write that fails (store down) must not turn a good read into an error.
+            Effect.catch((e: StoreError) => Effect.logWarning("audit write failed", e.message)),
+          )
+
+        return run.pipe(
+          Effect.matchEffect({
+            onFailure: (error: CollectError) =>
+              Effect.gen(function*() {
+                yield* audit("error", false, errorMessage(error))
+                if (device !== undefined) {
+                  if (error instanceof SshError) yield* markStatus(device, "offline", false)
+                  yield* events.publish({
+                    _tag: "CollectionFailed",
+                    device: device.name,
+                    dataType,
+                    error: { code: errorCode(error), message: errorMessage(error) },
+                  })
+                }
+                return yield* Effect.fail(error)
+              }),
+            onSuccess: (lookup) =>
+              Effect.gen(function*() {
+                const ranHere = loaded !== undefined
+                const status: CacheStatus = !ranHere ? "hit" : options.forceRefresh === true ? "refresh" : "miss"
+                const entry = lookup.entry
+                const dev = device as Device
+                yield* audit("success", !ranHere, null)
+                if (ranHere) {
+                  yield* markStatus(dev, "online", true)
+                  yield* events.publish({
+                    _tag: "DataCollected",
+                    device: dev.name,
+                    dataType,
+                    collectedAt: new Date(entry.value.collectedAt).toISOString(),
+                    cache: status,
+                    recordsCreated: entry.value.recordsCreated,
+                  })
+                }
+                return {
+                  device: dev.name,
+                  data_type: dataType,
+                  collected_at: new Date(entry.value.collectedAt).toISOString(),
+                  age_seconds: Math.max(0, (Date.now() - entry.value.collectedAt) / 1000),
+                  cache: status,
+                  data: entry.value.data,
+                } satisfies Collected
+              }),
+          }),
+        )
+      }
+
+      return Collector.of({ collect })
+    }),
+  )
+}
+
+export type { DeviceNotFound }

@@ -1,0 +1,67 @@
+import { Context, Effect, Layer, PubSub, type Scope } from "effect"
+
+export type CacheStatus = "hit" | "miss" | "refresh"
+
+export type InfraEvent =
+  | {
+    readonly _tag: "DataCollected"
+    readonly device: string
+    readonly dataType: string
+    readonly collectedAt: string
+    readonly cache: CacheStatus
+    readonly recordsCreated: number
+  }
+  | {
+    readonly _tag: "CollectionFailed"
+    readonly device: string
+    readonly dataType: string
+    readonly error: { readonly code: string; readonly message: string }
+  }
+  | {
+    readonly _tag: "DeviceStatusChanged"
+    readonly device: string
+    readonly from: string
+    readonly to: string
+  }
+
+export type InfraEventWithMeta = InfraEvent & { readonly id: number; readonly time: string }
+
+export interface EventsShape {
+  readonly publish: (event: InfraEvent) => Effect.Effect<void>
+  /** A subscription lives as long as the scope; slow subscribers drop the oldest events. */
+  readonly subscribe: Effect.Effect<PubSub.Subscription<InfraEventWithMeta>, never, Scope.Scope>
+  /** Plain callback listener for non-Effect code (library API); returns an unsubscribe function. */
+  readonly listen: (fn: (e: InfraEventWithMeta) => void) => () => void
+}
+
+/** Typed in-process bus. Bounded and sliding: a stuck consumer never blocks collection. */
+export class Events extends Context.Service<Events, EventsShape>()("infrastructor/Events") {
+  static readonly layer = Layer.effect(
+    Events,
+    Effect.gen(function*() {
+      const hub = yield* PubSub.sliding<InfraEventWithMeta>(4096)
+      const listeners = new Set<(e: InfraEventWithMeta) => void>()
+      let nextId = 1
+      const publish = (event: InfraEvent) =>
+        Effect.suspend(() => {
+          const full: InfraEventWithMeta = { ...event, id: nextId++, time: new Date().toISOString() }
+          for (const fn of listeners) {
+            try {
+              fn(full)
+            } catch {
+              // a listener's bug must not break collection
+            }
+          }
+          return PubSub.publish(hub, full)
+        }).pipe(Effect.asVoid)
+      return Events.of({
+        publish,
+        subscribe: PubSub.subscribe(hub),
+        listen: (fn) => {
+          listeners.add(fn)
+          return () => listeners.delete(fn)
+        },
+      })
+    }),
+  )
+}

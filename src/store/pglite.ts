@@ -1,0 +1,120 @@
+import { mkdirSync } from "node:fs"
+import path from "node:path"
+import { PGlite, type Transaction } from "@electric-sql/pglite"
+import { quoteIdent, type SqlClient, type SqlResult } from "./SqlClient.ts"
+
+/**
+ * PGlite is one single-connection Postgres per data dir, and its first init costs seconds.
+ * So instances are shared process-wide (ref-counted per data dir), and every client of a shared
+ * instance goes through one queue so it can switch search_path (schema) without interleaving.
+ */
+interface SharedPglite {
+  readonly key: string
+  readonly db: PGlite
+  refs: number
+  /** Tail of the operation queue. */
+  tail: Promise<unknown>
+  /** search_path currently set on the session; null = server default. */
+  searchPath: string | null
+}
+
+const MEMORY = "memory://"
+const instances = new Map<string, Promise<SharedPglite>>()
+
+const keyOf = (dataDir: string | undefined): string =>
+  dataDir === undefined || dataDir === "" || dataDir === MEMORY ? MEMORY : path.resolve(dataDir)
+
+const acquire = (dataDir: string | undefined): Promise<SharedPglite> => {
+  const key = keyOf(dataDir)
+  let pending = instances.get(key)
+  if (pending === undefined) {
+    pending = (async (): Promise<SharedPglite> => {
+      if (key !== MEMORY) mkdirSync(key, { recursive: true })
+      const db = key === MEMORY ? await PGlite.create() : await PGlite.create(key)
+      return { key, db, refs: 0, tail: Promise.resolve(), searchPath: null }
+    })()
+    instances.set(key, pending)
+    // A failed open must not poison later attempts.
+    pending.catch(() => instances.delete(key))
+  }
+  return pending.then((shared) => {
+    shared.refs += 1
+    return shared
+  })
+}
+
+const release = async (shared: SharedPglite): Promise<void> => {
+  shared.refs -= 1
+  if (shared.refs > 0) return
+  instances.delete(shared.key)
+  await shared.tail.catch(() => undefined)
+  await shared.db.close()
+}
+
+/** Keep an instance open for the life of the process (test harness: pay the init once). */
+export const retainPglite = async (dataDir?: string): Promise<void> => {
+  await acquire(dataDir)
+}
+
+const enqueue = <A>(shared: SharedPglite, op: () => Promise<A>): Promise<A> => {
+  const run = shared.tail.then(op, op)
+  shared.tail = run.catch(() => undefined)
+  return run
+}
+
+type Queryable = Pick<Transaction, "query" | "exec">
+
+const runQuery = async (q: Queryable, text: string, params: ReadonlyArray<unknown>): Promise<SqlResult> => {
+  const result = await q.query<Record<string, unknown>>(text, [...params])
+  return { rows: result.rows, count: Math.max(result.affectedRows ?? 0, result.rows.length) }
+}
+
+/** A client bound to an open transaction: already inside the queue. */
+const txClient = (tx: Transaction): SqlClient => {
+  const self: SqlClient = {
+    backend: "pglite",
+    query: (text, params = []) => runQuery(tx, text, params),
+    exec: async (text) => {
+      await tx.exec(text)
+    },
+    transaction: (fn) => fn(self),
+    close: async () => undefined,
+  }
+  return self
+}
+
+/** Opens (or joins) the PGlite instance for dataDir; schema, if given, is created and used as search_path. */
+export const openPglite = async (options: { dataDir?: string | undefined; schema?: string | undefined }): Promise<SqlClient> => {
+  const shared = await acquire(options.dataDir)
+  const schema = options.schema ?? null
+  let closed = false
+
+  const session = <A>(op: (db: PGlite) => Promise<A>): Promise<A> =>
+    enqueue(shared, async () => {
+      if (closed) throw new Error("PGlite is closed for this store")
+      if (shared.searchPath !== schema) {
+        await shared.db.exec(schema === null ? "RESET search_path" : `SET search_path TO ${quoteIdent(schema)}`)
+        shared.searchPath = schema
+      }
+      return op(shared.db)
+    })
+
+  try {
+    if (schema !== null) await enqueue(shared, () => shared.db.exec(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`))
+  } catch (e) {
+    await release(shared)
+    throw e
+  }
+
+  return {
+    backend: "pglite",
+    query: (text, params = []) => session((db) => runQuery(db, text, params)),
+    exec: (text) => session(async (db) => void (await db.exec(text))),
+    transaction: (fn) => session((db) => db.transaction((tx) => fn(txClient(tx)))),
+    close: async () => {
+      if (closed) return
+      closed = true
+      await release(shared)
+    },
+  }
+}

@@ -1,0 +1,44 @@
+import type { Device, Transport } from "../domain/device.ts"
+import type { KnownHostKey } from "../ssh/HostKeys.ts"
+
+const asDate = (v: unknown): Date => (v instanceof Date ? v : new Date(String(v)))
+const asDateOrNull = (v: unknown): Date | null => (v === null || v === undefined ? null : asDate(v))
+const asTextOrNull = (v: unknown): string | null => (v === null || v === undefined ? null : String(v))
+
+const asTags = (v: unknown): Array<string> => {
+  const parsed = typeof v === "string" ? (JSON.parse(v) as unknown) : v
+  return Array.isArray(parsed) ? parsed.map(String) : []
+}
+
+export const rowToDevice = (row: Record<string, unknown>): Device => ({
+  id: Number(row["id"]),
+  name: String(row["name"]),
+  host: String(row["host"]),
+  port: row["port"] === null || row["port"] === undefined ? null : Number(row["port"]),
+  username: asTextOrNull(row["username"]),
+  privateKeyPath: asTextOrNull(row["private_key_path"]),
+  password: asTextOrNull(row["password"]),
+  transport: row["transport"] as Transport,
+  tags: asTags(row["tags"]),
+  enabled: row["enabled"] === true,
+  status: String(row["status"]),
+  lastSeen: asDateOrNull(row["last_seen"]),
+  createdAt: asDate(row["created_at"]),
+  updatedAt: asDate(row["updated_at"]),
+})
+
+export const rowToHostKey = (row: Record<string, unknown>): KnownHostKey => ({
+  hostPort: String(row["host_port"]),
+  algorithm: String(row["algorithm"]),
+  fingerprint: String(row["fingerprint"]),
+  firstSeen: asDate(row["first_seen"]),
+})
+
+/** Values as the drivers should bind them: objects/arrays become JSON text for jsonb columns. */
+export const toParam = (v: unknown): unknown => {
+  if (v === undefined || v === null) return null
+  if (v instanceof Date) return v
+  if (typeof v === "bigint") return v.toString()
+  if (typeof v === "object") return JSON.stringify(v)
+  return v
+}
