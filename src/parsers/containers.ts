@@ -1,4 +1,4 @@
-import { Result, Schema } from "effect"
+import { Result } from "effect"
 import { ParseError } from "../domain/errors.ts"
 import type { Params } from "../registry/DataType.ts"
 import type { CommandResult } from "../ssh/Ssh.ts"
@@ -7,6 +7,7 @@ import { parseContainerInspect } from "./docker/inspect.ts"
 import { type Container, type ContainersData, ContainersDataSchema, ContainerSchema, type Stats } from "./docker/model.ts"
 import { parseDockerPsJsonLines, parsePodmanPsJson } from "./docker/ps.ts"
 import { parseDockerStatsJsonLines, parsePodmanStatsJson } from "./docker/stats.ts"
+import { validate } from "./docker/validate.ts"
 import { requireSection, type Section, splitSections } from "./sections.ts"
 
 export type { Container, ContainersData, Stats } from "./docker/model.ts"
@@ -74,17 +75,6 @@ export const mergeContainers = (
   for (const i of inspect) if (!used.has(i)) out.push(i)
   return out.map((c) => ({ ...c, stats: findStats(c, stats) }))
 }
-
-/** Validate the final value against the stored shape. */
-export const validate = <S extends Schema.Top & { readonly DecodingServices: never }>(
-  schema: S,
-  dataType: string,
-  value: unknown,
-): Result.Result<S["Type"], ParseError> =>
-  Result.mapError(
-    Schema.decodeUnknownResult(schema)(value),
-    (e) => new ParseError({ dataType, message: `result does not match schema: ${e.message}`, at: "result" }),
-  )
 
 const sectionFailed = (s: Section | undefined): boolean => s === undefined || (s.exitCode ?? 0) !== 0
 
@@ -163,3 +153,5 @@ export const parseInspectOutput = (
     return validate(ContainerSchema, DT, first)
   })
 }
+
+export { type ContainerActionOutcome, parseContainerActionOutput } from "./docker/action.ts"

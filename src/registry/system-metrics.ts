@@ -8,7 +8,7 @@ import type { DataTypeSpec } from "./DataType.ts"
  * back to back, half a second apart: the rates come from the delta inside this one script,
  * and the uptime pair measures the real interval. Only the `cpu` lines of /proc/stat are sent
  * (its `intr` line can be ~128 KB). df: -T and -B1 when supported (GNU), else -Pk (busybox);
- * under `timeout` when present so a hung network mount cannot stall the whole read.
+ * under `timeout 5` when that works, so a hung network mount cannot stall the whole read.
  * Commands that set variables run in a subshell: the shell channel may be reused.
  */
 export const systemMetricsScript = (): string =>
@@ -28,7 +28,8 @@ export const systemMetricsScript = (): string =>
     section(S.pids, "ls /proc | grep -c '^[0-9]'"),
     section(
       S.df,
-      "( t=''; if command -v timeout >/dev/null 2>&1; then t='timeout 5'; fi; " +
+      // Probe timeout by running it: old busybox only understands `timeout -t 5`.
+      "( t=''; if timeout 5 true >/dev/null 2>&1; then t='timeout 5'; fi; " +
         "if LC_ALL=C $t df -PTB1 / >/dev/null 2>&1; then LC_ALL=C $t df -PTB1; " +
         "elif LC_ALL=C $t df -PB1 / >/dev/null 2>&1; then LC_ALL=C $t df -PB1; " +
         "else LC_ALL=C $t df -Pk; fi )",

@@ -145,6 +145,12 @@ export const makeSsh = (sshOptions: SshOptions = {}) =>
             attempt(device.name, () => connection.openExec(command)).pipe(Effect.tapError(() => Effect.sync(finish))),
             (channel) =>
               Effect.sync(() => {
+                try {
+                  // Stop the remote command too (a `while ...; echo` loop ignores the closed pipe).
+                  channel.signal("TERM")
+                } catch {
+                  // the server may not support signals; closing the channel still ends our side
+                }
                 channel.close()
                 finish()
               }),

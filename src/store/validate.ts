@@ -53,7 +53,7 @@ const tagsCheck: Check<Array<string>> = (v) => {
   if (!Array.isArray(v) || v.length > maxTags) return fail(`tags must be an array of at most ${maxTags} strings`, "tags")
   for (const tag of v) {
     if (typeof tag !== "string" || tag.length === 0 || tag.length > maxTagLength || badHostChar.test(tag)) {
-      return fail(`each tag must be a string of 1-${maxTagLength} characters without whitespace`, "tags")
+      return fail(`tags must hold strings of 1-${maxTagLength} characters without whitespace`, "tags")
     }
   }
   return [...v] as Array<string>

@@ -44,6 +44,8 @@ const sharedPglite = (): Promise<void> => (pgliteRetained ??= retainPglite())
  * the tests fail (the layer fails), it never silently skips.
  */
 export const testBackends = (): Array<TestBackend> => {
+  // Retain now, so layers a test builds itself from options() join the same instance.
+  sharedPglite().catch(() => undefined)
   const backends: Array<TestBackend> = [
     {
       name: "pglite",

@@ -15,7 +15,7 @@ export const ENGINE_PRELUDE =
 
 /** Shell fragment running the docker or podman variant; exit 127 (tool missing) when neither exists. */
 export const byEngine = (dockerCmd: string, podmanCmd: string): string =>
-  `case "$R" in docker) ${dockerCmd} ;; podman) ${podmanCmd} ;; *) (exit 127) ;; esac`
+  `case "$R" in docker) ${dockerCmd} ;; podman) ${podmanCmd} ;; *) echo 'neither docker nor podman found' >&2; (exit 127) ;; esac`
 
 export const engineSection = (): string =>
   section("engine", `if [ -n "$R" ]; then echo "$R"; else (exit 127); fi`)

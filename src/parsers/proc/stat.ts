@@ -69,7 +69,7 @@ export const parseProcStat = (text: string, dataType: string = SYSTEM_METRICS): 
       else cores.push({ cpu: Number(key.slice(3)), times })
       continue
     }
-    if (key in OPTIONAL_KEYS) {
+    if (Object.hasOwn(OPTIONAL_KEYS, key)) {
       const value = toCount(fields[1])
       if (value === undefined) return parseFail(dataType, `'${key}' is not a non-negative integer: '${fields[1] ?? ""}'`, at)
       extra[OPTIONAL_KEYS[key as keyof typeof OPTIONAL_KEYS]] = value

@@ -1,0 +1,568 @@
+import assert from "node:assert/strict"
+import { execFileSync } from "node:child_process"
+import { describe, it } from "node:test"
+import { Result } from "effect"
+import { ParseError } from "../src/domain/errors.ts"
+import { MARKER } from "../src/parsers/sections.ts"
+import { parseCpuinfo } from "../src/parsers/proc/cpuinfo.ts"
+import { diskUsedPercentMax, parseDf } from "../src/parsers/proc/df.ts"
+import { parseLoadavg } from "../src/parsers/proc/loadavg.ts"
+import { parseMeminfo } from "../src/parsers/proc/meminfo.ts"
+import { netRates, parseNetDev } from "../src/parsers/proc/netdev.ts"
+import { parsePressure } from "../src/parsers/proc/pressure.ts"
+import { cpuPercentFromSamples, parseProcStat, type ProcStat } from "../src/parsers/proc/stat.ts"
+import { parseUptime } from "../src/parsers/proc/uptime.ts"
+import { parseSystemMetrics, SECTIONS } from "../src/parsers/system-metrics.ts"
+import { systemMetrics } from "../src/registry/system-metrics.ts"
+import type { CommandResult } from "../src/ssh/Ssh.ts"
+import { listFixtures, readFixture } from "./harness/fixtures.ts"
+
+const KiB = 1024
+
+const ok = <A>(r: Result.Result<A, ParseError>): A => {
+  if (Result.isFailure(r)) assert.fail(`expected success, got ParseError: ${r.failure.message} at ${r.failure.at}`)
+  return r.success
+}
+
+const err = <A>(r: Result.Result<A, ParseError>): ParseError => {
+  assert.ok(Result.isFailure(r), "expected a ParseError")
+  assert.ok(r.failure instanceof ParseError)
+  assert.equal(r.failure.dataType, "system_metrics")
+  assert.ok(r.failure.message.length > 0)
+  assert.ok(r.failure.at !== undefined && r.failure.at.length > 0, "error names where it happened")
+  return r.failure
+}
+
+/** Succeeds, or fails with a typed ParseError; never throws. */
+const parsesOrTypedError = <A>(parse: () => Result.Result<A, ParseError>): "ok" | "error" => {
+  const r = parse()
+  if (Result.isSuccess(r)) return "ok"
+  err(r)
+  return "error"
+}
+
+/** Frame bodies the way section() does, as one script's stdout. */
+const framed = (bodies: Record<string, string>, exitCodes: Record<string, number> = {}): CommandResult => {
+  const stdout = Object.entries(bodies)
+    .map(([name, body]) => `\n${MARKER} ${name}\n${body}\n${MARKER}-rc ${name} ${exitCodes[name] ?? 0}\n`)
+    .join("")
+  return { stdout, stderr: "", exitCode: 0, durationMs: 1, bytes: stdout.length, truncated: false }
+}
+
+const proc = (name: string) => readFixture("proc", name)
+const procFixtures = (kind: string) => listFixtures("proc").filter((f) => f.includes(`proc-${kind}`))
+const dfFixtures = listFixtures("drives").filter((f) => /__df/.test(f))
+
+describe("per-file parsers over every fixture: parse or typed ParseError, never a throw", () => {
+  const cases: Array<[string, ReadonlyArray<string>, (text: string) => Result.Result<unknown, ParseError>]> = [
+    ["stat", procFixtures("stat"), (t) => parseProcStat(t)],
+    ["meminfo", procFixtures("meminfo"), (t) => parseMeminfo(t)],
+    ["loadavg", procFixtures("loadavg"), (t) => parseLoadavg(t)],
+    ["uptime", procFixtures("uptime"), (t) => parseUptime(t)],
+    ["pressure", procFixtures("pressure"), (t) => parsePressure(t)],
+    ["cpuinfo", procFixtures("cpuinfo"), (t) => parseCpuinfo(t)],
+  ]
+  for (const [kind, files, parse] of cases) {
+    it(`${kind}: all ${files.length} fixtures parse`, () => {
+      assert.ok(files.length > 0, `no ${kind} fixtures found`)
+      for (const f of files) assert.equal(parsesOrTypedError(() => parse(proc(f))), "ok", f)
+    })
+  }
+
+  it("net/dev fixtures parse", () => {
+    const files = listFixtures("network").filter((f) => f.includes("net-dev"))
+    assert.equal(files.length, 2)
+    for (const f of files) assert.equal(parsesOrTypedError(() => parseNetDev(readFixture("network", f))), "ok", f)
+  })
+
+  it("df fixtures: POSIX/1K-block outputs parse, df -h is a typed error", () => {
+    assert.ok(dfFixtures.length >= 5)
+    const outcomes = Object.fromEntries(dfFixtures.map((f) => [f, parsesOrTypedError(() => parseDf(readFixture("drives", f)))]))
+    for (const f of dfFixtures) assert.equal(outcomes[f], f.includes("df-h") ? "error" : "ok", f)
+    const human = err(parseDf(readFixture("drives", "jc__ubuntu-18.04__df-h.txt")))
+    assert.match(human.message, /df -h/)
+  })
+
+  it("other text (wrong file, empty, binary-ish) is a typed error for every parser", () => {
+    const junk = ["", "\n\n", "hello world", "cpu x y z", "\u0000\u0001garbage: here"]
+    for (const j of junk) {
+      err(parseProcStat(j))
+      err(parseMeminfo(j))
+      err(parseLoadavg(j))
+      err(parseUptime(j))
+      err(parsePressure(j))
+      err(parseCpuinfo(j))
+      err(parseNetDev(j))
+      err(parseDf(j))
+    }
+    // A real file of the wrong kind.
+    err(parseLoadavg(proc("jc__proc-uptime.txt")))
+    err(parseUptime(proc("jc__proc-loadavg.txt")))
+    err(parseMeminfo(proc("jc__proc-stat.txt")))
+    err(parseDf(proc("jc__proc-meminfo.txt")))
+  })
+})
+
+describe("parseProcStat", () => {
+  it("reads total, per-core and counters (jc)", () => {
+    const s = ok(parseProcStat(proc("jc__proc-stat.txt")))
+    assert.deepEqual(s.total, {
+      user: 6002,
+      nice: 152,
+      system: 8398,
+      idle: 3444436,
+      iowait: 448,
+      irq: 0,
+      softirq: 1174,
+      steal: 0,
+      guest: 0,
+      guestNice: 0,
+    })
+    assert.deepEqual(
+      s.cores.map((c) => [c.cpu, c.times.user, c.times.idle]),
+      [
+        [0, 2784, 1732802],
+        [1, 3218, 1711634],
+      ],
+    )
+    assert.equal(s.contextSwitches, 4622716)
+    assert.equal(s.bootTime, 1662154781)
+    assert.equal(s.processesCreated, 9831)
+    assert.equal(s.procsRunning, 1)
+    assert.equal(s.procsBlocked, 0)
+  })
+
+  it("skips a ~128 KB intr line and reads 8 cores (procfs)", () => {
+    const s = ok(parseProcStat(proc("procfs__proc-stat.txt")))
+    assert.equal(s.cores.length, 8)
+    assert.equal(s.cores[7]?.times.user, 29098)
+    assert.equal(s.total.idle, 8979004)
+    assert.equal(s.procsRunning, 2)
+    assert.equal(s.procsBlocked, 1)
+    assert.equal(s.contextSwitches, 38014093)
+  })
+
+  it("reads the steal column (insights, a VM)", () => {
+    const s = ok(parseProcStat(proc("insights__proc-stat.txt")))
+    assert.equal(s.total.steal, 18738206)
+    assert.equal(s.total.softirq, 1522035)
+    assert.equal(s.cores.length, 8)
+  })
+
+  it("tolerates the 4-column lines of a 2.4 kernel, rejects fewer", () => {
+    const s = ok(parseProcStat("cpu  100 0 50 850\ncpu0 100 0 50 850\n"))
+    assert.equal(s.total.iowait, 0)
+    assert.equal(s.total.steal, 0)
+    assert.equal(s.cores.length, 1)
+    const e = err(parseProcStat("cpu  100 0 50\n"))
+    assert.match(e.at ?? "", /stat line 1/)
+  })
+})
+
+describe("cpuPercentFromSamples", () => {
+  const base = ok(parseProcStat(proc("jc__proc-stat.txt")))
+  const later = (d: Partial<Record<"user" | "system" | "idle" | "iowait" | "steal", number>>): ProcStat => {
+    const bump = (t: ProcStat["total"]) => ({
+      ...t,
+      user: t.user + (d.user ?? 0),
+      system: t.system + (d.system ?? 0),
+      idle: t.idle + (d.idle ?? 0),
+      iowait: t.iowait + (d.iowait ?? 0),
+      steal: t.steal + (d.steal ?? 0),
+    })
+    return { ...base, total: bump(base.total), cores: base.cores.map((c) => ({ cpu: c.cpu, times: bump(c.times) })) }
+  }
+
+  it("computes busy, iowait and steal shares of the elapsed jiffies", () => {
+    const p = cpuPercentFromSamples(base, later({ user: 30, system: 10, idle: 50, iowait: 5, steal: 5 }))
+    assert.equal(p.total.deltaJiffies, 100)
+    assert.equal(p.total.busyPercent, 45) // user + system + steal
+    assert.equal(p.total.userPercent, 30)
+    assert.equal(p.total.systemPercent, 10)
+    assert.equal(p.total.iowaitPercent, 5)
+    assert.equal(p.total.stealPercent, 5)
+    assert.equal(p.cores.length, 2)
+    assert.equal(p.cores[1]?.busyPercent, 45)
+  })
+
+  it("is all zero for a zero interval and for counters that went backwards", () => {
+    const same = cpuPercentFromSamples(base, base)
+    assert.deepEqual(same.total, {
+      busyPercent: 0,
+      userPercent: 0,
+      systemPercent: 0,
+      iowaitPercent: 0,
+      stealPercent: 0,
+      deltaJiffies: 0,
+    })
+    const back = cpuPercentFromSamples(later({ user: 100, idle: 100 }), base)
+    assert.equal(back.total.busyPercent, 0)
+    assert.equal(back.total.deltaJiffies, 0)
+  })
+})
+
+describe("parseMeminfo", () => {
+  it("converts kB to bytes and uses MemAvailable (jc)", () => {
+    const m = ok(parseMeminfo(proc("jc__proc-meminfo.txt")))
+    assert.equal(m.totalBytes, 3997272 * KiB)
+    assert.equal(m.freeBytes, 2760316 * KiB)
+    assert.equal(m.availableBytes, 3386876 * KiB)
+    assert.equal(m.availableEstimated, false)
+    assert.equal(m.usedBytes, (3997272 - 3386876) * KiB)
+    assert.equal(m.usedPercent, 15.27)
+    assert.equal(m.swapTotalBytes, 3996668 * KiB)
+    assert.equal(m.swapUsedBytes, 0)
+  })
+
+  it("falls back to Free+Buffers+Cached without MemAvailable (node_exporter)", () => {
+    const m = ok(parseMeminfo(proc("node_exporter__proc-meminfo.txt")))
+    assert.equal(m.availableEstimated, true)
+    assert.equal(m.availableBytes, (225472 + 22040 + 930888) * KiB)
+    assert.equal(m.swapUsedBytes, (4194300 - 3155360) * KiB)
+  })
+
+  it("skips the 2.4-era table header and handles a partial file without swap lines", () => {
+    const legacy = ok(parseMeminfo(proc("gopsutil__proc-meminfo_legacy-2.4-header.txt")))
+    assert.equal(legacy.totalBytes, 254472 * KiB)
+    assert.equal(legacy.availableBytes, 210156 * KiB)
+    const partial = ok(parseMeminfo(proc("gopsutil__proc-meminfo_minimal-anonhugepages.txt")))
+    assert.equal(partial.totalBytes, 260799420 * KiB)
+    assert.equal(partial.swapTotalBytes, 0)
+    assert.equal(partial.swapUsedBytes, 0)
+  })
+
+  it("requires MemTotal", () => {
+    assert.match(err(parseMeminfo("MemFree: 10 kB\n")).message, /MemTotal/)
+  })
+})
+
+describe("parseLoadavg / parseUptime / parsePressure", () => {
+  it("loadavg (node_exporter)", () => {
+    assert.deepEqual(ok(parseLoadavg(proc("node_exporter__proc-loadavg.txt"))), {
+      load1: 0.21,
+      load5: 0.37,
+      load15: 0.39,
+      running: 1,
+      total: 719,
+      lastPid: 19737,
+    })
+    assert.equal(ok(parseLoadavg(proc("jc__proc-loadavg.txt"))).total, 111)
+  })
+
+  it("uptime (jc)", () => {
+    assert.deepEqual(ok(parseUptime(proc("jc__proc-uptime.txt"))), { uptimeSeconds: 46901.13, idleSeconds: 46856.66 })
+  })
+
+  it("pressure: some+full, full only without trailing newline, some only", () => {
+    const io = ok(parsePressure(proc("node_exporter__proc-pressure-io.txt")))
+    assert.deepEqual(io.some, { avg10: 0.18, avg60: 0.34, avg300: 0.1, totalMicros: 159886802 })
+    assert.equal(io.full?.totalMicros, 159229614)
+    const irq = ok(parsePressure(proc("node_exporter__proc-pressure-irq_no-trailing-newline.txt")))
+    assert.equal(irq.some, null)
+    assert.equal(irq.full?.totalMicros, 8494)
+    const cpu = ok(parsePressure(proc("procfs__proc-pressure-cpu_some-only.txt")))
+    assert.equal(cpu.full, null)
+    assert.equal(cpu.some?.avg300, 3.85)
+    assert.match(err(parsePressure("some avg10=x avg60=0 avg300=0 total=1", "psi_cpu")).at ?? "", /psi_cpu line 1/)
+  })
+})
+
+describe("parseNetDev / netRates", () => {
+  it("lists lo but leaves it out of totals (jc)", () => {
+    const n = ok(parseNetDev(readFixture("network", "jc__proc-net-dev.txt")))
+    assert.deepEqual(
+      n.interfaces.map((i) => [i.name, i.rxBytes, i.txBytes, i.rxPackets]),
+      [
+        ["lo", 13222, 13222, 152],
+        ["ens33", 60600053, 44256546, 109378],
+      ],
+    )
+    assert.equal(n.totals.rxBytes, 60600053)
+    assert.equal(n.totals.txPackets, 121425)
+  })
+
+  it("sums every non-loopback interface (procfs, docker host)", () => {
+    const n = ok(parseNetDev(readFixture("network", "procfs__proc-net-dev.txt")))
+    assert.equal(n.interfaces.length, 4)
+    assert.equal(n.totals.rxBytes, 648 + 2568 + 874354587)
+    assert.equal(n.totals.txBytes, 438 + 438 + 563352563)
+  })
+
+  it("rates from two samples, excluding lo; zero interval gives zero", () => {
+    const a = ok(parseNetDev(readFixture("network", "jc__proc-net-dev.txt")))
+    const b = ok(
+      parseNetDev(
+        readFixture("network", "jc__proc-net-dev.txt")
+          .replace("60600053", String(60600053 + 1000))
+          .replace("13222     152", String(13222 + 500) + "     152"),
+      ),
+    )
+    const r = netRates(a, b, 0.5)
+    assert.equal(r.rxBytesPerSec, 2000)
+    assert.equal(r.txBytesPerSec, 0)
+    assert.equal(r.interfaces.find((i) => i.name === "lo")?.rxBytesPerSec, 1000)
+    assert.equal(netRates(a, b, 0).rxBytesPerSec, 0)
+  })
+
+  it("accepts a byte count glued to the colon, rejects short rows", () => {
+    const header = readFixture("network", "jc__proc-net-dev.txt").split("\n").slice(0, 2).join("\n")
+    const glued = ok(parseNetDev(`${header}\n  eth0:1234567890 5 0 0 0 0 0 0 99 1 0 0 0 0 0 0\n`))
+    assert.equal(glued.interfaces[0]?.rxBytes, 1234567890)
+    assert.match(err(parseNetDev(`${header}\n  eth0: 1 2 3\n`)).message, /eth0/)
+  })
+})
+
+describe("parseDf", () => {
+  it("reads 1K-block df with pseudo filesystems flagged by name (centos)", () => {
+    const d = ok(parseDf(readFixture("drives", "jc__centos-7.7__df.txt")))
+    assert.equal(d.mounts.length, 7)
+    const root = d.mounts.find((m) => m.mountpoint === "/")
+    assert.deepEqual(root, {
+      filesystem: "/dev/mapper/centos-root",
+      type: null,
+      sizeBytes: 17811456 * KiB,
+      usedBytes: 1805580 * KiB,
+      availableBytes: 16005876 * KiB,
+      usedPercent: 10.14,
+      mountpoint: "/",
+      pseudo: false,
+    })
+    assert.deepEqual(
+      d.mounts.filter((m) => m.pseudo).map((m) => m.filesystem),
+      ["devtmpfs", "tmpfs", "tmpfs", "tmpfs", "tmpfs"],
+    )
+    // /boot: 237600 / (237600 + 800736)
+    assert.equal(diskUsedPercentMax(d.mounts), 22.88)
+  })
+
+  it("ignores full snap squashfs loop mounts for the maximum (ubuntu)", () => {
+    const d = ok(parseDf(readFixture("drives", "jc__ubuntu-18.04__df.txt")))
+    assert.ok(d.mounts.filter((m) => m.filesystem.startsWith("/dev/loop")).every((m) => m.pseudo))
+    assert.equal(diskUsedPercentMax(d.mounts), 29.56) // /dev/sda2 5748028 / (5748028 + 13695408)
+  })
+
+  it("reads -PT output with a long device name and a Type column", () => {
+    const d = ok(parseDf(readFixture("drives", "jc__df-PT_long-filesystem-name.txt")))
+    assert.deepEqual(
+      d.mounts.map((m) => [m.filesystem, m.type, m.sizeBytes, m.mountpoint, m.pseudo]),
+      [
+        ["/dev/mapper/VolGroup00-LogVol00", "ext3", 6030784 * KiB, "/", false],
+        ["proc", "proc", 0, "/proc", true],
+        ["sysfs", "sysfs", 0, "/sys", true],
+      ],
+    )
+    assert.equal(d.mounts[1]?.usedPercent, null)
+  })
+
+  it("skips df's own error lines before the header and blank lines (insights -alP)", () => {
+    const d = ok(parseDf(readFixture("drives", "insights__df-alP_with-errors.txt")))
+    assert.equal(d.mounts.length, 9)
+    assert.equal(d.mounts[0]?.filesystem, "/dev/mapper/vg_lxcrhel6sat56-lv_root")
+    assert.equal(d.mounts[0]?.sizeBytes, 98571884 * KiB)
+    assert.equal(diskUsedPercentMax(d.mounts), 4.54) // 4244032 / (4244032 + 89313940)
+  })
+
+  it("handles -B1, mount points with spaces, wrapped names, and falls back to pseudo mounts", () => {
+    const d = ok(
+      parseDf(
+        [
+          "Filesystem     1-blocks   Used Available Capacity Mounted on",
+          "/dev/sdb1          1000    250       750      25% /mnt/my disk",
+          "/dev/mapper/a-very-long-volume-group-name-lv",
+          "                   2000   1000      1000      50% /data",
+        ].join("\n"),
+      ),
+    )
+    assert.deepEqual(
+      d.mounts.map((m) => [m.filesystem, m.sizeBytes, m.mountpoint, m.usedPercent]),
+      [
+        ["/dev/sdb1", 1000, "/mnt/my disk", 25],
+        ["/dev/mapper/a-very-long-volume-group-name-lv", 2000, "/data", 50],
+      ],
+    )
+    const overlayOnly = ok(
+      parseDf("Filesystem Type 1-blocks Used Available Capacity Mounted on\noverlay overlay 1000 400 600 40% /\n"),
+    )
+    assert.equal(overlayOnly.mounts[0]?.pseudo, true)
+    assert.equal(diskUsedPercentMax(overlayOnly.mounts), 40)
+  })
+
+  it("rejects rows it cannot read with the line number", () => {
+    const e = err(parseDf("Filesystem 1K-blocks Used Available Use% Mounted on\n/dev/sda1 12 x 3 4% /\n"))
+    assert.equal(e.at, "df line 2")
+  })
+})
+
+describe("parseCpuinfo", () => {
+  const cpu = (f: string) => ok(parseCpuinfo(proc(f)))
+
+  it("x86: threads, cores and sockets from physical/core ids", () => {
+    const xeon = cpu("insights__proc-cpuinfo_2x-xeon-e5-2670_32threads.txt")
+    assert.deepEqual(xeon, {
+      arch: "x86",
+      vendor: "GenuineIntel",
+      model: "Intel(R) Xeon(R) CPU E5-2670 0 @ 2.60GHz",
+      threads: 32,
+      cores: 16,
+      sockets: 2,
+      mhz: 2359.484,
+    })
+    const laptop = cpu("node_exporter__proc-cpuinfo_x86-i7-8650U-8threads.txt")
+    assert.deepEqual([laptop.threads, laptop.cores, laptop.sockets, laptop.mhz], [8, 4, 1, 799.998])
+    const i7 = cpu("insights__proc-cpuinfo_i7-4800MQ-8threads.txt")
+    assert.deepEqual([i7.threads, i7.cores, i7.model], [8, 4, "Intel(R) Core(TM) i7-4800MQ CPU @ 2.70GHz"])
+    const vm = cpu("jc__proc-cpuinfo_x86-1cpu.txt")
+    assert.deepEqual([vm.threads, vm.cores, vm.mhz], [1, 1, 2303.998])
+    const hygon = cpu("gopsutil__proc-cpuinfo_hygon-c86.txt")
+    assert.deepEqual([hygon.vendor, hygon.model, hygon.threads], ["HygonGenuine", "Hygon C86-4G (OPN:5435)", 1])
+  })
+
+  it("s390x, riscv64, loongarch64 and mips shapes", () => {
+    assert.deepEqual(cpu("insights__proc-cpuinfo_s390x.txt"), {
+      arch: "s390x",
+      vendor: "IBM/S390",
+      model: "IBM/S390 machine 3906",
+      threads: 2,
+      cores: null,
+      sockets: null,
+      mhz: 5208,
+    })
+    const rv = cpu("procfs__proc-cpuinfo_riscv64.txt")
+    assert.deepEqual([rv.arch, rv.threads, rv.model, rv.mhz, rv.cores], ["riscv", 2, "rv64imafdcsu", null, null])
+    const la = cpu("procfs__proc-cpuinfo_loongarch64.txt")
+    assert.deepEqual([la.arch, la.threads, la.cores, la.sockets, la.model, la.mhz], ["loongarch", 4, 4, 1, "Loongson-3A5000", 2500])
+    const mips = cpu("procfs__proc-cpuinfo_mips.txt")
+    assert.deepEqual([mips.arch, mips.threads, mips.cores, mips.model, mips.mhz], ["mips", 2, 2, "Cavium Octeon+ V0.1", null])
+  })
+})
+
+/** A whole script output assembled from real fixtures (both samples identical: no time passed). */
+const fixtureOutput = (overrides: Record<string, string> = {}, exitCodes: Record<string, number> = {}): CommandResult => {
+  const stat = proc("jc__proc-stat.txt")
+  const cpuLines = stat.split("\n").filter((l) => l.startsWith("cpu")).join("\n")
+  const counters = stat.split("\n").filter((l) => /^(ctxt|btime|processes|procs_)/.test(l)).join("\n")
+  const netdev = readFixture("network", "jc__proc-net-dev.txt")
+  const uptime = proc("jc__proc-uptime.txt")
+  return framed(
+    {
+      [SECTIONS.hostname]: "web1",
+      [SECTIONS.nproc]: "2",
+      [SECTIONS.cpu1]: cpuLines,
+      [SECTIONS.net1]: netdev,
+      [SECTIONS.up1]: uptime,
+      [SECTIONS.cpu2]: cpuLines,
+      [SECTIONS.net2]: netdev,
+      [SECTIONS.up2]: uptime,
+      [SECTIONS.counters]: counters,
+      [SECTIONS.meminfo]: proc("jc__proc-meminfo.txt"),
+      [SECTIONS.loadavg]: proc("jc__proc-loadavg.txt"),
+      [SECTIONS.pids]: "87",
+      [SECTIONS.df]: readFixture("drives", "jc__centos-7.7__df.txt"),
+      [SECTIONS.psiCpu]: proc("procfs__proc-pressure-cpu_some-only.txt"),
+      [SECTIONS.psiMemory]: proc("node_exporter__proc-pressure-memory.txt"),
+      [SECTIONS.psiIo]: "",
+      ...overrides,
+    },
+    { [SECTIONS.psiIo]: 1, ...exitCodes },
+  )
+}
+
+describe("parseSystemMetrics", () => {
+  it("assembles and validates a whole output, and toRows maps it to the table columns", () => {
+    const m = ok(parseSystemMetrics(fixtureOutput()))
+    assert.equal(m.hostname, "web1")
+    assert.equal(m.nproc, 2)
+    assert.equal(m.sampleSeconds, 0)
+    assert.equal(m.cpu.count, 2)
+    assert.equal(m.cpu.total.busyPercent, 0)
+    assert.equal(m.uptime.bootTime, 1662154781)
+    assert.equal(m.processes.createdSinceBoot, 9831)
+    assert.equal(m.pressure.io, null, "missing PSI file is null, not an error")
+    assert.equal(m.pressure.cpu?.some?.avg10, 0.1)
+    const rows = systemMetrics.toRows(m)
+    assert.equal(rows.length, 1)
+    assert.deepEqual(
+      Object.keys(rows[0] ?? {}).sort(),
+      [
+        "cpu_iowait_percent",
+        "cpu_percent",
+        "cpu_steal_percent",
+        "data",
+        "disk_used_percent_max",
+        "load1",
+        "load15",
+        "load5",
+        "mem_available_bytes",
+        "mem_total_bytes",
+        "mem_used_percent",
+        "net_rx_bytes",
+        "net_tx_bytes",
+        "process_count",
+        "swap_total_bytes",
+        "swap_used_bytes",
+        "uptime_seconds",
+      ],
+    )
+    assert.deepEqual({ ...rows[0], data: undefined }, {
+      cpu_percent: 0,
+      cpu_iowait_percent: 0,
+      cpu_steal_percent: 0,
+      mem_total_bytes: 3997272 * KiB,
+      mem_available_bytes: 3386876 * KiB,
+      mem_used_percent: 15.27,
+      swap_total_bytes: 3996668 * KiB,
+      swap_used_bytes: 0,
+      load1: 0,
+      load5: 0.01,
+      load15: 0.03,
+      uptime_seconds: 46901.13,
+      process_count: 87,
+      disk_used_percent_max: 22.88,
+      net_rx_bytes: 60600053,
+      net_tx_bytes: 44256546,
+      data: undefined,
+    })
+    assert.equal(rows[0]?.["data"], m)
+  })
+
+  it("names the missing or broken section", () => {
+    const missing = fixtureOutput()
+    const cut = { ...missing, stdout: missing.stdout.replace(`${MARKER} meminfo\n`, `${MARKER} nomem\n`) }
+    assert.equal(err(parseSystemMetrics(cut)).at, "meminfo")
+    assert.match(err(parseSystemMetrics(fixtureOutput({ [SECTIONS.loadavg]: "busy" }))).at ?? "", /^loadavg/)
+    assert.match(err(parseSystemMetrics(fixtureOutput({ [SECTIONS.cpu2]: "cpu 1 2" }))).at ?? "", /^cpu2: stat line 1/)
+    assert.equal(err(parseSystemMetrics(fixtureOutput({ [SECTIONS.pids]: "many" }))).at, "pids")
+    assert.equal(err(parseSystemMetrics(fixtureOutput({ [SECTIONS.df]: "" }))).at, "df")
+    assert.equal(err(parseSystemMetrics({ ...fixtureOutput(), stdout: "" })).at, "hostname")
+  })
+
+  it("rejects values the schema does not allow (a PSI average above 100%)", () => {
+    const e = err(parseSystemMetrics(fixtureOutput({ [SECTIONS.psiCpu]: "some avg10=150.00 avg60=0.00 avg300=0.00 total=1" })))
+    assert.equal(e.at, "system_metrics")
+    assert.match(e.message, /validation/)
+  })
+})
+
+describe("system_metrics script on this machine", () => {
+  it("runs under /bin/sh in one go and parses to sane values", () => {
+    const script = systemMetrics.script({})
+    const stdout = execFileSync("/bin/sh", ["-c", script], { encoding: "utf8", timeout: 20_000 })
+    const m = ok(systemMetrics.parse({ stdout, stderr: "", exitCode: 0, durationMs: 0, bytes: stdout.length, truncated: false }, {}))
+    assert.ok(m.hostname.length > 0)
+    assert.ok(m.sampleSeconds > 0, "the two samples are apart in time")
+    assert.ok(m.cpu.count >= 1)
+    assert.ok(m.cpu.total.deltaJiffies > 0)
+    for (const u of [m.cpu.total, ...m.cpu.cores]) {
+      assert.ok(u.busyPercent >= 0 && u.busyPercent <= 100)
+      assert.ok(u.iowaitPercent >= 0 && u.iowaitPercent <= 100)
+    }
+    assert.ok(m.memory.totalBytes > 0)
+    assert.ok(m.memory.availableBytes <= m.memory.totalBytes)
+    assert.ok(m.disk.mounts.length >= 1)
+    assert.ok(m.processes.count >= 1)
+    assert.ok(m.network.interfaces.length >= 1)
+    assert.ok(!script.includes("/proc/stat |"), "never ships the whole /proc/stat")
+    const row = systemMetrics.toRows(m)[0]
+    assert.equal(typeof row?.["cpu_percent"], "number")
+  })
+})
