@@ -60,7 +60,7 @@ describe("Ssh over a real sshd", () => {
     const results = await withSsh({ shellsPerConnection: 3 }, (ssh) =>
       Effect.forEach(
         Array.from({ length: 10 }, (_, i) => i),
-        (i) => ssh.run(device, `sleep 0.2; echo ${i}; echo e${i} >&2`),
+        (i) => ssh.run(device, `sleep 0.3; echo ${i}; echo e${i} >&2`),
         { concurrency: "unbounded" },
       ),
     )
@@ -74,9 +74,9 @@ describe("Ssh over a real sshd", () => {
       Array.from({ length: 10 }, (_, i) => `e${i}\n`),
     )
     assert.equal(sshd.acceptedLogins() - loginsBefore, 1)
-    // 10 × 0.2 s on 3 shells needs 4 rounds; serial would be 2 s.
-    assert.ok(elapsed >= 750, `too fast for 3 shells: ${elapsed} ms`)
-    assert.ok(elapsed < 1900, `not parallel: ${elapsed} ms`)
+    // 10 × 0.3 s on 3 shells needs 4 rounds (1.2 s); serial would be 3 s.
+    assert.ok(elapsed >= 1150, `too fast for 3 shells: ${elapsed} ms`)
+    assert.ok(elapsed < 2700, `not parallel: ${elapsed} ms`)
   })
 
   test("scripts with quotes, newlines, $(), backticks and unicode round-trip exactly", async () => {
@@ -166,6 +166,19 @@ describe("Ssh over a real sshd", () => {
     assert.equal(next.stdout, "next\n")
     assert.equal(stats.failures, 1) // command_timeout is not retried
     assert.equal(sshd.acceptedLogins() - loginsBefore, 1)
+  })
+
+  test("interrupting a running command (caller-side timeout) frees its shell for the next command", async () => {
+    const device = sshDevice(sshd, "interrupt")
+    const { outcome, next } = await withSsh({ shellsPerConnection: 1 }, (ssh) =>
+      Effect.gen(function* () {
+        const outcome = yield* ssh.run(device, "sleep 30").pipe(Effect.timeoutOption("300 millis"))
+        const next = yield* ssh.run(device, "echo free", { timeout: "2 seconds" })
+        return { outcome, next }
+      }),
+    )
+    assert.equal(outcome._tag, "None")
+    assert.equal(next.stdout, "free\n")
   })
 
   test("a command waiting for a busy shell also respects its timeout", async () => {

@@ -36,7 +36,7 @@ export const networkInterfacesScript = (params: Params): string => {
     section("sample2", SAMPLE),
     section("route4", "ip -j -4 route show || ip -4 route show"),
     section("route6", "ip -j -6 route show || ip -6 route show"),
-    section("speed", `for d in /sys/class/net/*; do s=$(cat "$d/speed" 2>/dev/null) && printf '%s %s\\n' "\${d##*/}" "$s"; done`),
+    section("speed", `for d in /sys/class/net/*; do s=$(cat "$d/speed" 2>/dev/null) && printf '%s %s\\n' "\${d##*/}" "$s"; done; true`),
     section("listening", "ss -Htulpn || ss -tulpn || netstat -tulpn"),
     ")",
   ].join("\n")

@@ -121,7 +121,10 @@ const classify = (
 ): Verdict => {
   const flags = exitStatus === null ? [] : decodeSmartExitStatus(exitStatus)
   const errorText = messages.find((m) => m.severity === "error")?.text ?? messages[0]?.text ?? null
-  const denied = messages.find((m) => PERMISSION_RE.test(m.text))
+  const hasHealth = d.smartPassed !== null || d.ata !== null || d.nvme !== null || d.scsi !== null
+  // A permission text only explains the outcome when smartctl got nothing out of the disk.
+  const couldNotRead = exitStatus === null || isCommandFailure(exitStatus) || !hasHealth
+  const denied = couldNotRead ? messages.find((m) => PERMISSION_RE.test(m.text)) : undefined
   if (denied !== undefined) return { status: "permission_denied", reasons: ["permission_denied"], message: denied.text }
   const standby = messages.find((m) => STANDBY_RE.test(m.text))
   if (standby !== undefined) return { status: "standby", reasons: ["standby"], message: standby.text }
@@ -137,8 +140,6 @@ const classify = (
     }
   }
   if (!hasDeviceData) return { status: "error", reasons: ["no_device_data"], message: "smartctl output has no device data" }
-  if (d.smartAvailable === false) return { status: "unsupported", reasons: ["smart_unavailable"], message: "device does not support SMART" }
-  if (d.smartEnabled === false) return { status: "unsupported", reasons: ["smart_disabled"], message: "SMART is disabled on the device" }
 
   const failing: Array<string> = []
   if (d.smartPassed === false) failing.push("smart_status_failed")
@@ -147,8 +148,10 @@ const classify = (
   if (d.nvme?.criticalWarning != null && d.nvme.criticalWarning !== 0) failing.push(`nvme_critical_warning=${d.nvme.criticalWarning}`)
   if (failing.length > 0) return { status: "failing", reasons: failing, message: messages.find((m) => m.severity === "error")?.text ?? null }
 
-  const hasHealth = d.smartPassed !== null || d.ata !== null || d.nvme !== null || d.scsi !== null
+  // smart_support.enabled=false alone is not enough: SAS disks report it (IEC mode page) and still give health.
   if (!hasHealth) {
+    if (d.smartAvailable === false) return { status: "unsupported", reasons: ["smart_unavailable"], message: "device does not support SMART" }
+    if (d.smartEnabled === false) return { status: "unsupported", reasons: ["smart_disabled"], message: "SMART is disabled on the device" }
     return { status: "unsupported", reasons: ["no_smart_data"], message: errorText ?? "smartctl reported no SMART health data" }
   }
 
@@ -172,6 +175,10 @@ const classify = (
   if (warn.length > 0) return { status: "warning", reasons: warn, message: null }
   return { status: "ok", reasons: [], message: null }
 }
+
+/** Error-only output has no `device`; the path it was asked about is still in argv. */
+const argvDevice = (doc: JsonObject): string | null =>
+  (asArray(get(doc, "smartctl", "argv")) ?? []).map(asString).findLast((a): a is string => a !== null && a.startsWith("/dev/")) ?? null
 
 const normalizeProtocol = (p: string | null): string | null => {
   switch (p?.toLowerCase()) {
@@ -225,7 +232,7 @@ export const diskFromSmartctl = (doc: JsonObject, devicePath?: string, shellExit
   }
   const verdict = classify(doc, messages, exitStatus, partial)
   return {
-    devicePath: devicePath ?? asString(get(doc, "device", "name")) ?? "unknown",
+    devicePath: devicePath ?? asString(get(doc, "device", "name")) ?? argvDevice(doc) ?? "unknown",
     status: verdict.status,
     reasons: verdict.reasons,
     message: verdict.message,
@@ -273,10 +280,14 @@ export const parseSmartctlJson = (
     if (doc === null) {
       return Result.fail(new ParseError({ dataType: DATA_TYPE, message: "smartctl JSON is not an object", at: devicePath ?? "smartctl" }))
     }
-    if (!isSmartctlDoc(doc)) {
-      const hint = asArray(doc["devices"]) !== null ? " (this is `smartctl --scan` output: use parseSmartScan)" : ""
+    if (asArray(doc["devices"]) !== null && doc["device"] === undefined) {
       return Result.fail(
-        new ParseError({ dataType: DATA_TYPE, message: `not smartctl device JSON: no 'smartctl' or 'device' object${hint}`, at: devicePath ?? "smartctl" }),
+        new ParseError({ dataType: DATA_TYPE, message: "this is `smartctl --scan` output, not one device's data (use parseSmartScan)", at: devicePath ?? "smartctl" }),
+      )
+    }
+    if (!isSmartctlDoc(doc)) {
+      return Result.fail(
+        new ParseError({ dataType: DATA_TYPE, message: "not smartctl device JSON: no 'smartctl' or 'device' object", at: devicePath ?? "smartctl" }),
       )
     }
     return Result.succeed(diskFromSmartctl(doc, devicePath, shellExitCode))

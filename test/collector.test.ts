@@ -1,0 +1,146 @@
+import assert from "node:assert/strict"
+import { Effect, Result } from "effect"
+import { after, before, describe, test } from "node:test"
+import { ParseError } from "../src/domain/errors.ts"
+import { noRetry, transportRetry } from "../src/domain/schedules.ts"
+import { Events, type InfraEventWithMeta } from "../src/events/Events.ts"
+import type { DataTypeSpec } from "../src/registry/DataType.ts"
+import { systemMetrics } from "../src/registry/system-metrics.ts"
+import { shq } from "../src/shell/quote.ts"
+import { Ssh } from "../src/ssh/Ssh.ts"
+import { runIn, withTestApp } from "./harness/app.ts"
+import { testBackends } from "./harness/db.ts"
+import { type SshdHandle, startSshd, stopAllSshd } from "./harness/sshd.ts"
+
+/** A data type whose command exits 3 and prints its params: exit codes are results. */
+const echoSpec: DataTypeSpec<{ out: string; code: number }> = {
+  name: "echo_probe",
+  description: "test type",
+  table: "",
+  ttlSeconds: 60,
+  timeout: "5 seconds",
+  retry: transportRetry,
+  script: (p) => `printf '%s' ${shq(String(p["word"] ?? "none"))}; sleep 0.2; exit 3`,
+  parse: (r) => Result.succeed({ out: r.stdout, code: r.exitCode }),
+  toRows: () => [],
+}
+
+/** A data type whose parser always refuses the output. */
+const brokenSpec: DataTypeSpec<never> = {
+  name: "broken_probe",
+  description: "test type",
+  table: "",
+  ttlSeconds: 60,
+  timeout: "5 seconds",
+  retry: noRetry,
+  script: () => "echo garbage",
+  parse: () => Result.fail(new ParseError({ dataType: "broken_probe", message: "no header line", at: "line 1" })),
+  toRows: () => [],
+}
+
+const specs: ReadonlyArray<DataTypeSpec<any>> = [systemMetrics, echoSpec as DataTypeSpec<any>, brokenSpec as DataTypeSpec<any>]
+const commandsRun = (t: Parameters<typeof runIn>[0]) => runIn(t, Ssh.use((s) => Effect.succeed(s.stats().commandsRun)))
+
+let sshd: SshdHandle
+before(async () => {
+  sshd = await startSshd({ address: "127.0.0.3" })
+})
+after(() => stopAllSshd())
+
+const addDevice = (t: Parameters<typeof runIn>[0], name: string) =>
+  t.request("POST", "/api/devices", {
+    name,
+    host: sshd.host,
+    port: sshd.port,
+    username: sshd.user,
+    private_key_path: sshd.privateKeyPath,
+  })
+
+for (const backend of testBackends()) {
+  describe(`pipeline on ${backend.name}`, () => {
+    test("concurrent misses for one key run the command once (single-flight)", async () => {
+      await withTestApp(backend, { specs }, async (t) => {
+        await addDevice(t, "sf")
+        const before = await commandsRun(t)
+        const answers = await Promise.all(
+          Array.from({ length: 12 }, () => t.request("GET", "/api/devices/sf/echo_probe?word=hello")),
+        )
+        for (const a of answers) {
+          assert.equal(a.status, 200)
+          assert.deepEqual(a.body.data, { out: "hello", code: 3 })
+        }
+        assert.equal((await commandsRun(t)) - before, 1)
+        assert.equal(answers.filter((a) => a.body.cache === "miss").length, 1)
+        const audit = await t.request("GET", "/api/audit?device=sf&data_type=echo_probe")
+        assert.equal(audit.body.count, 12, "every call is audited, hits included")
+        assert.equal(audit.body.entries.filter((e: any) => e.ssh_command_count > 0).length, 1)
+      })
+    })
+
+    test("params are part of the cache key", async () => {
+      await withTestApp(backend, { specs }, async (t) => {
+        await addDevice(t, "keys")
+        const a = await t.request("GET", "/api/devices/keys/echo_probe?word=one")
+        const b = await t.request("GET", "/api/devices/keys/echo_probe?word=two")
+        assert.equal(a.body.data.out, "one")
+        assert.equal(b.body.data.out, "two")
+        assert.equal(b.body.cache, "miss")
+        const c = await t.request("GET", "/api/devices/keys/echo_probe?word=it's%20$(id)%20`id`;%20rm")
+        assert.equal(c.body.data.out, "it's $(id) `id`; rm", "hostile params reach the host as literal text")
+      })
+    })
+
+    test("a non-zero exit is a result and is not retried; transport errors are", async () => {
+      await withTestApp(backend, { specs, ssh: { connectTimeoutMs: 1000 } }, async (t) => {
+        await addDevice(t, "exit3")
+        const before = await commandsRun(t)
+        const res = await t.request("GET", "/api/devices/exit3/echo_probe")
+        assert.equal(res.body.data.code, 3)
+        assert.equal((await commandsRun(t)) - before, 1)
+
+        await t.request("POST", "/api/devices", { name: "refused", host: "127.0.0.1", port: 1, username: "u", password: "p" })
+        const failed = await t.request("GET", "/api/devices/refused/echo_probe")
+        assert.equal(failed.status, 502)
+        const audit = await t.request("GET", "/api/audit?device=refused")
+        assert.equal(audit.body.entries[0].status, "error")
+        assert.equal(audit.body.entries[0].ssh_command_count, 3, "first try + 2 retries of transportRetry")
+      })
+    })
+
+    test("a parse error is a 502, audited, not cached, and published as CollectionFailed", async () => {
+      await withTestApp(backend, { specs }, async (t) => {
+        await addDevice(t, "bad-output")
+        const seen: Array<InfraEventWithMeta> = []
+        const stop = await runIn(t, Events.use((e) => Effect.succeed(e.listen((ev) => seen.push(ev)))))
+        const first = await t.request("GET", "/api/devices/bad-output/broken_probe")
+        assert.equal(first.status, 502)
+        assert.equal(first.body.error.code, "parse_error")
+        assert.match(first.body.error.message, /no header line/)
+        const before = await commandsRun(t)
+        await t.request("GET", "/api/devices/bad-output/broken_probe")
+        assert.equal((await commandsRun(t)) - before, 1, "a failed read is never served from cache")
+        stop()
+        assert.ok(seen.some((e) => e._tag === "CollectionFailed" && e.dataType === "broken_probe"))
+        const audit = await t.request("GET", "/api/audit?device=bad-output&status=error")
+        assert.equal(audit.body.count, 2)
+      })
+    })
+
+    test("a successful miss publishes DataCollected and marks the device online", async () => {
+      await withTestApp(backend, { specs }, async (t) => {
+        await addDevice(t, "evt")
+        const seen: Array<InfraEventWithMeta> = []
+        const stop = await runIn(t, Events.use((e) => Effect.succeed(e.listen((ev) => seen.push(ev)))))
+        await t.request("GET", "/api/devices/evt/echo_probe")
+        await t.request("GET", "/api/devices/evt/echo_probe")
+        stop()
+        assert.deepEqual(seen.filter((e) => e._tag === "DataCollected").map((e) => e.device), ["evt"])
+        const change = seen.find((e) => e._tag === "DeviceStatusChanged")
+        assert.ok(change && change._tag === "DeviceStatusChanged" && change.to === "online")
+        const device = await t.request("GET", "/api/devices/evt")
+        assert.equal(device.body.status, "online")
+        assert.ok(device.body.last_seen !== null)
+      })
+    })
+  })
+}
