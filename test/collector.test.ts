@@ -26,7 +26,7 @@ const echoSpec: DataTypeSpec<{ out: string; code: number }> = {
 }
 
 /** A data type whose parser always refuses the output. */
-const brokenSpec: DataTypeSpec<never> = {
+const brokenSpec: DataTypeSpec<{ never: true }> = {
   name: "broken_probe",
   description: "test type",
   table: "",
@@ -38,7 +38,7 @@ const brokenSpec: DataTypeSpec<never> = {
   toRows: () => [],
 }
 
-const specs: ReadonlyArray<DataTypeSpec<any>> = [systemMetrics, echoSpec as DataTypeSpec<any>, brokenSpec as DataTypeSpec<any>]
+const specs: ReadonlyArray<DataTypeSpec<any>> = [systemMetrics, echoSpec, brokenSpec]
 const commandsRun = (t: Parameters<typeof runIn>[0]) => runIn(t, Ssh.use((s) => Effect.succeed(s.stats().commandsRun)))
 
 let sshd: SshdHandle

@@ -101,7 +101,8 @@ export interface Cpuinfo {
 }
 
 // Where each architecture names its CPU, best first: x86, LoongArch, MIPS, ARM32, boards, RISC-V, s390x.
-const MODEL_KEYS = ["model name", "cpu model", "processor_model", "hardware", "uarch", "vendor_id", "isa"]
+// Raspberry Pi's "Model" names the board; x86's "model" is a number and is skipped as such.
+const MODEL_KEYS = ["model name", "cpu model", "processor_model", "model", "hardware", "uarch", "vendor_id", "isa"]
 
 /**
  * /proc/cpuinfo in any architecture's layout ("key<TAB>: value" blocks). Keys are compared
@@ -126,7 +127,7 @@ export const parseCpuinfo = (text: string): Result.Result<Cpuinfo, ParseError> =
     if (!first.has(key)) first.set(key, value)
   }
   if (first.size === 0 && processors === 0) return capFail("cpuinfo has no 'key : value' lines", CAP_SECTIONS.cpuinfo)
-  const model = MODEL_KEYS.map((k) => first.get(k)).find((v) => v !== undefined && v !== "") ?? null
+  const model = MODEL_KEYS.map((k) => first.get(k)).find((v) => v !== undefined && v !== "" && !/^\d+$/.test(v)) ?? null
   return Result.succeed({ model, processors: s390Count ?? processors, flags: (first.get("flags") ?? "").split(/\s+/).filter((f) => f !== "") })
 }
 
