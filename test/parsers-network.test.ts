@@ -443,6 +443,17 @@ describe("parseNetworkInterfaces (whole script output)", () => {
     assert.equal(eth0?.mtu, null)
   })
 
+  it("without /proc/uptime the nominal interval is used", () => {
+    const dev = net("procfs__proc-net-dev.txt")
+    const moved = dev.replace(/^(\s*eth0:)\s*(\d+)/m, (_m, p: string, b: string) => `${p} ${Number(b) + 4000}`)
+    const eth0 = (interval: string) =>
+      ok(parseNetworkInterfaces(fixtureOutput({ addr: "", sample1: dev, sample2: moved }, { addr: 127 }), { interval }))
+        .interfaces.find((i) => i.name === "eth0")
+    assert.equal(eth0("0.5")?.rates?.rxBytesPerSec, 8000)
+    assert.equal(eth0("2")?.rates?.rxBytesPerSec, 2000)
+    assert.equal(eth0("nonsense")?.rates?.rxBytesPerSec, 8000, "bad params fall back to the default, never NaN")
+  })
+
   it("text ip output is used when ip -j is unavailable", () => {
     const d = ok(parseNetworkInterfaces(fixtureOutput({ addr: net("insights__ip-d-s-link_bond.txt"), route4: net("cloud-init__ip-route-v4.txt") })))
     assert.equal(d.source, "ip-text")

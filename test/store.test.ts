@@ -60,49 +60,48 @@ for (const backend of testBackends()) {
       const schema = uniqueSchema("migrate")
       const options = backend.options(schema)
       const files = loadMigrations(findSqlDir() ?? "sql")
-      const program = Effect.gen(function* () {
-        // Two clients racing on a fresh schema: each migration is applied exactly once.
-        const [a, b] = yield* Effect.all(
-          [openSqlClient(options), openSqlClient(options)],
-          { concurrency: 2 },
-        )
-        const applied = yield* Effect.all([migrate(a), migrate(b)], { concurrency: 2 })
-        assert.ok(files.length >= 1 && files[0]?.version === 1 && files[0]?.name === "init")
-        assert.deepEqual(applied.flat().sort((x, y) => x - y), files.map((m) => m.version))
-        assert.deepEqual(yield* migrate(a), [], "re-running is a no-op")
-        const rows = yield* Effect.promise(() => a.query("SELECT version, name, applied_at FROM schema_migrations ORDER BY version"))
-        assert.deepEqual(
-          rows.rows.map((r) => [r["version"], r["name"]]),
-          files.map((m) => [m.version, m.name]),
-        )
-        assert.ok(rows.rows.every((r) => r["applied_at"] instanceof Date))
-        const tables = yield* Effect.promise(() =>
-          a.query("SELECT table_name FROM information_schema.tables WHERE table_schema = $1", [schema]),
-        )
-        const names = tables.rows.map((r) => r["table_name"])
-        for (const t of ["devices", "host_keys", "system_metrics", "data_collection_audit", "schema_migrations"]) {
-          assert.ok(names.includes(t), `${t} created in the test schema`)
-        }
-        yield* Effect.promise(() => a.query(`DROP SCHEMA "${schema}" CASCADE`))
-        yield* Effect.promise(() => Promise.all([a.close(), b.close()]))
-      })
-      await Effect.runPromise(program)
+      assert.ok(files.length >= 1 && files[0]?.version === 1 && files[0]?.name === "init")
+      await run(
+        Effect.gen(function* () {
+          // Two clients racing on a fresh schema: each migration is applied exactly once.
+          const [a, b] = yield* Effect.all([openSqlClient(options), openSqlClient(options)], { concurrency: 2 })
+          const applied = yield* Effect.all([migrate(a), migrate(b)], { concurrency: 2 })
+          assert.deepEqual(applied.flat().sort((x, y) => x - y), files.map((m) => m.version))
+          assert.deepEqual(yield* migrate(a), [], "re-running is a no-op")
+          const rows = yield* Effect.promise(() => a.query("SELECT version, name, applied_at FROM schema_migrations ORDER BY version"))
+          assert.deepEqual(
+            rows.rows.map((r) => [r["version"], r["name"]]),
+            files.map((m) => [m.version, m.name]),
+          )
+          assert.ok(rows.rows.every((r) => r["applied_at"] instanceof Date))
+          const tables = yield* Effect.promise(() =>
+            a.query("SELECT table_name FROM information_schema.tables WHERE table_schema = $1", [schema]),
+          )
+          const names = tables.rows.map((r) => r["table_name"])
+          for (const t of ["devices", "host_keys", "system_metrics", "data_collection_audit", "schema_migrations"]) {
+            assert.ok(names.includes(t), `${t} created in the test schema`)
+          }
+          yield* Effect.promise(() => a.query(`DROP SCHEMA "${schema}" CASCADE`))
+          yield* Effect.promise(() => Promise.all([a.close(), b.close()]))
+        }),
+      )
     })
 
     it("building the layer twice on one schema keeps the first migration record", async () => {
       const schema = uniqueSchema("relayer")
-      const appliedAt = () =>
-        Effect.runPromise(
-          Effect.provide(
-            Store.use((s) => s.query<{ applied_at: Date }>("SELECT applied_at FROM schema_migrations")),
-            makeStoreLayer(backend.options(schema)),
-          ),
-        )
-      const first = await appliedAt()
-      const second = await appliedAt()
-      assert.ok(first.length >= 1)
-      assert.deepEqual(second, first)
-      await run(Store.use((s) => s.query(`SELECT 1`)), schema) // drops the schema
+      const appliedAt = Effect.provide(
+        Store.use((s) => s.query<{ version: number; applied_at: Date }>("SELECT version, applied_at FROM schema_migrations ORDER BY version")),
+        makeStoreLayer(backend.options(schema)),
+      )
+      await run(
+        Effect.gen(function* () {
+          const first = yield* appliedAt
+          const second = yield* appliedAt
+          assert.ok(first.length >= 1)
+          assert.deepEqual(second, first)
+        }),
+      )
+      await run(Effect.void, schema) // drops the schema
     })
 
     it("creates, finds (by id, digit string, name), updates and removes devices", async () => {
@@ -386,7 +385,9 @@ for (const backend of testBackends()) {
     })
 
     it("a closed store answers StoreError with unavailable: true", async () => {
-      await run(
+      const schema = uniqueSchema("closed")
+      // A second store on the harness's schema, so the harness can still drop the schema afterwards.
+      const closing = Effect.provide(
         Effect.gen(function* () {
           const store = yield* Store
           yield* store.ping()
@@ -397,6 +398,14 @@ for (const backend of testBackends()) {
           const q = yield* failure(store.listDevices())
           assert.equal(q.unavailable, true)
         }),
+        makeStoreLayer(backend.options(schema)),
+      )
+      await run(
+        Effect.gen(function* () {
+          yield* closing
+          yield* (yield* Store).ping()
+        }),
+        schema,
       )
     })
   })

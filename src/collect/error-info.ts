@@ -17,6 +17,10 @@ export const errorCode = (e: CollectError | { readonly _tag: string }): string =
       return "unsupported_data_type"
     case "CommandFailed":
       return "command_failed"
+    case "DeviceConflict":
+      return "conflict"
+    case "ValidationError":
+      return "bad_request"
     default:
       return e._tag.replace(/([a-z])([A-Z])/g, "$1_$2").toLowerCase()
   }
@@ -38,9 +42,13 @@ export const errorMessage = (e: CollectError | { readonly _tag: string }): strin
       return `unknown data type '${String(r["dataType"])}'`
     case "UnsupportedDataType":
       return `${String(r["device"])} does not support ${String(r["dataType"])}: ${String(r["reason"])}`
+    case "DeviceConflict":
+      return `a device named '${String(r["name"])}' already exists`
+    case "ValidationError":
+      return String(r["message"])
     case "CommandFailed":
       return `command exited ${String(r["exitCode"])}: ${String(r["stderr"]).slice(0, 500)}`
     default:
-      return typeof r["message"] === "string" ? r["message"] : e._tag
+      return typeof r["message"] === "string" && r["message"] !== "" ? r["message"] : e._tag
   }
 }

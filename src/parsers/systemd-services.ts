@@ -108,7 +108,8 @@ export const parseSystemdServices = (result: CommandResult, _params: Params = {}
     const failedBody = body(sections.get("failed"))
     const failed = failedBody === null ? [] : yield* parseListUnits(failedBody, "failed")
 
-    const byName = new Map(listed.map((u) => [u.name, u]))
+    // The table is about services: other unit types (if a systemctl ignored --type) are dropped.
+    const byName = new Map(listed.filter((u) => u.name.endsWith(".service")).map((u) => [u.name, u]))
     const showByName = new Map<string, ShowBlock>()
     for (const b of blocks) if (b["Id"]) showByName.set(b["Id"], b)
     const filesByName = new Map(unitFiles.map((f) => [f.name, f]))

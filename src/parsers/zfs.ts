@@ -9,6 +9,8 @@ import { zfsFail } from "./zfs/fail.ts"
 import { parseZpoolList } from "./zfs/list.ts"
 import type { ArcStats, ZfsData, ZfsDataset, ZfsPool, ZfsPoolCapacity, ZfsPoolStatus, ZfsSnapshot } from "./zfs/model.ts"
 import { ZfsDataSchema } from "./zfs/model.ts"
+
+export { ZfsDataSchema }
 import { parseZpoolStatusJson } from "./zfs/status-json.ts"
 import { parseZpoolStatus } from "./zfs/status-text.ts"
 

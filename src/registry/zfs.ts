@@ -1,8 +1,14 @@
 import { ValidationError } from "../domain/errors.ts"
 import { singleRetry } from "../domain/schedules.ts"
 import { section } from "../parsers/sections.ts"
-import { type ZfsData, ZFS_SECTIONS, parseZfs } from "../parsers/zfs.ts"
-import { DATASET_COLUMNS, SNAPSHOT_COLUMNS, ZPOOL_LIST_COLUMNS } from "../parsers/zfs.ts"
+import {
+  DATASET_COLUMNS,
+  parseZfs,
+  SNAPSHOT_COLUMNS,
+  type ZfsData,
+  ZFS_SECTIONS,
+  ZPOOL_LIST_COLUMNS,
+} from "../parsers/zfs.ts"
 import { shq } from "../shell/quote.ts"
 import type { Row } from "../store/Store.ts"
 import type { DataTypeSpec, Params } from "./DataType.ts"
@@ -14,11 +20,11 @@ const POOL_NAME = /^[A-Za-z][A-Za-z0-9_.:-]{0,254}$/
 const readParams = (params: Params): { pool: string | null; snapshots: boolean } => {
   const pool = params["pool"]
   if (pool !== undefined && pool !== "" && (typeof pool !== "string" || !POOL_NAME.test(pool))) {
-    throw new ValidationError({ message: `invalid pool name: ${String(pool)}` })
+    throw new ValidationError({ message: "zfs: pool must be a ZFS pool name", details: { pool } })
   }
   const snapshots = params["snapshots"]
   if (snapshots !== undefined && !["true", "false", "1", "0", true, false].includes(snapshots as string | boolean)) {
-    throw new ValidationError({ message: `snapshots must be true or false, got ${String(snapshots)}` })
+    throw new ValidationError({ message: "zfs: snapshots must be true or false", details: { snapshots } })
   }
   return {
     pool: typeof pool === "string" && pool !== "" ? pool : null,

@@ -51,9 +51,18 @@ const release = async (shared: SharedPglite): Promise<void> => {
   await shared.db.close()
 }
 
-/** Keep an instance open for the life of the process (test harness: pay the init once). */
-export const retainPglite = async (dataDir?: string): Promise<void> => {
-  await acquire(dataDir)
+/**
+ * Holds a reference to the instance for dataDir without opening a client (the test harness keeps
+ * one in-memory instance across tests). Returns the matching release.
+ */
+export const retainPglite = async (dataDir?: string): Promise<() => Promise<void>> => {
+  const shared = await acquire(dataDir)
+  let released = false
+  return async () => {
+    if (released) return
+    released = true
+    await release(shared)
+  }
 }
 
 const enqueue = <A>(shared: SharedPglite, op: () => Promise<A>): Promise<A> => {

@@ -1,7 +1,9 @@
 import process from "node:process"
+import { setTimeout, clearTimeout } from "node:timers"
 import { Context, Effect, Layer } from "effect"
-import type { StoreError } from "../../src/domain/errors.ts"
+import { StoreError } from "../../src/domain/errors.ts"
 import type { HostKeys } from "../../src/ssh/HostKeys.ts"
+import { toStoreError } from "../../src/store/errors.ts"
 import { makeStoreLayer, type StoreOptions } from "../../src/store/layer.ts"
 import { retainPglite } from "../../src/store/pglite.ts"
 import { Store } from "../../src/store/Store.ts"
@@ -10,7 +12,11 @@ export interface TestBackend {
   readonly name: "pglite" | "postgres"
   /** A fresh Store/HostKeys on its own schema; the schema is dropped when the layer is released. */
   readonly layer: (schema: string) => Layer.Layer<Store | HostKeys, StoreError>
-  /** Options for makeStoreLayer on this backend (when a test needs to build layers itself). */
+  /**
+   * Options for makeStoreLayer/openSqlClient on this backend, for tests that build layers
+   * themselves. On PGlite, do that while a `layer(...)` is in use, or the in-memory instance
+   * (and its data) goes away when the last client closes.
+   */
   readonly options: (schema: string) => StoreOptions
 }
 
@@ -35,23 +41,60 @@ const dropOnRelease = (schema: string, layer: Layer.Layer<Store | HostKeys, Stor
     }),
   )
 
-// One PGlite per test process: its init costs seconds. Tests isolate by schema.
-let pgliteRetained: Promise<void> | undefined
-const sharedPglite = (): Promise<void> => (pgliteRetained ??= retainPglite())
+/**
+ * One in-memory PGlite per test process: its init costs seconds, so it is kept between tests.
+ * It must still be closed after the last test (its internal 10 s timer would hold the process
+ * open), so it lingers briefly once unused and closes unless another test picks it up.
+ */
+const linger = { users: 0, retained: undefined as Promise<() => Promise<void>> | undefined, timer: undefined as ReturnType<typeof setTimeout> | undefined }
+
+const holdPglite = Effect.acquireRelease(
+  Effect.tryPromise({
+    try: async () => {
+      linger.users += 1
+      if (linger.timer !== undefined) clearTimeout(linger.timer)
+      linger.timer = undefined
+      linger.retained ??= retainPglite()
+      try {
+        await linger.retained
+      } catch (e) {
+        linger.users -= 1
+        linger.retained = undefined
+        throw e
+      }
+    },
+    catch: (e) => toStoreError("open", e),
+  }),
+  () =>
+    Effect.sync(() => {
+      linger.users -= 1
+      if (linger.users > 0) return
+      linger.timer = setTimeout(() => {
+        const retained = linger.retained
+        linger.retained = undefined
+        linger.timer = undefined
+        void retained?.then((release) => release()).catch(() => undefined)
+      }, 250)
+      linger.timer.unref()
+    }),
+)
 
 /**
  * PGlite always; PostgreSQL too when TEST_DATABASE_URL is set. A set but unreachable URL makes
  * the tests fail (the layer fails), it never silently skips.
  */
 export const testBackends = (): Array<TestBackend> => {
-  // Retain now, so layers a test builds itself from options() join the same instance.
-  sharedPglite().catch(() => undefined)
   const backends: Array<TestBackend> = [
     {
       name: "pglite",
       options: (schema) => ({ schema }),
       layer: (schema) =>
-        dropOnRelease(schema, Layer.unwrap(Effect.promise(() => sharedPglite()).pipe(Effect.as(makeStoreLayer({ schema }))))),
+        Layer.effectContext(
+          Effect.gen(function* () {
+            yield* holdPglite
+            return yield* Layer.build(dropOnRelease(schema, makeStoreLayer({ schema })))
+          }),
+        ),
     },
   ]
   const url = process.env["TEST_DATABASE_URL"]

@@ -63,10 +63,21 @@ let userReady = false
 const ensureTestUser = () => {
   if (userReady) return
   mkdirSync("/run/sshd", { recursive: true })
-  try {
-    execFileSync("id", [TEST_USER], { stdio: "ignore" })
-  } catch {
-    execFileSync("useradd", ["-m", "-s", "/bin/sh", TEST_USER], { stdio: "pipe" })
+  const exists = () => {
+    try {
+      execFileSync("id", [TEST_USER], { stdio: "ignore" })
+      return true
+    } catch {
+      return false
+    }
+  }
+  if (!exists()) {
+    try {
+      execFileSync("useradd", ["-m", "-s", "/bin/sh", TEST_USER], { stdio: "pipe" })
+    } catch (e) {
+      // Another test file running in parallel may have created it first.
+      if (!exists()) throw e
+    }
   }
   // A locked account ("!" password) is refused even with a valid key.
   execFileSync("usermod", ["-p", "*", TEST_USER], { stdio: "pipe" })
@@ -163,8 +174,8 @@ export const startSshd = async (options: SshdOptions = {}): Promise<SshdHandle> 
     writeFileSync(file, body.startsWith("#!") ? body : `#!/bin/sh\n${body}\n`)
     chmodSync(file, 0o755)
   }
-  const port = await freePort(address)
-  writeFileSync(
+  let port = 0
+  const writeConfig = () => writeFileSync(
     configPath,
     [
       `Port ${port}`,
@@ -189,7 +200,15 @@ export const startSshd = async (options: SshdOptions = {}): Promise<SshdHandle> 
   let child: ChildProcess | undefined
   let pid = 0
 
+  const listeningLines = () =>
+    existsSync(logPath)
+      ? readFileSync(logPath, "utf8").split("\n").filter((l) => l.includes(`Server listening on ${address} port ${port}.`)).length
+      : 0
+
   const launch = async () => {
+    // The log is appended across restarts: wait for one more "Server listening" line than before,
+    // so a port taken by someone else is never mistaken for our server.
+    const listeningBefore = listeningLines()
     child = spawn(SSHD, ["-D", "-e", "-f", configPath, "-E", logPath], { stdio: "ignore" })
     pid = child.pid ?? 0
     child.unref() // a forgotten stop() must not keep the test process alive; the exit hook kills it
@@ -200,7 +219,7 @@ export const startSshd = async (options: SshdOptions = {}): Promise<SshdHandle> 
     const deadline = Date.now() + 10_000
     while (Date.now() < deadline) {
       if (exited) break
-      if (await portAccepts(address, port)) return
+      if (listeningLines() > listeningBefore && (await portAccepts(address, port))) return
       await sleep(20)
     }
     const log = existsSync(logPath) ? readFileSync(logPath, "utf8") : ""
@@ -228,7 +247,9 @@ export const startSshd = async (options: SshdOptions = {}): Promise<SshdHandle> 
 
   const handle: SshdHandle = {
     host: address,
-    port,
+    get port() {
+      return port
+    },
     user: TEST_USER,
     privateKeyPath,
     hostKeyPath,
@@ -257,11 +278,19 @@ export const startSshd = async (options: SshdOptions = {}): Promise<SshdHandle> 
     },
   }
   running.add(handle)
-  try {
-    await launch()
-  } catch (e) {
-    handle.stop()
-    throw e
+  // A free port can be taken by a parallel test process before sshd binds it: try a few.
+  for (let attempt = 1; ; attempt++) {
+    port = await freePort(address)
+    writeConfig()
+    try {
+      await launch()
+      return handle
+    } catch (e) {
+      killNow()
+      if (attempt >= 3) {
+        handle.stop()
+        throw e
+      }
+    }
   }
-  return handle
 }

@@ -104,7 +104,11 @@ export const containerFromPodmanPs = (o: Json, at: string): Result.Result<Contai
     ports: portsFromObjects(arr(o, "Ports")),
     labels,
     compose: composeFromLabels(labels),
-    mounts: mountsFromNames((arr(o, "Mounts") ?? []).filter((m): m is string => typeof m === "string")),
+    // podman 4 lists mount destinations; later versions may give mount objects.
+    mounts: [
+      ...mountsFromNames((arr(o, "Mounts") ?? []).filter((m): m is string => typeof m === "string")),
+      ...(arr(o, "Mounts") ?? []).filter(isRecord).map(mountFromObject).filter((m) => m !== null),
+    ],
     networks: networksFromNames((arr(o, "Networks") ?? []).filter((n): n is string => typeof n === "string")),
   }
   const c = withStatus(base, state, nonEmpty(str(o, "Status")))
