@@ -261,6 +261,8 @@ describe("supportsDataType", () => {
   it("alternatives with |, all requirements must hold, sudo from the probe", () => {
     assert.deepEqual(supportsDataType(caps(["pct"]), ["virsh|qm|pct"]), { ok: true })
     assert.equal(supportsDataType(caps([]), ["virsh|qm|pct"]).ok, false)
+    assert.deepEqual(supportsDataType(caps(["qm"]), ["virsh"]), { ok: true })
+    assert.deepEqual(supportsDataType(caps(["lsblk"]), ["zpool|lsblk"]), { ok: true })
     assert.equal(supportsDataType(caps(["smartctl"]), ["smartctl", "sudo"]).ok, false)
     assert.deepEqual(supportsDataType(caps(["smartctl"], true), ["smartctl", "sudo"]), { ok: true })
     assert.deepEqual(supportsDataType(caps([]), ["sudo"]), {

@@ -9,6 +9,7 @@ import {
   SshError,
   type StoreError,
   UnsupportedDataType,
+  ValidationError,
 } from "../domain/errors.ts"
 import { Events, type CacheStatus } from "../events/Events.ts"
 import type { Params } from "../registry/DataType.ts"
@@ -93,7 +94,13 @@ export class Collector extends Context.Service<Collector, CollectorShape>()("inf
               new UnsupportedDataType({ device: dev.name, dataType, reason: support.reason }),
             )
           }
-          const script = spec.script(params)
+          const script = yield* Effect.try({
+            try: () => spec.script(params),
+            catch: (e) =>
+              e instanceof ValidationError
+                ? e
+                : new ValidationError({ message: `bad parameters for ${dataType}: ${(e as Error).message ?? String(e)}` }),
+          })
           const attempt = Effect.suspend(() => {
             commands++
             return ssh.run(dev, script, { timeout: spec.timeout, maxOutputBytes: spec.maxOutputBytes })
@@ -110,9 +117,16 @@ export class Collector extends Context.Service<Collector, CollectorShape>()("inf
             const collectedAt = Date.now()
             const time = new Date(collectedAt)
             const rows = spec.toRows(parsed.success).map((r) => ({ time, ...r, device_id: dev.id }))
-            const recordsCreated = spec.table === "" || rows.length === 0
+            let recordsCreated = spec.table === "" || rows.length === 0
               ? 0
               : yield* store.insertRows(spec.table, rows)
+            for (const [table, extra] of Object.entries(spec.extraRows?.(parsed.success) ?? {})) {
+              if (extra.length === 0) continue
+              recordsCreated += yield* store.insertRows(
+                table,
+                extra.map((r) => ({ time, ...r, device_id: dev.id })),
+              )
+            }
             const value: Loaded = {
               data: parsed.success,
               collectedAt,

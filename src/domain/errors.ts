@@ -72,6 +72,7 @@ export class CommandFailed extends Data.TaggedError("CommandFailed")<{
 }> {}
 
 export type CollectError =
+  | ValidationError
   | SshError
   | ParseError
   | StoreError

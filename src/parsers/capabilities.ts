@@ -239,11 +239,14 @@ export const parseCapabilities = (result: CommandResult): Result.Result<Capabili
 /**
  * Alias rules, explicit: a requirement named on the left is met by any tool on the right.
  * - docker: podman provides a docker-compatible CLI and API.
+ * - virsh: vm_status reads libvirt, Proxmox QEMU or Proxmox LXC; any one of the tools will do
+ *   (the same rule as src/collect/support.ts).
  * A requirement may also list alternatives itself: "virsh|qm|pct" is met by any one of them.
  * "sudo" is met by the probe's sudo flag (root, or passwordless sudo), not by a tool.
  */
 export const TOOL_ALIASES: Readonly<Record<string, ReadonlyArray<string>>> = {
   docker: ["docker", "podman"],
+  virsh: ["virsh", "qm", "pct"],
 }
 
 const PROBED: ReadonlySet<string> = new Set<string>([...PROBED_TOOLS, "sudo"])

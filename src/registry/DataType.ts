@@ -21,7 +21,10 @@ export interface DataTypeSpec<T = unknown> {
   readonly maxOutputBytes?: number
   /** Tools the device must have (from its capability probe), e.g. ["docker"]. */
   readonly requires?: ReadonlyArray<string>
+  /** May throw ValidationError for bad params; the pipeline turns that into a 400. */
   readonly script: (params: Params) => string
   readonly parse: (result: CommandResult, params: Params) => Result.Result<T, ParseError>
   readonly toRows: (data: T) => ReadonlyArray<Row>
+  /** Rows for further tables from the same read (e.g. zfs snapshots beside pool status). */
+  readonly extraRows?: (data: T) => Readonly<Record<string, ReadonlyArray<Row>>>
 }

@@ -91,7 +91,7 @@ export const driveHealth: DataTypeSpec<DriveHealth> = {
   description:
     "SMART health per whole disk (smartctl -j -a, never waking disks in standby) with lsblk inventory and /proc/diskstats IO totals. Params: sudo=true to run smartctl via `sudo -n`; device=/dev/X to read one disk.",
   table: "drive_health",
-  ttlSeconds: 600,
+  ttlSeconds: 3600,
   timeout: "90 seconds",
   retry: singleRetry,
   maxOutputBytes: 8 * 1024 * 1024,

@@ -50,7 +50,7 @@ export const networkInterfaces: DataTypeSpec<NetworkInterfaces> = {
   description:
     "Network interfaces: state, MTU, MAC, addresses, bond/bridge membership, counters and rx/tx rates over a short sample, default routes and listening sockets.",
   table: "network_interfaces",
-  ttlSeconds: 60,
+  ttlSeconds: 120,
   timeout: "20 seconds",
   retry: transportRetry,
   maxOutputBytes: 4 * 1024 * 1024,

@@ -27,7 +27,7 @@ export const systemdServices: DataTypeSpec<SystemdServices> = {
   description:
     "systemd services: load/active/sub state, enabled state, restart count, main PID, exit status, memory, active-since; failed units and counts.",
   table: "systemd_services",
-  ttlSeconds: 60,
+  ttlSeconds: 600,
   timeout: "30 seconds",
   retry: transportRetry,
   maxOutputBytes: 8 * 1024 * 1024,

@@ -43,8 +43,8 @@ export const vmStatus: DataTypeSpec<VmStatus> = {
   ttlSeconds: 60,
   timeout: "30 seconds",
   retry: transportRetry,
-  // Any one hypervisor tool is enough (alternatives separated by "|", see supportsDataType).
-  requires: ["virsh|qm|pct"],
+  // "virsh" stands for any hypervisor tool: virsh, qm or pct (alias in src/collect/support.ts and supportsDataType).
+  requires: ["virsh"],
   script: () => vmStatusScript(),
   parse: (result, params) => parseVmStatus(result, params),
   toRows: (s) =>

@@ -79,8 +79,7 @@ const toStatusRows = (data: ZfsData): ReadonlyArray<Row> =>
   })
 
 /**
- * Rows for the second table, zfs_snapshots (DataTypeSpec.toRows covers one table only):
- * the pipeline inserts these alongside the zfs_status rows.
+ * Rows for the second table, zfs_snapshots, inserted by the pipeline beside zfs_status (extraRows).
  */
 export const zfsSnapshotRows = (data: ZfsData): Array<Row> =>
   data.snapshots.items.map((s) => ({
@@ -99,7 +98,7 @@ export const zfs: DataTypeSpec<ZfsData> = {
   description:
     "ZFS pools (capacity, health, scrub/resilver, vdev tree with error counters), datasets, snapshots and ARC statistics",
   table: "zfs_status",
-  ttlSeconds: 300,
+  ttlSeconds: 600,
   timeout: "60 seconds",
   retry: singleRetry,
   maxOutputBytes: 32 * 1024 * 1024,
@@ -107,4 +106,5 @@ export const zfs: DataTypeSpec<ZfsData> = {
   script,
   parse: parseZfs,
   toRows: toStatusRows,
+  extraRows: (data) => ({ [ZFS_SNAPSHOTS_TABLE]: zfsSnapshotRows(data) }),
 }
