@@ -5,7 +5,7 @@ import { Collector } from "./collect/Collector.ts"
 import type { InfraConfig } from "./config/config.ts"
 import type { StoreError } from "./domain/errors.ts"
 import { Events } from "./events/Events.ts"
-import { allDataTypes } from "./registry/index.ts"
+import { allActions, allDataTypes } from "./registry/index.ts"
 import { Registry } from "./registry/Registry.ts"
 import type { HostKeys } from "./ssh/HostKeys.ts"
 import type { Ssh } from "./ssh/Ssh.ts"
@@ -52,5 +52,5 @@ export const makeInfraLayer = (config: InfraConfig) =>
       hostKeyPolicy: config.ssh.hostKeyPolicy,
     }),
     cache: makeCacheLayer(config.cache),
-    registry: Registry.make(allDataTypes, config.ttl),
+    registry: Registry.make(allDataTypes, config.ttl, allActions),
   }).pipe(Layer.provideMerge(loggingLayer(config.logLevel)))

@@ -95,7 +95,8 @@ for (const backend of testBackends()) {
 
     test("a host that hangs gives 504 within the timeout, is audited, and recovers", async () => {
       await withTestApp(backend, { ssh: { connectTimeoutMs: 1500, commandTimeoutMs: 1500 } }, async (t) => {
-        await t.request("POST", "/api/devices", deviceBody("hung"))
+        // No probe on add: the first read opens the connection while the host hangs.
+        await t.request("POST", "/api/devices?probe=false", deviceBody("hung"))
         sshd.pause()
         let res
         const started = Date.now()

@@ -48,7 +48,7 @@ before(async () => {
 after(() => stopAllSshd())
 
 const addDevice = (t: Parameters<typeof runIn>[0], name: string) =>
-  t.request("POST", "/api/devices", {
+  t.request("POST", "/api/devices?probe=false", {
     name,
     host: sshd.host,
     port: sshd.port,

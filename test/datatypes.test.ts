@@ -40,6 +40,7 @@ for (const backend of testBackends()) {
   describe(`every data type through the API on ${backend.name}`, () => {
     test("collect, then read back history, over one SSH connection", async () => {
       await withTestApp(backend, { ssh: { connectTimeoutMs: 5000, commandTimeoutMs: 20_000 } }, async (t) => {
+        const logins = sshd.acceptedLogins()
         const created = await t.request("POST", "/api/devices", {
           name: "nas",
           host: sshd.host,
@@ -48,7 +49,8 @@ for (const backend of testBackends()) {
           private_key_path: sshd.privateKeyPath,
         })
         assert.equal(created.status, 201)
-        const logins = sshd.acceptedLogins()
+        assert.deepEqual(created.body.probe, { ok: true })
+        assert.equal(created.body.capabilities.tools.docker, true, "the probe on add sees the docker shim")
         const started = new Date(Date.now() - 1000).toISOString()
         for (const [type, expect] of Object.entries(expectations)) {
           const res = await t.request("GET", `/api/devices/nas/${type}`)
@@ -61,9 +63,14 @@ for (const backend of testBackends()) {
           assert.ok(history.body.count >= expect.rows, `${type}: ${history.body.count} history rows`)
           assert.ok(history.body.rows.every((r: any) => r.device_id === created.body.id && r.data !== undefined))
         }
+        const snapshots = await t.request("GET", `/api/devices/nas/zfs/history?table=zfs_snapshots&from=${started}`)
+        assert.equal(snapshots.status, 200)
+        assert.ok(snapshots.body.count >= 1, "zfs snapshots land in their own table")
+        assert.ok(snapshots.body.rows.every((r: any) => typeof r.snapshot === "string"))
+        assert.equal((await t.request("GET", "/api/devices/nas/zfs/history?table=devices")).status, 400)
         assert.equal(sshd.acceptedLogins() - logins, 1, "all types share one connection")
         const audit = await t.request("GET", "/api/audit?device=nas&limit=100")
-        assert.equal(audit.body.count, Object.keys(expectations).length)
+        assert.equal(audit.body.count, Object.keys(expectations).length + 1, "each type and the probe on add")
         assert.ok(audit.body.entries.every((e: any) => e.ssh_command_count === 1), "one round trip per data type")
       })
     })

@@ -1,4 +1,7 @@
 import assert from "node:assert/strict"
+import { mkdtempSync, rmSync } from "node:fs"
+import os from "node:os"
+import path from "node:path"
 import { describe, it } from "node:test"
 import { Effect, Exit } from "effect"
 import { DeviceConflict, DeviceNotFound, StoreError, ValidationError } from "../src/domain/errors.ts"
@@ -10,13 +13,9 @@ import { findSqlDir } from "../src/store/sqlDir.ts"
 import { Store, type AuditEntry } from "../src/store/Store.ts"
 import { testBackends, uniqueSchema } from "./harness/db.ts"
 
-/** The error of a failing effect (fails the test if it succeeded). */
-const failure = <A, E, R>(self: Effect.Effect<A, E, R>) =>
-  Effect.flatMap(Effect.exit(self), (exit) =>
-    Exit.isFailure(exit)
-      ? Effect.flip(exit as unknown as Effect.Effect<never, E>)
-      : Effect.die(new Error(`expected a failure, got ${JSON.stringify(exit.value)}`)),
-  )
+/** The error of a failing effect (a success becomes a defect, failing the test). */
+const failure = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<E, never, R> =>
+  Effect.flip(Effect.flatMap(self, (a) => Effect.die(new Error(`expected a failure, got ${JSON.stringify(a)}`))))
 
 const device = (name: string, extra: Partial<DeviceInput> = {}): DeviceInput => ({ name, host: "10.0.0.1", ...extra })
 
@@ -249,6 +248,34 @@ for (const backend of testBackends()) {
       )
     })
 
+    it("splits inserts beyond the parameter limit, all or nothing", async () => {
+      await run(
+        Effect.gen(function* () {
+          const store = yield* Store
+          const d = yield* store.createDevice(device("bulk"))
+          const base = new Date("2026-06-01T00:00:00Z")
+          // 19 columns x 3500 rows is more than Postgres' 65535 parameters per statement.
+          const wide = (i: number, deviceId: number) => ({
+            time: new Date(base.getTime() + i * 1000), device_id: deviceId, cpu_percent: i, cpu_iowait_percent: 1,
+            cpu_steal_percent: 0, mem_total_bytes: 1, mem_available_bytes: 1, mem_used_percent: 1, swap_total_bytes: 0,
+            swap_used_bytes: 0, load1: 0, load5: 0, load15: 0, uptime_seconds: i, process_count: i,
+            disk_used_percent_max: 1, net_rx_bytes: i, net_tx_bytes: i, data: { i },
+          })
+          const rows = Array.from({ length: 3500 }, (_, i) => wide(i, d.id))
+          // The last row breaks the foreign key: nothing from the earlier chunk may remain.
+          const broken = yield* failure(store.insertRows("system_metrics", [...rows.slice(0, 3499), wide(3499, 2_000_000)]))
+          assert.equal(broken.unavailable, false)
+          const none = yield* store.query<{ n: number }>("SELECT count(*) AS n FROM system_metrics")
+          assert.deepEqual(none, [{ n: 0 }])
+
+          assert.equal(yield* store.insertRows("system_metrics", rows), 3500)
+          const newest = yield* store.history({ table: "system_metrics", deviceId: d.id, limit: 1 })
+          assert.equal(newest[0]?.["process_count"], 3499)
+          assert.deepEqual(newest[0]?.["data"], { i: 3499 })
+        }),
+      )
+    })
+
     it("rejects bad table/column names and reports SQL errors as available StoreErrors", async () => {
       await run(
         Effect.gen(function* () {
@@ -410,6 +437,20 @@ for (const backend of testBackends()) {
     })
   })
 }
+
+describe("store on a PGlite data directory", () => {
+  it("keeps data on disk across layers", async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "infrastructor-store-"))
+    try {
+      const layer = makeStoreLayer({ dataDir: path.join(dir, "db") })
+      const created = await Effect.runPromise(Effect.provide(Store.use((s) => s.createDevice(device("persisted"))), layer))
+      const found = await Effect.runPromise(Effect.provide(Store.use((s) => s.getDevice("persisted")), layer))
+      assert.deepEqual(found, created)
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+})
 
 describe("store when the database is unreachable", () => {
   it("gives StoreError with unavailable: true quickly, not a crash or a hang", async () => {

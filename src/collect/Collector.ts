@@ -46,6 +46,16 @@ interface Loaded {
   readonly bytes: number
 }
 
+export interface ActionOutcome {
+  readonly device: string
+  readonly action: string
+  readonly params: Params
+  readonly duration_ms: number
+  readonly result: unknown
+  /** The fresh read taken after the action (e.g. containers), or the error that read hit. */
+  readonly refreshed: Collected | { readonly error: { readonly code: string; readonly message: string } } | null
+}
+
 export interface CollectorShape {
   /** The only way data is read from a host: cache → command → parse → store → cache → event → audit. */
   readonly collect: (
@@ -53,6 +63,12 @@ export interface CollectorShape {
     dataType: string,
     options: CollectOptions,
   ) => Effect.Effect<Collected, CollectError>
+  /** Run an action on a host through the same connection, audit it, invalidate what it changed, re-read. */
+  readonly act: (
+    device: string | number,
+    action: string,
+    options: CollectOptions,
+  ) => Effect.Effect<ActionOutcome, CollectError>
 }
 
 export class Collector extends Context.Service<Collector, CollectorShape>()("infrastructor/Collector") {
@@ -88,14 +104,15 @@ export class Collector extends Context.Service<Collector, CollectorShape>()("inf
           ttlSeconds = spec.ttlSeconds
           const dev = yield* store.getDevice(ref)
           device = dev
-          const support = checkSupport(dev, spec)
+          const support = checkSupport(dev, spec.requires)
           if (!support.ok) {
             return yield* Effect.fail(
               new UnsupportedDataType({ device: dev.name, dataType, reason: support.reason }),
             )
           }
+          const fullParams = spec.prepare === undefined ? params : yield* spec.prepare(store, dev, params)
           const script = yield* Effect.try({
-            try: () => spec.script(params),
+            try: () => spec.script(fullParams),
             catch: (e) =>
               e instanceof ValidationError
                 ? e
@@ -112,21 +129,24 @@ export class Collector extends Context.Service<Collector, CollectorShape>()("inf
                 while: (e: SshError) => retryableSshReasons.has(e.reason),
               }),
             )
-            const parsed = spec.parse(result, params)
+            const parsed = spec.parse(result, fullParams)
             if (Result.isFailure(parsed)) return yield* Effect.fail(parsed.failure)
             const collectedAt = Date.now()
             const time = new Date(collectedAt)
             const rows = spec.toRows(parsed.success).map((r) => ({ time, ...r, device_id: dev.id }))
+            const insertOptions = { skipDuplicates: spec.insertMode === "skip-duplicates" }
             let recordsCreated = spec.table === "" || rows.length === 0
               ? 0
-              : yield* store.insertRows(spec.table, rows)
+              : yield* store.insertRows(spec.table, rows, insertOptions)
             for (const [table, extra] of Object.entries(spec.extraRows?.(parsed.success) ?? {})) {
               if (extra.length === 0) continue
               recordsCreated += yield* store.insertRows(
                 table,
                 extra.map((r) => ({ time, ...r, device_id: dev.id })),
+                insertOptions,
               )
             }
+            if (spec.persist !== undefined) yield* spec.persist(store, dev, parsed.success)
             const value: Loaded = {
               data: parsed.success,
               collectedAt,
@@ -137,12 +157,16 @@ export class Collector extends Context.Service<Collector, CollectorShape>()("inf
             loaded = value
             return value
           })
+          // ttl 0 (container logs): never cached, every call reads the host.
+          if (spec.ttlSeconds <= 0) {
+            const value = yield* load
+            return { entry: { value }, hit: false }
+          }
           const key = cacheKey(dev.name, dataType, params)
-          const lookup = yield* cache.getOrLoad(key, spec.ttlSeconds * 1000, load, {
+          return yield* cache.getOrLoad(key, spec.ttlSeconds * 1000, load, {
             force: options.forceRefresh === true,
             sizeOf: (v) => v.bytes,
           })
-          return lookup
         })
 
         const audit = (status: AuditEntry["status"], hit: boolean, error: string | null) =>
@@ -215,7 +239,74 @@ export class Collector extends Context.Service<Collector, CollectorShape>()("inf
         )
       }
 
-      return Collector.of({ collect })
+      const act = (ref: string | number, actionName: string, options: CollectOptions) => {
+        const started = performance.now()
+        const params = options.params ?? {}
+        let device: Device | undefined
+        let commands = 0
+        const audit = (status: AuditEntry["status"], error: string | null, bytes: number) =>
+          store.insertAudit({
+            time: new Date(),
+            deviceId: device?.id ?? null,
+            deviceName: device?.name ?? String(ref),
+            operationId: randomUUID(),
+            dataType: actionName,
+            method: options.method,
+            source: options.source ?? options.method,
+            forceRefresh: false,
+            cacheHit: false,
+            durationMs: performance.now() - started,
+            sshCommandCount: commands,
+            dataSizeBytes: bytes,
+            status,
+            errorMessage: error,
+            recordsCreated: 0,
+            freshnessThreshold: 0,
+          }).pipe(Effect.catch((e: StoreError) => Effect.logWarning("audit write failed", e.message)))
+
+        const run = Effect.gen(function*() {
+          const spec = yield* registry.getAction(actionName)
+          const dev = yield* store.getDevice(ref)
+          device = dev
+          const support = checkSupport(dev, spec.requires)
+          if (!support.ok) {
+            return yield* Effect.fail(new UnsupportedDataType({ device: dev.name, dataType: actionName, reason: support.reason }))
+          }
+          const script = yield* Effect.try({
+            try: () => spec.script(params),
+            catch: (e) =>
+              e instanceof ValidationError ? e : new ValidationError({ message: `bad parameters: ${String(e)}` }),
+          })
+          commands++
+          // Never retried: a restart sent twice is two restarts.
+          const result = yield* ssh.run(dev, script, { timeout: spec.timeout })
+          const parsed = spec.parse(result, params)
+          if (Result.isFailure(parsed)) return yield* Effect.fail(parsed.failure)
+          yield* audit("success", null, result.bytes)
+          for (const type of spec.invalidates) cache.invalidate(`${dev.name}\u0000${type}\u0000`)
+          const durationMs = performance.now() - started
+          const first = spec.invalidates[0]
+          const refreshed = first === undefined ? null : yield* collect(dev.id, first, {
+            method: options.method,
+            source: `after ${actionName}`,
+            forceRefresh: true,
+          }).pipe(
+            Effect.map((c): ActionOutcome["refreshed"] => c),
+            Effect.catch((e: CollectError) => Effect.succeed({ error: { code: errorCode(e), message: errorMessage(e) } })),
+          )
+          return {
+            device: dev.name,
+            action: actionName,
+            params,
+            duration_ms: Math.round(durationMs),
+            result: parsed.success,
+            refreshed,
+          } satisfies ActionOutcome
+        })
+        return run.pipe(Effect.tapError((e: CollectError) => audit("error", errorMessage(e), 0)))
+      }
+
+      return Collector.of({ collect, act })
     }),
   )
 }

@@ -1,23 +1,14 @@
 import type { Device } from "../domain/device.ts"
-import type { DataTypeSpec } from "../registry/DataType.ts"
+import { type Capabilities, supportsDataType } from "../parsers/capabilities.ts"
 
 export type Support = { readonly ok: true } | { readonly ok: false; readonly reason: string }
 
-/** Tools that stand in for each other (docker-compatible podman, zfs utilities). */
-const alternatives: Readonly<Record<string, ReadonlyArray<string>>> = {
-  docker: ["docker", "podman"],
-  zpool: ["zpool"],
-  virsh: ["virsh", "qm", "pct"],
-}
-
 /**
  * Whether the device's last capability probe shows the tools a data type needs.
- * Without a probe yet, we try: the command's own sections report missing tools.
+ * Before the first probe we try: each script reports a missing tool in its own section.
  */
-export const checkSupport = (device: Device, spec: DataTypeSpec): Support => {
-  const tools = device.capabilities?.tools
-  if (tools === undefined || spec.requires === undefined) return { ok: true }
-  const missing = spec.requires.filter((t) => !(alternatives[t] ?? [t]).some((alt) => tools[alt] === true))
-  if (missing.length === 0) return { ok: true }
-  return { ok: false, reason: `missing tool${missing.length > 1 ? "s" : ""}: ${missing.join(", ")}` }
+export const checkSupport = (device: Device, requires: ReadonlyArray<string> | undefined): Support => {
+  const caps = device.capabilities
+  if (caps === null || caps === undefined || caps.tools === undefined || requires === undefined) return { ok: true }
+  return supportsDataType(caps as unknown as Capabilities, requires)
 }

@@ -71,7 +71,13 @@ export class CommandFailed extends Data.TaggedError("CommandFailed")<{
   readonly stderr: string
 }> {}
 
+/** Something named on the host (a container, a file) does not exist there. */
+export class NotFound extends Data.TaggedError("NotFound")<{
+  readonly message: string
+}> {}
+
 export type CollectError =
+  | NotFound
   | ValidationError
   | SshError
   | ParseError

@@ -3,7 +3,8 @@ import { Hono, type Context as HonoContext } from "hono"
 import { Cache } from "../cache/Cache.ts"
 import { Collector } from "../collect/Collector.ts"
 import { publicDevice } from "../domain/device.ts"
-import { ValidationError } from "../domain/errors.ts"
+import { type CollectError, ValidationError } from "../domain/errors.ts"
+import { errorCode, errorMessage } from "../collect/error-info.ts"
 import { Registry } from "../registry/Registry.ts"
 import { Ssh } from "../ssh/Ssh.ts"
 import { Store } from "../store/Store.ts"
@@ -81,7 +82,17 @@ export const makeHttpApp = Effect.gen(function*() {
       Effect.gen(function*() {
         const input = deviceInputFromBody(yield* readJson(c))
         const store = yield* Store
-        return publicDevice(yield* store.createDevice(input))
+        const created = yield* store.createDevice(input)
+        if (parseBool("probe", c.req.query("probe") ?? "true") === false) return publicDevice(created)
+        // Probe on add: an unreachable host still gets added, with the reason in `probe`.
+        const collector = yield* Collector
+        const probe = yield* collector.collect(created.id, "capabilities", { method: "api", source: "device add" }).pipe(
+          Effect.as({ ok: true as const }),
+          Effect.catch((e: CollectError) =>
+            Effect.succeed({ ok: false as const, error: { code: errorCode(e), message: errorMessage(e) } })
+          ),
+        )
+        return { ...publicDevice(yield* store.getDevice(created.id)), probe }
       }),
       201,
     ))
@@ -132,13 +143,22 @@ export const makeHttpApp = Effect.gen(function*() {
         }
         const store = yield* Store
         const device = yield* store.getDevice(c.req.param("device"))
-        if (spec.table === "") {
-          return yield* Effect.fail(new ValidationError({ message: `${spec.name} keeps no history table` }))
+        const tables = [spec.table, ...(spec.extraTables ?? [])].filter((x) => x !== "")
+        const table = c.req.query("table") ?? tables[0]
+        if (table === undefined || !tables.includes(table)) {
+          return yield* Effect.fail(
+            new ValidationError({
+              message: tables.length === 0
+                ? `${spec.name} keeps no history table`
+                : `table must be one of ${tables.join(", ")}`,
+            }),
+          )
         }
-        const rows = yield* store.history({ table: spec.table, deviceId: device.id, from, to, limit })
+        const rows = yield* store.history({ table, deviceId: device.id, from, to, limit })
         return {
           device: device.name,
           data_type: spec.name,
+          table,
           from: from?.toISOString() ?? null,
           to: to?.toISOString() ?? null,
           count: rows.length,
@@ -146,6 +166,45 @@ export const makeHttpApp = Effect.gen(function*() {
         }
       }),
     ))
+
+  const collectFor = (c: HonoContext, dataType: string, params: Record<string, string>) =>
+    Collector.use((collector) =>
+      collector.collect(c.req.param("device") ?? "", dataType, {
+        method: "api",
+        source: `${c.req.method} ${c.req.routePath}`,
+        forceRefresh: parseBool("force_refresh", c.req.query("force_refresh")),
+        params,
+      })
+    )
+
+  app.get("/api/devices/:device/containers/:name", (c) =>
+    respond(c, collectFor(c, "container_inspect", { name: c.req.param("name") })))
+
+  app.get("/api/devices/:device/containers/:name/logs", (c) => {
+    const params: Record<string, string> = { name: c.req.param("name") }
+    for (const k of ["tail", "since"]) {
+      const v = c.req.query(k)
+      if (v !== undefined) params[k] = v
+    }
+    return respond(c, collectFor(c, "container_logs", params))
+  })
+
+  app.post("/api/devices/:device/containers/:name/:action", async (c) => {
+    const verb = c.req.param("action")
+    if (verb !== "start" && verb !== "stop" && verb !== "restart") {
+      return c.json({ error: { code: "not_found", message: `unknown container action '${verb}'` } }, 404)
+    }
+    return await respond(
+      c,
+      Collector.use((collector) =>
+        collector.act(c.req.param("device"), `container_${verb}`, {
+          method: "api",
+          source: `POST ${c.req.routePath}`,
+          params: { name: c.req.param("name") },
+        })
+      ),
+    )
+  })
 
   app.get("/api/devices/:device/:dataType", (c) =>
     respond(

@@ -1,7 +1,9 @@
 import type { Duration, Result, Schedule } from "effect"
-import type { ParseError } from "../domain/errors.ts"
+import type { Effect } from "effect"
+import type { Device } from "../domain/device.ts"
+import type { NotFound, ParseError, StoreError } from "../domain/errors.ts"
 import type { CommandResult } from "../ssh/Ssh.ts"
-import type { Row } from "../store/Store.ts"
+import type { Row, StoreShape } from "../store/Store.ts"
 
 export type Params = Readonly<Record<string, string | number | boolean | undefined>>
 
@@ -9,7 +11,7 @@ export type Params = Readonly<Record<string, string | number | boolean | undefin
  * One data type: how to read it (one batched script, one round trip), how to parse it
  * (pure), how fresh it must be, how long it may take, how it is retried and stored.
  */
-export interface DataTypeSpec<T = unknown> {
+export interface DataTypeSpec<T = unknown, E extends ParseError | NotFound = ParseError> {
   readonly name: string
   readonly description: string
   /** Time-series table; rows get `time` and `device_id` added by the pipeline. */
@@ -23,8 +25,31 @@ export interface DataTypeSpec<T = unknown> {
   readonly requires?: ReadonlyArray<string>
   /** May throw ValidationError for bad params; the pipeline turns that into a 400. */
   readonly script: (params: Params) => string
-  readonly parse: (result: CommandResult, params: Params) => Result.Result<T, ParseError>
+  readonly parse: (result: CommandResult, params: Params) => Result.Result<T, E>
   readonly toRows: (data: T) => ReadonlyArray<Row>
   /** Rows for further tables from the same read (e.g. zfs snapshots beside pool status). */
   readonly extraRows?: (data: T) => Readonly<Record<string, ReadonlyArray<Row>>>
+  /** Tables extraRows writes to, readable through `history?table=`. */
+  readonly extraTables?: ReadonlyArray<string>
+  /** Complete params from the store before the command runs (e.g. the last stored log cursor). */
+  readonly prepare?: (store: StoreShape, device: Device, params: Params) => Effect.Effect<Params, StoreError>
+  /** Writes besides the time-series rows (e.g. the capability probe onto the device row). */
+  readonly persist?: (store: StoreShape, device: Device, data: T) => Effect.Effect<void, StoreError>
+  /** "skip-duplicates": rows that hit a unique index (a log cursor already stored) are dropped. */
+  readonly insertMode?: "append" | "skip-duplicates"
 }
+
+/** A change made on a host (container start/stop/restart): audited, never cached, never retried. */
+export interface ActionSpec<T = unknown> {
+  readonly name: string
+  readonly timeout: Duration.Input
+  readonly requires?: ReadonlyArray<string>
+  /** May throw ValidationError for bad params. */
+  readonly script: (params: Params) => string
+  readonly parse: (result: CommandResult, params: Params) => Result.Result<T, ParseError | NotFound>
+  /** Data types whose cached reads the action makes stale; the first is re-collected afterwards. */
+  readonly invalidates: ReadonlyArray<string>
+}
+
+/** Any data type, as the registry and pipeline hold them. */
+export type AnyDataTypeSpec = DataTypeSpec<any, ParseError | NotFound>

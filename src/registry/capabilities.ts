@@ -47,8 +47,8 @@ export const capabilitiesScript = (): string =>
   ].join("\n")
 
 /**
- * The capability probe. Its result is stored on the device row (devices.capabilities jsonb),
- * not in a time-series table: table is "" and toRows gives nothing. Use supportsDataType()
+ * The capability probe. Its result is stored on the device row (devices.capabilities jsonb)
+ * through `persist`, not in a time-series table: table is "" and toRows gives nothing. Use supportsDataType()
  * from src/parsers/capabilities.ts to check a spec's `requires` against it.
  */
 export const capabilities: DataTypeSpec<Capabilities> = {
@@ -63,4 +63,5 @@ export const capabilities: DataTypeSpec<Capabilities> = {
   script: () => capabilitiesScript(),
   parse: (result) => parseCapabilities(result),
   toRows: () => [],
+  persist: (store, device, caps) => store.setDeviceCapabilities(device.id, caps),
 }

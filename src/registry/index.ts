@@ -1,14 +1,18 @@
+import { capabilities } from "./capabilities.ts"
+import { containerActions, containerInspect, containerLogs } from "./container-ops.ts"
 import { containers } from "./containers.ts"
-import type { DataTypeSpec } from "./DataType.ts"
+import type { ActionSpec, AnyDataTypeSpec } from "./DataType.ts"
 import { dockerNetworks } from "./docker-networks.ts"
 import { driveHealth } from "./drive-health.ts"
 import { networkInterfaces } from "./network-interfaces.ts"
+import { systemLogs } from "./system-logs.ts"
 import { systemMetrics } from "./system-metrics.ts"
 import { systemdServices } from "./systemd-services.ts"
+import { vmStatus } from "./vm-status.ts"
 import { zfs } from "./zfs.ts"
 
 /** Every data type the pipeline knows. Adding one = a spec file + a line here + a migration. */
-export const allDataTypes: ReadonlyArray<DataTypeSpec<any>> = [
+export const allDataTypes: ReadonlyArray<AnyDataTypeSpec> = [
   systemMetrics,
   containers,
   dockerNetworks,
@@ -16,4 +20,25 @@ export const allDataTypes: ReadonlyArray<DataTypeSpec<any>> = [
   networkInterfaces,
   zfs,
   systemdServices,
+  vmStatus,
+  systemLogs,
+  capabilities,
+  containerInspect,
+  containerLogs,
 ]
+
+/** Types the scheduler polls and a full snapshot reads (the rest need params or are probes). */
+export const pollableDataTypes: ReadonlyArray<string> = [
+  "system_metrics",
+  "containers",
+  "docker_networks",
+  "drive_health",
+  "network_interfaces",
+  "zfs",
+  "systemd_services",
+  "vm_status",
+  "system_logs",
+]
+
+/** Changes the API may make on a host (audited, never retried). */
+export const allActions: ReadonlyArray<ActionSpec<any>> = Object.values(containerActions)

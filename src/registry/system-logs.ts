@@ -95,6 +95,14 @@ export const systemLogs: DataTypeSpec<SystemLogs> = {
   retry: transportRetry,
   // 10000 verbose journal entries can reach ~20 MB of JSON.
   maxOutputBytes: 32 * 1024 * 1024,
+  insertMode: "skip-duplicates",
+  // The unfiltered stream is read incrementally from the newest stored cursor. Filtered reads
+  // (unit, priority, since) are views: they read the newest entries and drop what is stored.
+  prepare: (store, device, params) => {
+    const filtered = ["unit", "priority", "since", "after_cursor"].some((k) => params[k] !== undefined && params[k] !== "")
+    if (filtered) return Effect.succeed(params)
+    return Effect.map(latestCursor(store, device.id), (cursor) => (cursor === null ? params : { ...params, after_cursor: cursor }))
+  },
   script: systemLogsScript,
   parse: (result, params) => parseSystemLogs(result, params),
   toRows: systemLogsRows,

@@ -107,4 +107,5 @@ export const zfs: DataTypeSpec<ZfsData> = {
   parse: parseZfs,
   toRows: toStatusRows,
   extraRows: (data) => ({ [ZFS_SNAPSHOTS_TABLE]: zfsSnapshotRows(data) }),
+  extraTables: [ZFS_SNAPSHOTS_TABLE],
 }

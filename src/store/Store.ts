@@ -59,7 +59,13 @@ export interface StoreShape {
   readonly setDeviceStatus: (id: number, status: string, lastSeen: Date | null) => Effect.Effect<void, StoreError>
 
   /** Insert rows (column name → value; objects/arrays go to jsonb) into a time-series table, in one statement. */
-  readonly insertRows: (table: string, rows: ReadonlyArray<Row>) => Effect.Effect<number, StoreError>
+  readonly insertRows: (
+    table: string,
+    rows: ReadonlyArray<Row>,
+    options?: { readonly skipDuplicates?: boolean },
+  ) => Effect.Effect<number, StoreError>
+  /** Save a capability probe result on the device row. */
+  readonly setDeviceCapabilities: (id: number, capabilities: unknown) => Effect.Effect<void, StoreError>
   /** Rows of a device-scoped time-series table in [from, to], newest first. */
   readonly history: (q: HistoryQuery) => Effect.Effect<Array<Row>, StoreError>
 

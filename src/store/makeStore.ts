@@ -96,7 +96,19 @@ export const makeStore = (client: SqlClient): StoreShape => {
       sql("setDeviceStatus", "UPDATE devices SET status = $2, last_seen = coalesce($3, last_seen) WHERE id = $1", [id, status, lastSeen]),
     )
 
-  const insertRows = (table: string, rows: ReadonlyArray<Row>): Effect.Effect<number, StoreError> => {
+  const setDeviceCapabilities = (id: number, capabilities: unknown) =>
+    Effect.asVoid(
+      sql("setDeviceCapabilities", "UPDATE devices SET capabilities = $2, updated_at = now() WHERE id = $1", [
+        id,
+        toParam(capabilities),
+      ]),
+    )
+
+  const insertRows = (
+    table: string,
+    rows: ReadonlyArray<Row>,
+    options: { readonly skipDuplicates?: boolean } = {},
+  ): Effect.Effect<number, StoreError> => {
     if (!identifier.test(table)) return Effect.fail(badName("insertRows", "table", table))
     if (rows.length === 0) return Effect.succeed(0)
     const columns = [...new Set(rows.flatMap((r) => Object.keys(r)))]
@@ -110,7 +122,9 @@ export const makeStore = (client: SqlClient): StoreShape => {
       const tuples = batch.map(
         (row) => `(${columns.map((c) => (row[c] === undefined ? "DEFAULT" : `$${params.push(toParam(row[c]))}`)).join(", ")})`,
       )
-      return { text: `INSERT INTO ${table} (${columns.join(", ")}) VALUES ${tuples.join(", ")}`, params }
+      // Without a conflict target, DO NOTHING covers every unique index, partial ones included.
+      const conflict = options.skipDuplicates === true ? " ON CONFLICT DO NOTHING" : ""
+      return { text: `INSERT INTO ${table} (${columns.join(", ")}) VALUES ${tuples.join(", ")}${conflict}`, params }
     }
     const perStatement = Math.max(1, Math.floor(maxParams / columns.length))
     if (rows.length <= perStatement) {
@@ -181,6 +195,7 @@ export const makeStore = (client: SqlClient): StoreShape => {
     updateDevice,
     removeDevice,
     setDeviceStatus,
+    setDeviceCapabilities,
     insertRows,
     history,
     insertAudit,

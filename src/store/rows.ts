@@ -1,4 +1,4 @@
-import type { Device, Transport } from "../domain/device.ts"
+import type { Device, DeviceCapabilities, Transport } from "../domain/device.ts"
 import type { KnownHostKey } from "../ssh/HostKeys.ts"
 
 const asDate = (v: unknown): Date => (v instanceof Date ? v : new Date(String(v)))
@@ -8,6 +8,12 @@ const asTextOrNull = (v: unknown): string | null => (v === null || v === undefin
 const asTags = (v: unknown): Array<string> => {
   const parsed = typeof v === "string" ? (JSON.parse(v) as unknown) : v
   return Array.isArray(parsed) ? parsed.map(String) : []
+}
+
+/** jsonb comes back parsed from both drivers; a string here would be an old text value. */
+const asCapabilities = (v: unknown): DeviceCapabilities | null => {
+  const parsed = typeof v === "string" ? (() => { try { return JSON.parse(v) as unknown } catch { return null } })() : v
+  return typeof parsed === "object" && parsed !== null && !Array.isArray(parsed) ? (parsed as DeviceCapabilities) : null
 }
 
 export const rowToDevice = (row: Record<string, unknown>): Device => ({
@@ -23,6 +29,7 @@ export const rowToDevice = (row: Record<string, unknown>): Device => ({
   enabled: row["enabled"] === true,
   status: String(row["status"]),
   lastSeen: asDateOrNull(row["last_seen"]),
+  capabilities: asCapabilities(row["capabilities"]),
   createdAt: asDate(row["created_at"]),
   updatedAt: asDate(row["updated_at"]),
 })

@@ -3,8 +3,9 @@ import type { Hono } from "hono"
 import { makeCacheLayer } from "../../src/cache/CacheLive.ts"
 import { makeHttpApp } from "../../src/http/app.ts"
 import { composeServices } from "../../src/layers.ts"
-import type { DataTypeSpec } from "../../src/registry/DataType.ts"
-import { allDataTypes } from "../../src/registry/index.ts"
+import type { AnyDataTypeSpec } from "../../src/registry/DataType.ts"
+import { allActions, allDataTypes } from "../../src/registry/index.ts"
+import { capabilities } from "../../src/registry/capabilities.ts"
 import { Registry } from "../../src/registry/Registry.ts"
 import type { SshOptions } from "../../src/ssh/options.ts"
 import { makeSshLayer } from "../../src/ssh/SshLive.ts"
@@ -23,9 +24,13 @@ export interface TestApp {
 
 export interface TestAppOptions {
   readonly ssh?: SshOptions
-  readonly specs?: ReadonlyArray<DataTypeSpec<any>>
+  readonly specs?: ReadonlyArray<AnyDataTypeSpec>
   readonly ttl?: Record<string, number>
 }
+
+/** Device add runs the capability probe, so custom spec lists keep it. */
+const withProbe = (specs: ReadonlyArray<AnyDataTypeSpec>) =>
+  specs.some((s) => s.name === capabilities.name) ? specs : [...specs, capabilities]
 
 /** The real service graph on a test schema of `backend`, with this test's SSH options. */
 export const withTestApp = async <A>(
@@ -37,7 +42,7 @@ export const withTestApp = async <A>(
     store: backend.layer(uniqueSchema("app")),
     ssh: makeSshLayer({ sshDir: "/nonexistent", ...options.ssh }),
     cache: makeCacheLayer({}),
-    registry: Registry.make(options.specs ?? allDataTypes, options.ttl),
+    registry: Registry.make(withProbe(options.specs ?? allDataTypes), options.ttl, allActions),
   }).pipe(Layer.orDie)
   const runtime = ManagedRuntime.make(layer)
   try {
