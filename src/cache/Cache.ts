@@ -20,6 +20,18 @@ export interface CacheStats {
   readonly coalesced: number
 }
 
+/** One stored entry as listed by entries(): for cache_metadata snapshots and GET /api/cache. */
+export interface CacheEntryInfo {
+  readonly key: string
+  readonly storedAt: number
+  readonly expiresAt: number
+  /** When a read last hit this entry (storedAt when it was never hit). */
+  readonly lastAccessedAt: number
+  /** Hits served by this entry since it was stored. */
+  readonly hits: number
+  readonly bytes: number
+}
+
 export interface Lookup<A> {
   readonly entry: CacheEntry<A>
   readonly hit: boolean
@@ -40,6 +52,8 @@ export interface CacheShape {
   /** Drop every key starting with prefix; returns how many. */
   readonly invalidate: (prefix: string) => number
   readonly stats: () => CacheStats
+  /** Every stored entry (expired ones included until evicted), least recently used first. */
+  readonly entries: () => ReadonlyArray<CacheEntryInfo>
 }
 
 export class Cache extends Context.Service<Cache, CacheShape>()("infrastructor/Cache") {}

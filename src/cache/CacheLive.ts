@@ -1,5 +1,5 @@
 import { Cause, Clock, Deferred, Effect, Exit, Layer } from "effect"
-import { Cache, type CacheEntry, type CacheShape, type CacheStats, type Lookup } from "./Cache.ts"
+import { Cache, type CacheEntry, type CacheEntryInfo, type CacheShape, type CacheStats, type Lookup } from "./Cache.ts"
 import { makeLru } from "./lru.ts"
 import { estimateSize } from "./size.ts"
 
@@ -38,6 +38,8 @@ export const makeCache = (options: CacheOptions = {}): CacheShape => {
   let evictions = 0
   let loads = 0
   let coalesced = 0
+  /** Per-entry hit count and last access; keyed by the stored object so replaced entries start afresh. */
+  const usage = new WeakMap<object, { hits: number; lastAccessedAt: number }>()
 
   /** Record a finished load: store a success (unless stale, cancelled or too big), then wake the waiters. */
   const settle = <A, E>(
@@ -82,6 +84,12 @@ export const makeCache = (options: CacheOptions = {}): CacheShape => {
           if (stored !== undefined && stored.entry.expiresAt > now) {
             lru.touch(key)
             hits++
+            const used = usage.get(stored)
+            if (used === undefined) usage.set(stored, { hits: 1, lastAccessedAt: now })
+            else {
+              used.hits++
+              used.lastAccessedAt = now
+            }
             return Effect.succeed({ entry: stored.entry as CacheEntry<A>, hit: true })
           }
         }
@@ -138,7 +146,20 @@ export const makeCache = (options: CacheOptions = {}): CacheShape => {
     coalesced,
   })
 
-  return { getOrLoad, peek, invalidate, stats }
+  const entries = (): ReadonlyArray<CacheEntryInfo> =>
+    lru.list().map(([key, stored]) => {
+      const used = usage.get(stored)
+      return {
+        key,
+        storedAt: stored.entry.storedAt,
+        expiresAt: stored.entry.expiresAt,
+        lastAccessedAt: used?.lastAccessedAt ?? stored.entry.storedAt,
+        hits: used?.hits ?? 0,
+        bytes: stored.entry.bytes,
+      }
+    })
+
+  return { getOrLoad, peek, invalidate, stats, entries }
 }
 
 export const makeCacheLayer = (options: CacheOptions = {}): Layer.Layer<Cache> =>

@@ -25,6 +25,8 @@ export interface Lru {
   readonly deletePrefix: (prefix: string) => number
   readonly size: () => number
   readonly bytes: () => number
+  /** Stored entries, least recently used first. */
+  readonly list: () => Array<[string, StoredEntry]>
 }
 
 export const makeLru = (bounds: LruBounds): Lru => {
@@ -74,5 +76,6 @@ export const makeLru = (bounds: LruBounds): Lru => {
     },
     size: () => map.size,
     bytes: () => bytes,
+    list: () => [...map.entries()],
   }
 }

@@ -169,7 +169,7 @@ export class Collector extends Context.Service<Collector, CollectorShape>()("inf
           })
         })
 
-        const audit = (status: AuditEntry["status"], hit: boolean, error: string | null) =>
+        const audit = (status: AuditEntry["status"], hit: boolean, error: string | null, code: string | null = null) =>
           store.insertAudit({
             time: new Date(),
             deviceId: device?.id ?? null,
@@ -190,13 +190,29 @@ export class Collector extends Context.Service<Collector, CollectorShape>()("inf
           }).pipe(
             // An audit write that fails (store down) must not turn a good read into an error.
             Effect.catch((e: StoreError) => Effect.logWarning("audit write failed", e.message)),
+            Effect.andThen(Effect.suspend(() =>
+              events.publish({
+                _tag: "OperationCompleted",
+                kind: "collect",
+                device: device?.name ?? String(ref),
+                dataType,
+                method: options.method,
+                status: status === "error" ? "error" : "success",
+                cache: hit ? "hit" : options.forceRefresh === true ? "refresh" : "miss",
+                durationMs: performance.now() - started,
+                commands,
+                bytes: loaded?.bytes ?? 0,
+                recordsCreated: loaded?.recordsCreated ?? 0,
+                errorCode: code,
+              })
+            )),
           )
 
         return run.pipe(
           Effect.matchEffect({
             onFailure: (error: CollectError) =>
               Effect.gen(function*() {
-                yield* audit("error", false, errorMessage(error))
+                yield* audit("error", false, errorMessage(error), errorCode(error))
                 if (device !== undefined) {
                   if (error instanceof SshError) yield* markStatus(device, "offline", false)
                   yield* events.publish({
@@ -244,7 +260,7 @@ export class Collector extends Context.Service<Collector, CollectorShape>()("inf
         const params = options.params ?? {}
         let device: Device | undefined
         let commands = 0
-        const audit = (status: AuditEntry["status"], error: string | null, bytes: number) =>
+        const audit = (status: AuditEntry["status"], error: string | null, bytes: number, code: string | null = null) =>
           store.insertAudit({
             time: new Date(),
             deviceId: device?.id ?? null,
@@ -262,7 +278,25 @@ export class Collector extends Context.Service<Collector, CollectorShape>()("inf
             errorMessage: error,
             recordsCreated: 0,
             freshnessThreshold: 0,
-          }).pipe(Effect.catch((e: StoreError) => Effect.logWarning("audit write failed", e.message)))
+          }).pipe(
+            Effect.catch((e: StoreError) => Effect.logWarning("audit write failed", e.message)),
+            Effect.andThen(Effect.suspend(() =>
+              events.publish({
+                _tag: "OperationCompleted",
+                kind: "action",
+                device: device?.name ?? String(ref),
+                dataType: actionName,
+                method: options.method,
+                status: status === "error" ? "error" : "success",
+                cache: "miss",
+                durationMs: performance.now() - started,
+                commands,
+                bytes,
+                recordsCreated: 0,
+                errorCode: code,
+              })
+            )),
+          )
 
         const run = Effect.gen(function*() {
           const spec = yield* registry.getAction(actionName)
@@ -303,7 +337,7 @@ export class Collector extends Context.Service<Collector, CollectorShape>()("inf
             refreshed,
           } satisfies ActionOutcome
         })
-        return run.pipe(Effect.tapError((e: CollectError) => audit("error", errorMessage(e), 0)))
+        return run.pipe(Effect.tapError((e: CollectError) => audit("error", errorMessage(e), 0, errorCode(e))))
       }
 
       return Collector.of({ collect, act })

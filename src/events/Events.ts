@@ -23,6 +23,32 @@ export type InfraEvent =
     readonly from: string
     readonly to: string
   }
+  | {
+    /** Cached reads dropped on request (DELETE /api/cache); null device/dataType means "all". */
+    readonly _tag: "CacheInvalidated"
+    readonly device: string | null
+    readonly dataType: string | null
+    readonly entries: number
+    readonly reason: string
+  }
+  | {
+    /**
+     * One per pipeline call (hits included), mirroring its audit row: feeds self-observability
+     * (rollups, /metrics). Internal telemetry: not streamed over /api/events.
+     */
+    readonly _tag: "OperationCompleted"
+    readonly kind: "collect" | "action"
+    readonly device: string
+    readonly dataType: string
+    readonly method: string
+    readonly status: "success" | "error"
+    readonly cache: CacheStatus
+    readonly durationMs: number
+    readonly commands: number
+    readonly bytes: number
+    readonly recordsCreated: number
+    readonly errorCode: string | null
+  }
 
 export type InfraEventWithMeta = InfraEvent & { readonly id: number; readonly time: string }
 
