@@ -9,7 +9,6 @@ COPY sql ./sql
 COPY bin ./bin
 COPY test ./test
 COPY bench ./bench
-COPY scripts ./scripts
 RUN npx tsc -p . && npm prune --omit=dev
 
 FROM node:20-bookworm-slim

@@ -3,6 +3,7 @@ import path from "node:path"
 import { parse as parseYaml } from "yaml"
 import type { DeviceInput } from "../domain/device.ts"
 import { ValidationError } from "../domain/errors.ts"
+import { validateRetention } from "../observe/retention-policy.ts"
 
 export type LogLevel = "debug" | "info" | "warn" | "error"
 
@@ -29,6 +30,8 @@ export interface InfraConfig {
   readonly ttl: Readonly<Record<string, number>>
   readonly ssh: SshSettings
   readonly cache: { readonly maxEntries: number; readonly maxBytes: number }
+  /** Days of history per time-series table, over the defaults in observe/retention-policy.ts (0 = forever). */
+  readonly retention: Readonly<Record<string, number>>
 }
 
 export const defaultConfig: InfraConfig = {
@@ -48,6 +51,7 @@ export const defaultConfig: InfraConfig = {
     hostKeyPolicy: "tofu",
   },
   cache: { maxEntries: 5000, maxBytes: 64 * 1024 * 1024 },
+  retention: {},
 }
 
 const levels: ReadonlyArray<LogLevel> = ["debug", "info", "warn", "error"]
@@ -139,6 +143,7 @@ export const resolveConfig = (
       maxEntries: num(cacheIn["max_entries"], "cache.max_entries", 1, 10_000_000) ?? defaultConfig.cache.maxEntries,
       maxBytes: num(cacheIn["max_bytes"], "cache.max_bytes", 1024, 64 * 1024 ** 3) ?? defaultConfig.cache.maxBytes,
     },
+    retention: validateRetention(asRecord(file["retention"], "retention")),
   }
 }
 

@@ -172,6 +172,7 @@ const maskQuoteContinuation = (lines: Array<string>, from: number, quote: string
 const redactEnvText = (lines: Array<string>): void => {
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i] as string
+    if (redactCommentLine(lines, i, redactEnvText)) continue
     const m = /^(\s*(?:export\s+)?)([A-Za-z_][A-Za-z0-9_.-]*)(\s*=\s*)(.*)$/.exec(line)
     if (!m) {
       lines[i] = redactInline(line)
@@ -199,6 +200,16 @@ const unquote = (value: string): string => {
   return t
 }
 
+/** Commented-out settings hold secrets too: redact the text after the comment marker like a live line. */
+const redactCommentLine = (lines: Array<string>, i: number, redact: (lines: Array<string>) => void): boolean => {
+  const m = /^(\s*[#;]+\s*)(.*)$/.exec(lines[i] as string)
+  if (!m) return false
+  const inner = [m[2] as string]
+  redact(inner)
+  lines[i] = `${m[1]}${inner[0]}`
+  return true
+}
+
 const indentOf = (line: string): number => /^\s*/.exec(line)?.[0].length ?? 0
 
 /** Masks the more-indented lines of a block scalar (`KEY: |`). */
@@ -215,6 +226,7 @@ const maskBlockScalar = (lines: Array<string>, from: number, parentIndent: numbe
 const redactYamlText = (lines: Array<string>): void => {
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i] as string
+    if (redactCommentLine(lines, i, redactYamlText)) continue
     // `KEY: value` (key possibly quoted, possibly a list item `- KEY: value`)
     const map = /^(\s*(?:-\s+)?)(["']?)([^"'\s:#][^"':#]*?)\2(\s*:[ \t]+)(.*)$/.exec(line)
     if (map) {
@@ -278,6 +290,7 @@ const redactAssignments = (body: string): string => {
 const redactSystemdText = (lines: Array<string>): void => {
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i] as string
+    if (redactCommentLine(lines, i, redactSystemdText)) continue
     const m = /^(\s*Environment\s*=\s*)(.*)$/.exec(line)
     if (!m) {
       lines[i] = redactInline(line)
@@ -295,6 +308,7 @@ const HEADER_DIRECTIVES = /^(\s*(?:proxy_set_header|grpc_set_header|add_header|f
 const redactNginxText = (lines: Array<string>): void => {
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i] as string
+    if (redactCommentLine(lines, i, redactNginxText)) continue
     const h = HEADER_DIRECTIVES.exec(line)
     if (h) {
       const [, head, name, sp, value, tail] = h as unknown as [string, string, string, string, string, string?]

@@ -22,6 +22,8 @@ export interface AuditEntry {
   readonly errorMessage: string | null
   readonly recordsCreated: number
   readonly freshnessThreshold: number
+  /** API token that asked (its id, never the secret); null/absent for CLI, polling, open mode. */
+  readonly tokenId?: string | null | undefined
 }
 
 export interface AuditFilter {
@@ -39,6 +41,14 @@ export interface HistoryQuery {
   readonly from?: Date | undefined
   readonly to?: Date | undefined
   readonly limit?: number | undefined
+}
+
+export interface WriteBufferStatus {
+  readonly available: boolean
+  /** Writes (row batches and audit rows) waiting in memory or in the spill file. */
+  readonly pending: number
+  /** Writes dropped because the database refused them for good (not an outage). */
+  readonly dropped: number
 }
 
 export interface StoreShape {
@@ -71,6 +81,12 @@ export interface StoreShape {
 
   readonly insertAudit: (entry: AuditEntry) => Effect.Effect<void, StoreError>
   readonly queryAudit: (filter: AuditFilter) => Effect.Effect<Array<Row>, StoreError>
+
+  /**
+   * Present when writes are buffered (src/store/buffered.ts): whether the database is reachable
+   * now and how many writes wait for it. Data responses say `store: "unavailable"` while it is not.
+   */
+  readonly writeBuffer?: (() => WriteBufferStatus) | undefined
 
   /** Liveness probe for /health. */
   readonly ping: () => Effect.Effect<void, StoreError>

@@ -4,6 +4,7 @@ import { DeviceConflict, DeviceNotFound, StoreError, ValidationError } from "../
 import type { HostKeysShape } from "../ssh/HostKeys.ts"
 import type { AuditEntry, AuditFilter, HistoryQuery, Row, StoreShape } from "./Store.ts"
 import { isUniqueViolation, toStoreError } from "./errors.ts"
+import { openPassword, sealPassword, secretKeyFromEnv, type SecretKey } from "../auth/secrets.ts"
 import { rowToDevice, rowToHostKey, toParam } from "./rows.ts"
 import type { SqlClient, SqlResult } from "./SqlClient.ts"
 import { validateDeviceInput, validateDevicePatch, type DeviceColumns } from "./validate.ts"
@@ -26,7 +27,25 @@ const asId = (ref: string | number): number | undefined => {
   return Number.isInteger(n) && n >= 1 && n <= 2147483647 ? n : undefined
 }
 
-export const makeStore = (client: SqlClient): StoreShape => {
+export interface MakeStoreOptions {
+  /** Key for device passwords at rest (default: INFRA_SECRET_KEY from the environment). */
+  readonly secretKey?: SecretKey | undefined
+}
+
+export const makeStore = (client: SqlClient, storeOptions: MakeStoreOptions = {}): StoreShape => {
+  const secretKey = storeOptions.secretKey ?? secretKeyFromEnv()
+  /** Passwords are stored sealed (src/auth/secrets.ts); a device in memory holds the plaintext. */
+  const toDevice = (row: Record<string, unknown>): Device => {
+    const device = rowToDevice(row)
+    if (device.password === null) return device
+    const opened = openPassword(device.password, secretKey)
+    return { ...device, password: "plain" in opened ? opened.plain : null }
+  }
+  const sealColumns = <C extends { password?: string | null | undefined }>(cols: C): C | ValidationError => {
+    if (typeof cols.password !== "string") return cols
+    const sealed = sealPassword(cols.password, secretKey)
+    return sealed instanceof ValidationError ? sealed : { ...cols, password: sealed }
+  }
   const sql = (op: string, text: string, params: ReadonlyArray<unknown> = []): Effect.Effect<SqlResult, StoreError> =>
     Effect.tryPromise({ try: () => client.query(text, params), catch: (e) => toStoreError(op, e) })
 
@@ -42,11 +61,11 @@ export const makeStore = (client: SqlClient): StoreShape => {
       const id = asId(ref)
       if (id !== undefined) {
         const byId = yield* sql("getDevice", "SELECT * FROM devices WHERE id = $1", [id])
-        if (byId.rows[0] !== undefined) return rowToDevice(byId.rows[0])
+        if (byId.rows[0] !== undefined) return toDevice(byId.rows[0])
         if (typeof ref === "number") return undefined
       }
       const byName = yield* sql("getDevice", "SELECT * FROM devices WHERE name = $1", [String(ref)])
-      return byName.rows[0] === undefined ? undefined : rowToDevice(byName.rows[0])
+      return byName.rows[0] === undefined ? undefined : toDevice(byName.rows[0])
     })
 
   const getDevice = (ref: string | number): Effect.Effect<Device, DeviceNotFound | StoreError> =>
@@ -57,19 +76,21 @@ export const makeStore = (client: SqlClient): StoreShape => {
 
   const createDevice = (input: DeviceInput) =>
     Effect.gen(function* () {
-      const cols = validateDeviceInput(input)
+      const checked = validateDeviceInput(input)
+      const cols = checked instanceof ValidationError ? checked : sealColumns(checked)
       if (cols instanceof ValidationError) return yield* Effect.fail(cols)
       const names = Object.keys(cols) as Array<keyof DeviceColumns>
       const text = `INSERT INTO devices (${names.join(", ")}) VALUES (${names.map((_, i) => `$${i + 1}`).join(", ")}) RETURNING *`
       const result = yield* sqlUnique("createDevice", cols.name, text, names.map((c) => columnParam(c, cols[c])))
       const row = result.rows[0]
       if (row === undefined) return yield* Effect.fail(new StoreError({ op: "createDevice", message: "INSERT returned no row", unavailable: false }))
-      return rowToDevice(row)
+      return toDevice(row)
     })
 
   const updateDevice = (ref: string | number, patch: DevicePatch) =>
     Effect.gen(function* () {
-      const cols = validateDevicePatch(patch)
+      const checked = validateDevicePatch(patch)
+      const cols = checked instanceof ValidationError ? checked : sealColumns(checked)
       if (cols instanceof ValidationError) return yield* Effect.fail(cols)
       const current = yield* getDevice(ref)
       const names = Object.keys(cols) as Array<keyof DeviceColumns>
@@ -80,7 +101,7 @@ export const makeStore = (client: SqlClient): StoreShape => {
       const result = yield* sqlUnique("updateDevice", cols.name ?? current.name, text, params)
       const row = result.rows[0]
       if (row === undefined) return yield* Effect.fail(new DeviceNotFound({ device: String(ref) }))
-      return rowToDevice(row)
+      return toDevice(row)
     })
 
   const removeDevice = (ref: string | number) =>
@@ -162,12 +183,12 @@ export const makeStore = (client: SqlClient): StoreShape => {
         "insertAudit",
         `INSERT INTO data_collection_audit (time, device_id, device_name, operation_id, data_type, method, source,
            force_refresh, cache_hit, duration_ms, ssh_command_count, data_size_bytes, status, error_message,
-           records_created, freshness_threshold)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
+           records_created, freshness_threshold, token_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
         [
           e.time, e.deviceId, e.deviceName, e.operationId, e.dataType, e.method, e.source,
           e.forceRefresh, e.cacheHit, e.durationMs, e.sshCommandCount, e.dataSizeBytes, e.status, e.errorMessage,
-          e.recordsCreated, e.freshnessThreshold,
+          e.recordsCreated, e.freshnessThreshold, e.tokenId ?? null,
         ],
       ),
     )
@@ -189,7 +210,7 @@ export const makeStore = (client: SqlClient): StoreShape => {
     backend: client.backend,
     query: <T = Row>(text: string, params: ReadonlyArray<unknown> = []) =>
       Effect.map(sql("query", text, params), (r) => r.rows as Array<T>),
-    listDevices: () => Effect.map(sql("listDevices", "SELECT * FROM devices ORDER BY name"), (r) => r.rows.map(rowToDevice)),
+    listDevices: () => Effect.map(sql("listDevices", "SELECT * FROM devices ORDER BY name"), (r) => r.rows.map(toDevice)),
     getDevice,
     createDevice,
     updateDevice,

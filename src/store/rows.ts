@@ -41,11 +41,20 @@ export const rowToHostKey = (row: Record<string, unknown>): KnownHostKey => ({
   firstSeen: asDate(row["first_seen"]),
 })
 
+// PostgreSQL text and jsonb cannot hold U+0000 or lone UTF-16 surrogates; hostile command output
+// (binary files, cut strings) must not turn an insert into an error, so they become U+FFFD.
+const BAD_TEXT = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g
+// In JSON.stringify output, paired surrogates stay raw characters, so any surrogate escape is lone.
+const BAD_JSON_ESCAPE = /(?<!\\)((?:\\\\)*)\\u(?:0000|d[89a-f][0-9a-f]{2})/gi
+
+export const pgSafeText = (s: string): string => s.replace(BAD_TEXT, "\uFFFD")
+
 /** Values as the drivers should bind them: objects/arrays become JSON text for jsonb columns. */
 export const toParam = (v: unknown): unknown => {
   if (v === undefined || v === null) return null
   if (v instanceof Date) return v
   if (typeof v === "bigint") return v.toString()
-  if (typeof v === "object") return JSON.stringify(v)
+  if (typeof v === "string") return pgSafeText(v)
+  if (typeof v === "object") return pgSafeText(JSON.stringify(v)).replace(BAD_JSON_ESCAPE, "$1\\ufffd")
   return v
 }

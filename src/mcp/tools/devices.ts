@@ -37,7 +37,7 @@ const addDevice = (input: DeviceInput, withProbe: boolean, source: string) =>
 /** Connection details may change: drop the old connection and everything cached for the device. */
 const forgetConnection = (name: string) =>
   Effect.gen(function*() {
-    yield* Effect.flatMap(Ssh.asEffect(), (s) => s.close(name))
+    yield* (yield* Ssh).close(name)
     ;(yield* Cache).invalidate(`${name}\u0000`)
   })
 

@@ -35,8 +35,10 @@ export type NginxNode = NginxDirective | NginxComment
 
 const MAX_DEPTH = 100
 
-const fail = (message: string, line: number): Result.Result<never, ParseError> =>
-  Result.fail(new ParseError({ dataType: "nginx", message, at: `line ${line}` }))
+/** Syntax errors are thrown inside the scanner and turned into a Result at its entry point. */
+const fail = (message: string, line: number): never => {
+  throw new ParseError({ dataType: "nginx", message, at: `line ${line}` })
+}
 
 const isSpace = (c: string): boolean => c === " " || c === "\t" || c === "\r" || c === "\n" || c === "\f"
 
@@ -93,7 +95,7 @@ class Cursor {
  * Reads the Lua body after `{` up to its matching `}`, skipping Lua strings, long brackets
  * and comments so that braces inside them do not count.
  */
-const readLuaBody = (cur: Cursor): Result.Result<string, ParseError> => {
+const readLuaBody = (cur: Cursor): string => {
   const start = cur.pos
   const startLine = cur.line
   let depth = 1
@@ -135,7 +137,7 @@ const readLuaBody = (cur: Cursor): Result.Result<string, ParseError> => {
       if (depth === 0) {
         const body = cur.text.slice(start, cur.pos)
         cur.next()
-        return Result.succeed(body)
+        return body
       }
     }
     cur.next()
@@ -143,7 +145,7 @@ const readLuaBody = (cur: Cursor): Result.Result<string, ParseError> => {
   return fail("unterminated lua block", startLine)
 }
 
-const readQuoted = (cur: Cursor, quote: string): Result.Result<Token, ParseError> => {
+const readQuoted = (cur: Cursor, quote: string): Token & { kind: "word" } => {
   const line = cur.line
   cur.next()
   const start = cur.pos
@@ -159,13 +161,13 @@ const readQuoted = (cur: Cursor, quote: string): Result.Result<Token, ParseError
       if (after !== "" && !isSpace(after) && after !== ";" && after !== "{" && after !== ")") {
         return fail(`unexpected ${JSON.stringify(after)} after quoted string`, cur.line)
       }
-      return Result.succeed({ kind: "word", value: unescape(raw), line, quoted: true })
+      return { kind: "word", value: unescape(raw), line, quoted: true }
     }
   }
   return fail("unterminated quoted string", line)
 }
 
-const readWord = (cur: Cursor): Token => {
+const readWord = (cur: Cursor): Token & { kind: "word" } => {
   const line = cur.line
   const start = cur.pos
   let prevDollar = false
@@ -190,19 +192,33 @@ const readWord = (cur: Cursor): Token => {
 
 /** Tokenizes and builds the tree in one pass (the lua-block rule needs the directive name). */
 export const parseNginxSyntax = (text: string): Result.Result<ReadonlyArray<NginxNode>, ParseError> => {
+  try {
+    return Result.succeed(scan(text))
+  } catch (e) {
+    if (e instanceof ParseError) return Result.fail(e)
+    // A RangeError or similar from pathological input must not escape either.
+    return Result.fail(new ParseError({ dataType: "nginx", message: String(e) }))
+  }
+}
+
+interface Statement {
+  readonly name: string
+  readonly args: Array<string>
+  readonly line: number
+}
+
+const scan = (text: string): ReadonlyArray<NginxNode> => {
   const cur = new Cursor(text.replace(/^\uFEFF/, ""))
-  const stack: Array<{ nodes: Array<NginxNode>; line: number }> = [{ nodes: [], line: 1 }]
+  const root: Array<NginxNode> = []
+  const stack: Array<{ nodes: Array<NginxNode>; line: number }> = [{ nodes: root, line: 1 }]
   let words: Array<Token & { kind: "word" }> = []
 
-  const close = (
-    terminator: ";" | "{",
-    line: number,
-  ): Result.Result<{ name: string; args: Array<string>; line: number } | null, ParseError> => {
+  const statement = (terminator: ";" | "{", line: number): Statement => {
     const first = words[0]
     if (first === undefined) return fail(`unexpected "${terminator}"`, line)
     const d = { name: first.value, args: words.slice(1).map((w) => w.value), line: first.line }
     words = []
-    return Result.succeed(d)
+    return d
   }
 
   while (!cur.done) {
@@ -223,25 +239,18 @@ export const parseNginxSyntax = (text: string): Result.Result<ReadonlyArray<Ngin
     if (c === ";") {
       const line = cur.line
       cur.next()
-      const d = close(";", line)
-      if (Result.isFailure(d)) return d
-      const v = d.success as { name: string; args: Array<string>; line: number }
-      top.nodes.push({ type: "directive", ...v })
+      top.nodes.push({ type: "directive", ...statement(";", line) })
       continue
     }
     if (c === "{") {
       const line = cur.line
       cur.next()
-      const d = close("{", line)
-      if (Result.isFailure(d)) return d
-      const v = d.success as { name: string; args: Array<string>; line: number }
+      const v = statement("{", line)
       if (v.name.endsWith("_by_lua_block")) {
-        const body = readLuaBody(cur)
-        if (Result.isFailure(body)) return body
-        top.nodes.push({ type: "directive", ...v, opaque: body.success })
+        top.nodes.push({ type: "directive", ...v, opaque: readLuaBody(cur) })
         continue
       }
-      if (stack.length > MAX_DEPTH) return fail(`blocks nested deeper than ${MAX_DEPTH}`, line)
+      if (stack.length > MAX_DEPTH) fail(`blocks nested deeper than ${MAX_DEPTH}`, line)
       const block: Array<NginxNode> = []
       top.nodes.push({ type: "directive", ...v, block })
       stack.push({ nodes: block, line: v.line })
@@ -250,25 +259,19 @@ export const parseNginxSyntax = (text: string): Result.Result<ReadonlyArray<Ngin
     if (c === "}") {
       const line = cur.line
       cur.next()
-      if (words.length > 0) return fail(`unexpected "}" (directive "${words[0]?.value}" has no ";")`, line)
-      if (stack.length === 1) return fail(`unexpected "}"`, line)
+      if (words.length > 0) fail(`unexpected "}" (directive "${words[0]?.value}" has no ";")`, line)
+      if (stack.length === 1) fail(`unexpected "}"`, line)
       stack.pop()
       continue
     }
-    if (c === '"' || c === "'") {
-      const w = readQuoted(cur, c)
-      if (Result.isFailure(w)) return w
-      words.push(w.success as Token & { kind: "word" })
-      continue
-    }
-    words.push(readWord(cur) as Token & { kind: "word" })
+    words.push(c === '"' || c === "'" ? readQuoted(cur, c) : readWord(cur))
   }
-  if (words.length > 0) return fail(`unexpected end of file, expecting ";" or "}"`, cur.line)
+  if (words.length > 0) fail(`unexpected end of file, expecting ";" or "}"`, cur.line)
   if (stack.length > 1) {
     const open = stack[stack.length - 1] as { line: number }
-    return fail(`unexpected end of file, block opened at line ${open.line} is not closed`, cur.line)
+    fail(`unexpected end of file, block opened at line ${open.line} is not closed`, cur.line)
   }
-  return Result.succeed((stack[0] as { nodes: Array<NginxNode> }).nodes)
+  return root
 }
 
 /** Canonical text of the directives only (comments and layout dropped): equal ⇔ same configuration. */

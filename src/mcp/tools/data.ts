@@ -1,0 +1,182 @@
+import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js"
+import { Effect } from "effect"
+import { z } from "zod"
+import { type Collected, Collector } from "../../collect/Collector.ts"
+import type { Params } from "../../registry/DataType.ts"
+import type { ToolContext } from "../context.ts"
+import { deviceArg, forceRefreshArg, readOnly } from "./shared.ts"
+
+/** Every read goes through the pipeline (cache → ssh → parse → store → audit) as method "mcp". */
+export const collectFor = (tool: string, device: string, dataType: string, forceRefresh?: boolean, params?: Params) =>
+  Collector.use((c) =>
+    c.collect(device, dataType, { method: "mcp", source: `mcp ${tool}`, forceRefresh: forceRefresh === true, params })
+  )
+
+/** Same envelope as a collected read, with `data` replaced by a narrower view. */
+const reshape = <K extends string>(c: Collected, key: K, value: unknown) => ({
+  device: c.device,
+  data_type: c.data_type,
+  collected_at: c.collected_at,
+  age_seconds: c.age_seconds,
+  cache: c.cache,
+  [key]: value,
+})
+
+interface SimpleRead {
+  readonly tool: string
+  readonly title: string
+  readonly dataType: string
+  readonly description: string
+}
+
+const simpleReads: ReadonlyArray<SimpleRead> = [
+  {
+    tool: "get_system_metrics",
+    title: "System metrics",
+    dataType: "system_metrics",
+    description: "CPU (total/per core, iowait, steal), memory and swap, load, uptime, processes, disk usage per " +
+      "mount, network rates, pressure stall info of one device, right now (or cached ≤ 5 min).",
+  },
+  {
+    tool: "list_containers",
+    title: "List containers",
+    dataType: "containers",
+    description: "Docker/Podman containers on a device: name, image, state, health, ports, restart count and live " +
+      "CPU/memory stats. Use get_container for one container's full inspect.",
+  },
+  {
+    tool: "get_drive_health",
+    title: "Drive health",
+    dataType: "drive_health",
+    description: "Disks of a device with SMART health (passed/failed, temperature, reallocated/pending sectors, " +
+      "wear, power-on hours) and NVMe health.",
+  },
+  {
+    tool: "get_network_interfaces",
+    title: "Network interfaces",
+    dataType: "network_interfaces",
+    description: "Network interfaces: state, MTU, MAC, addresses, link speed, counters and error/drop counts.",
+  },
+  {
+    tool: "list_vms",
+    title: "List VMs",
+    dataType: "vm_status",
+    description: "Virtual machines and LXC containers from libvirt (virsh) and Proxmox (qm, pct): state, vCPUs, " +
+      "memory, autostart.",
+  },
+]
+
+export const registerDataTools = (server: McpServer, ctx: ToolContext): void => {
+  for (const read of simpleReads) {
+    server.registerTool(read.tool, {
+      title: read.title,
+      description: `${read.description} Result carries collected_at, age_seconds and cache (hit/miss/refresh).`,
+      inputSchema: { device: deviceArg, force_refresh: forceRefreshArg },
+      annotations: readOnly,
+    }, ({ device, force_refresh }) => ctx.tool(collectFor(read.tool, device, read.dataType, force_refresh)))
+  }
+
+  server.registerTool("get_container", {
+    title: "Get container",
+    description: "One container's docker inspect: config, image, env names, mounts, networks, health check, " +
+      "restart policy and count, state with exit code and times.",
+    inputSchema: {
+      device: deviceArg,
+      name: z.string().min(1).describe("Container name or id"),
+      force_refresh: forceRefreshArg,
+    },
+    annotations: readOnly,
+  }, ({ device, name, force_refresh }) =>
+    ctx.tool(collectFor("get_container", device, "container_inspect", force_refresh, { name })))
+
+  server.registerTool("get_container_logs", {
+    title: "Container logs",
+    description: "A container's recent log lines (stdout and stderr) with timestamps. Always read live.",
+    inputSchema: {
+      device: deviceArg,
+      name: z.string().min(1).describe("Container name or id"),
+      tail: z.number().int().min(1).max(10_000).optional().describe("Last N lines (default 200)"),
+      since: z.string().optional().describe("Only lines since this time: RFC 3339 date or relative like 10m, 2h"),
+    },
+    annotations: readOnly,
+  }, ({ device, name, tail, since }) =>
+    ctx.tool(collectFor("get_container_logs", device, "container_logs", false, { name, tail: tail ?? 200, since })))
+
+  server.registerTool("get_zfs_status", {
+    title: "ZFS status",
+    description: "ZFS pools (health, capacity, fragmentation, scrub/resilver, vdev tree with read/write/checksum " +
+      "errors), datasets and ARC statistics. Snapshots are only counted here: use list_zfs_snapshots.",
+    inputSchema: {
+      device: deviceArg,
+      pool: z.string().optional().describe("Only this pool"),
+      force_refresh: forceRefreshArg,
+    },
+    annotations: readOnly,
+  }, ({ device, pool, force_refresh }) =>
+    ctx.tool(Effect.map(collectFor("get_zfs_status", device, "zfs", force_refresh, { pool }), (c) => {
+      const { snapshots, ...rest } = c.data as { snapshots: { available: boolean; items: Array<unknown> } }
+      return { ...c, data: { ...rest, snapshots: { available: snapshots.available, count: snapshots.items.length } } }
+    })))
+
+  server.registerTool("list_zfs_snapshots", {
+    title: "List ZFS snapshots",
+    description: "ZFS snapshots (dataset, name, used/referenced bytes, creation time), newest first.",
+    inputSchema: {
+      device: deviceArg,
+      dataset: z.string().optional().describe("Only snapshots of this dataset (and its children)"),
+      limit: z.number().int().min(1).max(5000).optional().describe("At most this many (default 200)"),
+      force_refresh: forceRefreshArg,
+    },
+    annotations: readOnly,
+  }, ({ device, dataset, limit, force_refresh }) =>
+    ctx.tool(Effect.map(collectFor("list_zfs_snapshots", device, "zfs", force_refresh), (c) => {
+      type Snap = { dataset: string; createdAt: string | null }
+      const items = ((c.data as { snapshots: { items: Array<Snap> } }).snapshots.items)
+        .filter((s) => dataset === undefined || s.dataset === dataset || s.dataset.startsWith(`${dataset}/`))
+        .sort((a, b) => (b.createdAt ?? "").localeCompare(a.createdAt ?? ""))
+      const max = limit ?? 200
+      return { ...reshape(c, "snapshots", items.slice(0, max)), total: items.length, truncated: items.length > max }
+    })))
+
+  server.registerTool("list_systemd_services", {
+    title: "List systemd services",
+    description: "systemd services with load/active/sub state, enabled state, restarts, main PID, exit status, " +
+      "memory; plus failed units and counts. Filter to keep the answer short.",
+    inputSchema: {
+      device: deviceArg,
+      state: z.string().optional().describe("Only units whose active or sub state equals this (failed, running, inactive…)"),
+      name: z.string().optional().describe("Only units whose name contains this text"),
+      force_refresh: forceRefreshArg,
+    },
+    annotations: readOnly,
+  }, ({ device, state, name, force_refresh }) =>
+    ctx.tool(Effect.map(collectFor("list_systemd_services", device, "systemd_services", force_refresh), (c) => {
+      type Unit = { name: string; activeState: string; subState: string }
+      const data = c.data as { units: Array<Unit>; failed: unknown; counts?: unknown }
+      const units = data.units
+        .filter((u) => state === undefined || u.activeState === state || u.subState === state)
+        .filter((u) => name === undefined || u.name.includes(name))
+      return { ...reshape(c, "units", units), failed: data.failed, counts: data.counts ?? null }
+    })))
+
+  server.registerTool("query_system_logs", {
+    title: "Query system logs",
+    description: "System journal entries (journalctl; dmesg where there is no journald). With unit, priority or " +
+      "since: the newest matching entries. With no filter: entries new since the previous unfiltered read.",
+    inputSchema: {
+      device: deviceArg,
+      unit: z.string().optional().describe("systemd unit name or glob, e.g. nginx.service, docker*"),
+      priority: z.string().optional().describe("Max priority: 0-7 or emerg|alert|crit|err|warning|notice|info|debug"),
+      since: z.string().optional().describe("journalctl time: '2024-05-01 10:00', '-1h', 'today', 'yesterday'"),
+      limit: z.number().int().min(1).max(10_000).optional().describe("At most this many entries (default 200)"),
+      force_refresh: forceRefreshArg,
+    },
+    annotations: readOnly,
+  }, ({ device, unit, priority, since, limit, force_refresh }) =>
+    ctx.tool(collectFor("query_system_logs", device, "system_logs", force_refresh, {
+      unit,
+      priority,
+      since,
+      limit: limit ?? 200,
+    })))
+}

@@ -1,0 +1,182 @@
+import type { OperationEvent } from "./events.ts"
+
+/** Process-wide figures (SSH pool, cache) land on this pseudo-method's row, not on any one method. */
+export const allMethods = "all"
+
+export const rollupMethods: ReadonlyArray<string> = ["polling", "api", "mcp", "watch", "cli", "library", allMethods]
+
+export interface GlobalSample {
+  readonly sshOpened: number
+  readonly sshReused: number
+  readonly cacheEntries: number
+  readonly cacheBytes: number
+  readonly cacheEvictions: number
+}
+
+/** One minute of one method, accumulated in memory until flushed. */
+export interface Bucket {
+  readonly minute: number
+  readonly method: string
+  total: number
+  successful: number
+  failed: number
+  cached: number
+  durationSum: number
+  durationMin: number
+  durationMax: number
+  commands: number
+  bytes: number
+  dbWrites: number
+  errors: Record<string, number>
+  /** Only on the "all" row. */
+  global?: { sshOpened: number; sshReused: number; cacheEntries: number; cacheBytes: number; cacheEvictions: number }
+}
+
+export const minuteOf = (ms: number): number => Math.floor(ms / 60_000) * 60_000
+
+const emptyBucket = (minute: number, method: string): Bucket => ({
+  minute,
+  method,
+  total: 0,
+  successful: 0,
+  failed: 0,
+  cached: 0,
+  durationSum: 0,
+  durationMin: Infinity,
+  durationMax: 0,
+  commands: 0,
+  bytes: 0,
+  dbWrites: 0,
+  errors: {},
+})
+
+export interface Rollup {
+  readonly record: (e: OperationEvent, now: number) => void
+  /** Attribute the change in process-wide counters since the last sample to the minute of `now`. */
+  readonly sample: (current: GlobalSample, now: number) => void
+  /** Buckets due for writing: finished minutes, plus the current one when includeCurrent. */
+  readonly due: (now: number, includeCurrent: boolean) => Array<Bucket>
+  /** Forget finished minutes once written (the current minute stays: later writes replace its row). */
+  readonly written: (buckets: ReadonlyArray<Bucket>, now: number) => void
+  readonly pending: () => number
+}
+
+/** Minutes kept in memory when the store keeps failing: older ones are dropped rather than growing without bound. */
+const maxPendingMinutes = 120
+
+export const makeRollup = (initial: GlobalSample): Rollup => {
+  const buckets = new Map<string, Bucket>()
+  let last = initial
+
+  const get = (minute: number, method: string): Bucket => {
+    const key = `${minute}|${method}`
+    let b = buckets.get(key)
+    if (b === undefined) {
+      b = emptyBucket(minute, method)
+      buckets.set(key, b)
+      trim()
+    }
+    return b
+  }
+
+  const trim = () => {
+    const minutes = [...new Set([...buckets.values()].map((b) => b.minute))].sort((a, b) => a - b)
+    const drop = new Set(minutes.slice(0, Math.max(0, minutes.length - maxPendingMinutes)))
+    if (drop.size === 0) return
+    for (const [key, b] of buckets) if (drop.has(b.minute)) buckets.delete(key)
+  }
+
+  const add = (b: Bucket, e: OperationEvent) => {
+    b.total++
+    if (e.status === "success") b.successful++
+    else b.failed++
+    if (e.cache === "hit") b.cached++
+    b.durationSum += e.durationMs
+    b.durationMin = Math.min(b.durationMin, e.durationMs)
+    b.durationMax = Math.max(b.durationMax, e.durationMs)
+    b.commands += e.commands
+    b.bytes += e.bytes
+    // the rows it stored plus its audit row
+    b.dbWrites += e.recordsCreated + 1
+    if (e.errorCode !== null) b.errors[e.errorCode] = (b.errors[e.errorCode] ?? 0) + 1
+  }
+
+  const sample = (current: GlobalSample, now: number) => {
+    const b = get(minuteOf(now), allMethods)
+    const g = b.global ?? { sshOpened: 0, sshReused: 0, cacheEntries: 0, cacheBytes: 0, cacheEvictions: 0 }
+    // Counters only grow; a smaller value means a fresh service instance, so count from zero.
+    const delta = (now: number, before: number) => (now >= before ? now - before : now)
+    g.sshOpened += delta(current.sshOpened, last.sshOpened)
+    g.sshReused += delta(current.sshReused, last.sshReused)
+    g.cacheEvictions += delta(current.cacheEvictions, last.cacheEvictions)
+    g.cacheEntries = current.cacheEntries
+    g.cacheBytes = current.cacheBytes
+    b.global = g
+    last = current
+  }
+
+  return {
+    record: (e, now) => {
+      const minute = minuteOf(now)
+      add(get(minute, e.method), e)
+      add(get(minute, allMethods), e)
+    },
+    sample,
+    due: (now, includeCurrent) => {
+      const current = minuteOf(now)
+      return [...buckets.values()]
+        .filter((b) => b.minute < current || includeCurrent)
+        .sort((a, b) => a.minute - b.minute || a.method.localeCompare(b.method))
+    },
+    written: (done, now) => {
+      const current = minuteOf(now)
+      for (const b of done) if (b.minute < current) buckets.delete(`${b.minute}|${b.method}`)
+    },
+    pending: () => buckets.size,
+  }
+}
+
+/** Column values for service_performance_metrics, in `rollupColumns` order. */
+export const rollupColumns = [
+  "time",
+  "method",
+  "operations_total",
+  "operations_successful",
+  "operations_failed",
+  "operations_cached",
+  "avg_duration_ms",
+  "min_duration_ms",
+  "max_duration_ms",
+  "ssh_connections_created",
+  "ssh_connections_reused",
+  "commands_executed",
+  "cache_hit_ratio",
+  "cache_entries",
+  "cache_bytes",
+  "cache_evictions",
+  "bytes_collected",
+  "db_writes",
+  "error_types",
+] as const
+
+export const bucketValues = (b: Bucket): Array<unknown> => [
+  new Date(b.minute),
+  b.method,
+  b.total,
+  b.successful,
+  b.failed,
+  b.cached,
+  b.total === 0 ? null : b.durationSum / b.total,
+  b.total === 0 ? null : b.durationMin,
+  b.total === 0 ? null : b.durationMax,
+  b.global?.sshOpened ?? null,
+  b.global?.sshReused ?? null,
+  b.commands,
+  b.total === 0 ? null : b.cached / b.total,
+  b.global?.cacheEntries ?? null,
+  b.global?.cacheBytes ?? null,
+  b.global?.cacheEvictions ?? null,
+  b.bytes,
+  b.dbWrites,
+  JSON.stringify(b.errors),
+]

@@ -1,0 +1,103 @@
+import { Result } from "effect"
+import { ParseError, ValidationError } from "../domain/errors.ts"
+import { transportRetry } from "../domain/schedules.ts"
+import { shq } from "../shell/quote.ts"
+import type { CommandResult } from "../ssh/Ssh.ts"
+import { parseListParam, validateGlobs } from "../watch/globs.ts"
+import type { DataTypeSpec, Params } from "./DataType.ts"
+
+export interface ScannedFile {
+  readonly path: string
+  /** Index into `globs` of the first pattern that matched. */
+  readonly glob_index: number
+  readonly size: number
+  readonly mtime: string
+  /** sha256 hex of the content; null when the file exists but cannot be read. */
+  readonly sha256: string | null
+}
+
+export interface ConfigScan {
+  readonly globs: ReadonlyArray<string>
+  readonly files: ReadonlyArray<ScannedFile>
+}
+
+const NO_SHA = "@@no-sha256sum"
+
+export const globsOf = (p: Params): Array<string> => validateGlobs(parseListParam("globs", p["globs"]))
+
+/**
+ * One round trip for every regular file matching any glob. Each pattern travels shq-quoted in a
+ * variable and is expanded unquoted with IFS empty: pathname expansion only, no word splitting, no
+ * command substitution. Records are NUL-terminated with the path last, so any byte but NUL
+ * (spaces, quotes, newlines) survives. sha256sum reads stdin so its output never escapes the name.
+ */
+export const configScanScript = (globs: ReadonlyArray<string>): string =>
+  [
+    "(",
+    "IFS=",
+    `command -v sha256sum >/dev/null 2>&1 || { echo ${NO_SHA}; exit 0; }`,
+    "emit() {",
+    "  st=$(stat -L -c '%s %Y' -- \"$2\" 2>/dev/null) || return 0",
+    "  if [ -r \"$2\" ] && h=$(sha256sum < \"$2\" 2>/dev/null); then h=${h%% *}; else h=-; fi",
+    "  printf '%s %s %s %s\\0' \"$1\" \"$st\" \"$h\" \"$2\"",
+    "}",
+    ...globs.map((g, i) => `g=${shq(g)}; for f in $g; do if [ -f "$f" ]; then emit ${i} "$f"; fi; done`),
+    "exit 0",
+    ") 2>/dev/null",
+  ].join("\n")
+
+const RECORD = /^(\d+) (\d+) (-?\d+) ([0-9a-f]{64}|-) ([\s\S]+)$/
+
+export const parseConfigScan = (result: CommandResult, globs: ReadonlyArray<string>): Result.Result<ConfigScan, ParseError> => {
+  if (result.stdout.startsWith(NO_SHA)) {
+    return Result.fail(new ParseError({ dataType: "config_scan", message: "sha256sum is not installed on the host" }))
+  }
+  if (result.truncated) {
+    return Result.fail(new ParseError({ dataType: "config_scan", message: "scan output was truncated: narrow the globs" }))
+  }
+  const files: Array<ScannedFile> = []
+  const seen = new Set<string>()
+  const records = result.stdout.split("\u0000")
+  records.pop() // what follows the last NUL is not a record
+  for (const raw of records) {
+    // A record never starts with a newline; stray ones come from shell framing.
+    const m = RECORD.exec(raw.replace(/^\n+/, ""))
+    if (m === null) {
+      return Result.fail(new ParseError({ dataType: "config_scan", message: "malformed scan record", at: raw.slice(0, 120) }))
+    }
+    const index = Number(m[1])
+    const path = m[5] as string
+    if (index >= globs.length || seen.has(path)) continue
+    seen.add(path)
+    files.push({
+      path,
+      glob_index: index,
+      size: Number(m[2]),
+      mtime: new Date(Number(m[3]) * 1000).toISOString(),
+      sha256: m[4] === "-" ? null : (m[4] as string),
+    })
+  }
+  return Result.succeed({ globs, files })
+}
+
+/** Which config files exist now, with size, mtime and hash: the cheap half of change detection. */
+export const configScan: DataTypeSpec<ConfigScan> = {
+  name: "config_scan",
+  description:
+    "Regular files matching absolute glob patterns, with size, mtime and sha256; param: globs (JSON array, or newline/comma-separated).",
+  table: "",
+  ttlSeconds: 0,
+  timeout: "60 seconds",
+  retry: transportRetry,
+  maxOutputBytes: 8 * 1024 * 1024,
+  script: (p) => configScanScript(globsOf(p)),
+  parse: (result, p) => {
+    try {
+      return parseConfigScan(result, globsOf(p))
+    } catch (e) {
+      if (e instanceof ValidationError) return Result.fail(new ParseError({ dataType: "config_scan", message: e.message }))
+      throw e
+    }
+  },
+  toRows: () => [],
+}
