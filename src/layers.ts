@@ -1,17 +1,24 @@
 import { Layer, Logger, References } from "effect"
+import path from "node:path"
 import type { Cache } from "./cache/Cache.ts"
 import { makeCacheLayer } from "./cache/CacheLive.ts"
 import { Collector } from "./collect/Collector.ts"
 import type { InfraConfig } from "./config/config.ts"
 import type { StoreError } from "./domain/errors.ts"
 import { Events } from "./events/Events.ts"
+import { makeObserveLayer, type ObserveOptions } from "./observe/Observability.ts"
 import { allActions, allDataTypes } from "./registry/index.ts"
 import { Registry } from "./registry/Registry.ts"
 import type { HostKeys } from "./ssh/HostKeys.ts"
 import type { Ssh } from "./ssh/Ssh.ts"
 import { makeSshLayer } from "./ssh/SshLive.ts"
+import { schedulerLayers } from "./scheduler/layer.ts"
+import type { SchedulerSettings } from "./scheduler/settings.ts"
+import { withWriteBuffer } from "./store/buffered.ts"
 import { makeStoreLayer } from "./store/layer.ts"
 import type { Store } from "./store/Store.ts"
+import type { WatchSettings } from "./watch/settings.ts"
+import { Watcher } from "./watch/Watcher.ts"
 
 const levelNames = { debug: "Debug", info: "Info", warn: "Warn", error: "Error" } as const
 
@@ -27,23 +34,38 @@ export interface ServiceParts {
   readonly ssh: Layer.Layer<Ssh, never, HostKeys>
   readonly cache: Layer.Layer<Cache>
   readonly registry: Layer.Layer<Registry>
+  /** Self-observability: SSE replay buffer, rollups, retention (defaults when absent). */
+  readonly observe?: ObserveOptions | undefined
+  /** Config file watching (globs, intervals); not started until Watcher.start(). */
+  readonly watch?: WatchSettings | undefined
+  /** Polling, device health, instance leases and event fan-out; idle until Scheduler.start(). */
+  readonly scheduler?: SchedulerSettings | undefined
 }
 
 /** How the services fit together; tests pass their own parts (a test schema, short timeouts). */
-export const composeServices = (parts: ServiceParts) =>
-  Collector.layer.pipe(
+export const composeServices = (parts: ServiceParts) => {
+  const scheduling = schedulerLayers(parts.scheduler)
+  return Layer.mergeAll(Watcher.layer(parts.watch), scheduling.scheduler).pipe(
+    Layer.provideMerge(scheduling.instances),
+    Layer.provideMerge(Layer.mergeAll(Collector.layer, makeObserveLayer(parts.observe))),
+    Layer.provideMerge(scheduling.health),
     Layer.provideMerge(
       Layer.mergeAll(parts.ssh.pipe(Layer.provideMerge(parts.store)), parts.cache, parts.registry, Events.layer),
     ),
   )
+}
 
 /** The whole service graph for a config, composed in one place. */
 export const makeInfraLayer = (config: InfraConfig) =>
   composeServices({
-    store: makeStoreLayer({
-      databaseUrl: config.databaseUrl,
-      dataDir: config.databaseUrl === undefined ? config.dataDir : undefined,
-    }),
+    // Writes survive a database outage: memory, then <data dir>/write-buffer.jsonl (src/store/buffered.ts).
+    store: withWriteBuffer(
+      makeStoreLayer({
+        databaseUrl: config.databaseUrl,
+        dataDir: config.databaseUrl === undefined ? config.dataDir : undefined,
+      }),
+      { spillPath: config.dataDir.startsWith("memory://") ? undefined : path.join(config.dataDir, "write-buffer.jsonl") },
+    ),
     ssh: makeSshLayer({
       connectTimeoutMs: config.ssh.connectTimeoutMs,
       commandTimeoutMs: config.ssh.commandTimeoutMs,
@@ -53,4 +75,6 @@ export const makeInfraLayer = (config: InfraConfig) =>
     }),
     cache: makeCacheLayer(config.cache),
     registry: Registry.make(allDataTypes, config.ttl, allActions),
+    observe: { retention: config.retention },
+    scheduler: config.scheduler,
   }).pipe(Layer.provideMerge(loggingLayer(config.logLevel)))

@@ -30,7 +30,7 @@ test("device add, list, collect, rm through the CLI on embedded PGlite", () => {
   const result = JSON.parse(collect.stdout)
   assert.equal(result.data_type, "system_metrics")
   assert.equal(result.cache, "refresh")
-  assert.ok(result.data.memory.totalBytes > 0)
+  assert.ok(result.data.memory.total_bytes > 0)
 
   const missing = runCli(["collect", "nope", "system_metrics"], env)
   assert.equal(missing.code, 1)

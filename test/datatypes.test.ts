@@ -21,7 +21,7 @@ after(() => stopAllSshd())
 
 /** data type → a check on its parsed data, and the history table's minimum row count per read. */
 const expectations: Record<string, { check: (data: any) => void; rows: number }> = {
-  system_metrics: { check: (d) => assert.ok(d.memory.totalBytes > 0), rows: 1 },
+  system_metrics: { check: (d) => assert.ok(d.memory.total_bytes > 0), rows: 1 },
   containers: {
     check: (d) => {
       assert.ok(d.containers.length >= 1)

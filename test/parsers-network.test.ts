@@ -101,7 +101,7 @@ describe("ip -j addr (JSON)", () => {
     assert.equal(e.mtu, 1500)
     assert.equal(e.state, "UP")
     assert.equal(e.mac, "50:7b:9d:2c:af:91")
-    assert.equal(e.linkType, "ether")
+    assert.equal(e.link_type, "ether")
     assert.deepEqual(e.flags, ["BROADCAST", "MULTICAST", "UP", "LOWER_UP"])
     assert.deepEqual(
       e.addresses.map((a) => `${a.family} ${a.address}/${a.prefixlen} ${a.scope}`),
@@ -158,12 +158,12 @@ describe("ip -j addr (JSON)", () => {
       },
     ])
     const [bond, slave] = ok(parseIpJson(json))
-    assert.deepEqual(bond?.bond, { mode: "active-backup", activeSlave: "enp1s0", miimon: 100 })
+    assert.deepEqual(bond?.bond, { mode: "active-backup", active_slave: "enp1s0", miimon: 100 })
     assert.equal(bond?.mac, "52:54:00:36:37:ea")
-    assert.deepEqual(bond?.counters, { rxBytes: 10, rxPackets: 2, rxErrors: 1, rxDropped: 3, txBytes: 20, txPackets: 4, txErrors: 0, txDropped: 0 })
+    assert.deepEqual(bond?.counters, { rx_bytes: 10, rx_packets: 2, rx_errors: 1, rx_dropped: 3, tx_bytes: 20, tx_packets: 4, tx_errors: 0, tx_dropped: 0 })
     assert.equal(slave?.master, "bond0")
-    assert.equal(slave?.slaveKind, "bond")
-    assert.deepEqual(slave?.bondSlave, { state: "ACTIVE", miiStatus: "UP" })
+    assert.equal(slave?.slave_kind, "bond")
+    assert.deepEqual(slave?.bond_slave, { state: "ACTIVE", mii_status: "UP" })
     assert.deepEqual(slave?.addresses, [], "old iproute2's {} placeholders are dropped")
   })
 
@@ -202,18 +202,18 @@ describe("ip text (old iproute2, busybox)", () => {
     assert.equal(links.length, 4)
     const bond = byName(links, "bond0")
     assert.equal(bond.kind, "bond")
-    assert.deepEqual(bond.bond, { mode: "active-backup", activeSlave: "enp1s0", miimon: 100 })
-    assert.equal(bond.counters?.rxBytes, 6250225824)
-    assert.equal(bond.counters?.rxDropped, 3987208)
-    assert.equal(bond.counters?.txDropped, 8)
+    assert.deepEqual(bond.bond, { mode: "active-backup", active_slave: "enp1s0", miimon: 100 })
+    assert.equal(bond.counters?.rx_bytes, 6250225824)
+    assert.equal(bond.counters?.rx_dropped, 3987208)
+    assert.equal(bond.counters?.tx_dropped, 8)
     const backup = byName(links, "enp2s0")
     assert.equal(backup.master, "bond0")
-    assert.equal(backup.slaveKind, "bond")
-    assert.deepEqual(backup.bondSlave, { state: "BACKUP", miiStatus: "UP" })
-    assert.equal(backup.counters?.rxDropped, 2498170)
-    assert.equal(backup.counters?.txBytes, 5705272)
-    assert.equal(byName(links, "enp1s0").counters?.rxBytes, 6539676111)
-    assert.equal(byName(links, "enp1s0").counters?.rxPackets, 45171801)
+    assert.equal(backup.slave_kind, "bond")
+    assert.deepEqual(backup.bond_slave, { state: "BACKUP", mii_status: "UP" })
+    assert.equal(backup.counters?.rx_dropped, 2498170)
+    assert.equal(backup.counters?.tx_bytes, 5705272)
+    assert.equal(byName(links, "enp1s0").counters?.rx_bytes, 6539676111)
+    assert.equal(byName(links, "enp1s0").counters?.rx_packets, 45171801)
   })
 
   it("ip -s link, many interfaces: big counters, ovs/vxlan/gre kinds", () => {
@@ -222,17 +222,17 @@ describe("ip text (old iproute2, busybox)", () => {
     const e = byName(links, "eth0_1")
     assert.equal(e.mtu, 9000)
     assert.equal(e.master, "bond0")
-    assert.equal(e.counters?.rxBytes, 16809815066893)
-    assert.equal(e.counters?.txBytes, 35867456371871)
+    assert.equal(e.counters?.rx_bytes, 16809815066893)
+    assert.equal(e.counters?.tx_bytes, 35867456371871)
     const vx = byName(links, "vxlan_sys_4789")
     assert.equal(vx.kind, "vxlan")
-    assert.equal(vx.slaveKind, "openvswitch")
+    assert.equal(vx.slave_kind, "openvswitch")
     assert.equal(vx.master, "ovs-system")
-    assert.equal(byName(links, "br-int").counters?.rxDropped, 101259804)
+    assert.equal(byName(links, "br-int").counters?.rx_dropped, 101259804)
     assert.equal(byName(links, "gre0").parent, null, "@NONE is no parent")
-    assert.equal(byName(links, "gre0").linkType, "gre")
-    assert.equal(byName(links, "geneve1").counters?.rxErrors, 8)
-    assert.equal(byName(links, "gre1").counters?.txBytes, 168)
+    assert.equal(byName(links, "gre0").link_type, "gre")
+    assert.equal(byName(links, "geneve1").counters?.rx_errors, 8)
+    assert.equal(byName(links, "gre1").counters?.tx_bytes, 168)
   })
 
   it("malformed text is a typed error naming the line", () => {
@@ -251,24 +251,24 @@ describe("/proc/net/dev", () => {
     const jc = ok(parseProcNetDev(net("jc__proc-net-dev.txt")))
     assert.deepEqual(jc.map((e) => e.name), ["lo", "ens33"])
     assert.deepEqual(jc[1]?.counters, {
-      rxBytes: 60600053,
-      rxPackets: 109378,
-      rxErrors: 0,
-      rxDropped: 0,
-      txBytes: 44256546,
-      txPackets: 121425,
-      txErrors: 0,
-      txDropped: 0,
+      rx_bytes: 60600053,
+      rx_packets: 109378,
+      rx_errors: 0,
+      rx_dropped: 0,
+      tx_bytes: 44256546,
+      tx_packets: 121425,
+      tx_errors: 0,
+      tx_dropped: 0,
     })
     const procfs = ok(parseProcNetDev(net("procfs__proc-net-dev.txt")))
     assert.deepEqual(procfs.map((e) => e.name), ["vethf345468", "lo", "docker0", "eth0"])
-    assert.equal(procfs[3]?.counters.rxBytes, 874354587)
-    assert.equal(procfs[3]?.counters.txPackets, 732147)
+    assert.equal(procfs[3]?.counters.rx_bytes, 874354587)
+    assert.equal(procfs[3]?.counters.tx_packets, 732147)
   })
 
   it("a counter glued to the colon still parses", () => {
     const glued = net("jc__proc-net-dev.txt").replace(" ens33: 60600053", "ens33:60600053")
-    assert.equal(ok(parseProcNetDev(glued))[1]?.counters.rxBytes, 60600053)
+    assert.equal(ok(parseProcNetDev(glued))[1]?.counters.rx_bytes, 60600053)
   })
 
   it("sample with /proc/uptime first; bad rows are typed errors", () => {
@@ -284,8 +284,8 @@ describe("/proc/net/dev", () => {
   it("rates: per second over the measured interval; null on wrap or no interval", () => {
     const a = ok(parseProcNetDev(net("jc__proc-net-dev.txt")))[1]?.counters
     assert.ok(a)
-    const b = { ...a, rxBytes: a.rxBytes + 1000, txBytes: a.txBytes + 500, rxPackets: a.rxPackets + 10 }
-    assert.deepEqual(ratesBetween(a, b, 0.5), { rxBytesPerSec: 2000, txBytesPerSec: 1000, rxPacketsPerSec: 20, txPacketsPerSec: 0 })
+    const b = { ...a, rx_bytes: a.rx_bytes + 1000, tx_bytes: a.tx_bytes + 500, rx_packets: a.rx_packets + 10 }
+    assert.deepEqual(ratesBetween(a, b, 0.5), { rx_bytes_per_sec: 2000, tx_bytes_per_sec: 1000, rx_packets_per_sec: 20, tx_packets_per_sec: 0 })
     assert.equal(ratesBetween(b, a, 0.5), null, "counter went backwards")
     assert.equal(ratesBetween(a, b, 0), null)
     assert.equal(ratesBetween(a, undefined, 1), null)
@@ -343,10 +343,10 @@ describe("listening sockets (ss, netstat)", () => {
     const sshd = s.find((x) => x.port === 22)
     assert.deepEqual(sshd?.processes, [{ name: "sshd", pid: 1231, fd: 3 }])
     const smtp = s.find((x) => x.port === 25)
-    assert.equal(smtp?.localAddress, "127.0.0.1")
+    assert.equal(smtp?.local_address, "127.0.0.1")
     assert.deepEqual(smtp?.processes, [{ name: "master", pid: 2612, fd: 13 }])
     const v6 = s.find((x) => x.port === 2223)
-    assert.equal(v6?.localAddress, "::")
+    assert.equal(v6?.local_address, "::")
   })
 
   it("ss -tupna: several processes on one socket; -H form equals the headed form", () => {
@@ -361,7 +361,7 @@ describe("listening sockets (ss, netstat)", () => {
   it("ss -a: unix/netlink/packet rows skipped, service-name ports kept", () => {
     const s = ok(parseSs(net("jc__centos-7.7__ss-a.txt")))
     assert.equal(s.length, 10)
-    const ssh = s.find((x) => x.state === "LISTEN" && x.localPort === "ssh" && x.localAddress === "::")
+    const ssh = s.find((x) => x.state === "LISTEN" && x.local_port === "ssh" && x.local_address === "::")
     assert.ok(ssh)
     assert.equal(ssh.port, null)
     assert.equal(s.filter((x) => x.state === "ESTAB").length, 2)
@@ -373,8 +373,8 @@ describe("listening sockets (ss, netstat)", () => {
     assert.deepEqual(s[0], {
       protocol: "tcp",
       state: "LISTEN",
-      localAddress: "127.0.0.1",
-      localPort: "42351",
+      local_address: "127.0.0.1",
+      local_port: "42351",
       port: 42351,
       peer: "0.0.0.0:*",
       processes: [{ name: "containerd", pid: 1112, fd: null }],
@@ -382,7 +382,7 @@ describe("listening sockets (ss, netstat)", () => {
     const udp = s.filter((x) => x.protocol === "udp")
     assert.equal(udp.length, 2)
     assert.ok(udp.every((x) => x.state === null))
-    assert.equal(s.find((x) => x.localAddress === "::" && x.port === 22)?.processes[0]?.name, "sshd")
+    assert.equal(s.find((x) => x.local_address === "::" && x.port === 22)?.processes[0]?.name, "sshd")
   })
 
   it("garbage rows are typed errors", () => {
@@ -417,17 +417,17 @@ describe("parseNetworkInterfaces (whole script output)", () => {
     const d = ok(parseNetworkInterfaces(fixtureOutput()))
     assert.equal(d.source, "ip-json")
     assert.equal(d.interfaces.length, 7)
-    assert.equal(d.sampleSeconds, 2)
+    assert.equal(d.sample_seconds, 2)
     const lo = d.interfaces.find((i) => i.name === "lo")
-    assert.equal(lo?.counters?.rxBytes, 1664039048, "counters come from /proc/net/dev for interfaces it lists")
-    assert.deepEqual(lo?.rates, { rxBytesPerSec: 0, txBytesPerSec: 0, rxPacketsPerSec: 0, txPacketsPerSec: 0 })
+    assert.equal(lo?.counters?.rx_bytes, 1664039048, "counters come from /proc/net/dev for interfaces it lists")
+    assert.deepEqual(lo?.rates, { rx_bytes_per_sec: 0, tx_bytes_per_sec: 0, rx_packets_per_sec: 0, tx_packets_per_sec: 0 })
     const e = d.interfaces.find((i) => i.name === "enp0s31f6")
-    assert.equal(e?.speedMbps, 1000)
+    assert.equal(e?.speed_mbps, 1000)
     assert.equal(e?.counters, null, "not in /proc/net/dev and ip gave no -s stats")
     assert.equal(e?.rates, null)
-    assert.equal(d.interfaces.find((i) => i.name === "wlan0")?.speedMbps, null, "-1 means unknown")
-    assert.equal(d.defaultRoutes[0]?.gateway, "192.168.178.1")
-    assert.equal(d.defaultRoutes[0]?.dev, "enp0s31f6")
+    assert.equal(d.interfaces.find((i) => i.name === "wlan0")?.speed_mbps, null, "-1 means unknown")
+    assert.equal(d.default_routes[0]?.gateway, "192.168.178.1")
+    assert.equal(d.default_routes[0]?.dev, "enp0s31f6")
     assert.equal(d.routes.length, 17)
     assert.equal(d.listening.available, true)
     assert.equal(d.listening.sockets.length, 13)
@@ -438,8 +438,8 @@ describe("parseNetworkInterfaces (whole script output)", () => {
     assert.equal(d.source, "proc-net-dev", "no ip at all: interfaces come from /proc/net/dev")
     assert.deepEqual(d.interfaces.map((i) => i.name), ["vethf345468", "lo", "docker0", "eth0"])
     const eth0 = d.interfaces.find((i) => i.name === "eth0")
-    assert.deepEqual(eth0?.rates, { rxBytesPerSec: 2000, txBytesPerSec: 0, rxPacketsPerSec: 5, txPacketsPerSec: 0 })
-    assert.equal(eth0?.counters?.rxBytes, 874354587 + 4000)
+    assert.deepEqual(eth0?.rates, { rx_bytes_per_sec: 2000, tx_bytes_per_sec: 0, rx_packets_per_sec: 5, tx_packets_per_sec: 0 })
+    assert.equal(eth0?.counters?.rx_bytes, 874354587 + 4000)
     assert.equal(eth0?.mtu, null)
   })
 
@@ -449,24 +449,24 @@ describe("parseNetworkInterfaces (whole script output)", () => {
     const eth0 = (interval: string) =>
       ok(parseNetworkInterfaces(fixtureOutput({ addr: "", sample1: dev, sample2: moved }, { addr: 127 }), { interval }))
         .interfaces.find((i) => i.name === "eth0")
-    assert.equal(eth0("0.5")?.rates?.rxBytesPerSec, 8000)
-    assert.equal(eth0("2")?.rates?.rxBytesPerSec, 2000)
-    assert.equal(eth0("nonsense")?.rates?.rxBytesPerSec, 8000, "bad params fall back to the default, never NaN")
+    assert.equal(eth0("0.5")?.rates?.rx_bytes_per_sec, 8000)
+    assert.equal(eth0("2")?.rates?.rx_bytes_per_sec, 2000)
+    assert.equal(eth0("nonsense")?.rates?.rx_bytes_per_sec, 8000, "bad params fall back to the default, never NaN")
   })
 
   it("text ip output is used when ip -j is unavailable", () => {
     const d = ok(parseNetworkInterfaces(fixtureOutput({ addr: net("insights__ip-d-s-link_bond.txt"), route4: net("cloud-init__ip-route-v4.txt") })))
     assert.equal(d.source, "ip-text")
     assert.equal(d.interfaces.find((i) => i.name === "bond0")?.bond?.mode, "active-backup")
-    assert.equal(d.interfaces.find((i) => i.name === "enp1s0")?.counters?.rxBytes, 6539676111, "ip -s counters when /proc/net/dev lacks the interface")
-    assert.equal(d.defaultRoutes[0]?.gateway, "192.168.2.1")
+    assert.equal(d.interfaces.find((i) => i.name === "enp1s0")?.counters?.rx_bytes, 6539676111, "ip -s counters when /proc/net/dev lacks the interface")
+    assert.equal(d.default_routes[0]?.gateway, "192.168.2.1")
   })
 
   it("missing optional parts are represented, not errors", () => {
     const d = ok(parseNetworkInterfaces(fixtureOutput({ listening: "", route4: "", route6: "", speed: "", sample1: "" }, { listening: 127, route4: 127, route6: 127 })))
     assert.deepEqual(d.listening, { available: false, sockets: [] })
     assert.deepEqual(d.routes, [])
-    assert.equal(d.sampleSeconds, null)
+    assert.equal(d.sample_seconds, null)
     assert.ok(d.interfaces.every((i) => i.rates === null))
     const noSockets = ok(parseNetworkInterfaces(fixtureOutput({ listening: "" })))
     assert.deepEqual(noSockets.listening, { available: true, sockets: [] }, "ss ran fine and found nothing")
@@ -577,13 +577,13 @@ describe("script through /bin/sh with fake ip/ss/netstat on PATH", () => {
     const d = runWith("modern")
     assert.equal(d.source, "ip-json")
     assert.deepEqual(d.interfaces.map((i) => i.name), ok(parseIpJson(net(NETWORK_FIXTURES.addrJson))).map((l) => l.name))
-    assert.equal(d.defaultRoutes[0]?.gateway, "192.168.178.1")
+    assert.equal(d.default_routes[0]?.gateway, "192.168.178.1")
     assert.equal(d.listening.sockets.length, 13)
     if (hostHasLo) {
       const lo = d.interfaces.find((i) => i.name === "lo")
       assert.ok(lo?.rates, "lo is sampled twice on this host")
-      assert.ok(lo.rates.rxBytesPerSec >= 0)
-      assert.ok(d.sampleSeconds !== null && d.sampleSeconds > 0.3 && d.sampleSeconds < 5, `interval ${d.sampleSeconds}`)
+      assert.ok(lo.rates.rx_bytes_per_sec >= 0)
+      assert.ok(d.sample_seconds !== null && d.sample_seconds > 0.3 && d.sample_seconds < 5, `interval ${d.sample_seconds}`)
     }
   })
 
@@ -591,8 +591,8 @@ describe("script through /bin/sh with fake ip/ss/netstat on PATH", () => {
     const d = runWith("old")
     assert.equal(d.source, "ip-text")
     assert.deepEqual(d.interfaces.map((i) => i.name), ["lo", "enp1s0", "enp2s0", "bond0"])
-    assert.equal(d.interfaces.find((i) => i.name === "bond0")?.bond?.activeSlave, "enp1s0")
-    assert.deepEqual(d.defaultRoutes.map((r) => `${r.family} ${r.dev}`), ["inet enp0s25", "inet6 enp0s25", "inet wlp3s0"])
+    assert.equal(d.interfaces.find((i) => i.name === "bond0")?.bond?.active_slave, "enp1s0")
+    assert.deepEqual(d.default_routes.map((r) => `${r.family} ${r.dev}`), ["inet enp0s25", "inet6 enp0s25", "inet wlp3s0"])
     assert.equal(d.listening.sockets.length, 13)
   })
 

@@ -175,60 +175,60 @@ describe("cpuPercentFromSamples", () => {
 
   it("computes busy, iowait and steal shares of the elapsed jiffies", () => {
     const p = cpuPercentFromSamples(base, later({ user: 30, system: 10, idle: 50, iowait: 5, steal: 5 }))
-    assert.equal(p.total.deltaJiffies, 100)
-    assert.equal(p.total.busyPercent, 45) // user + system + steal
-    assert.equal(p.total.userPercent, 30)
-    assert.equal(p.total.systemPercent, 10)
-    assert.equal(p.total.iowaitPercent, 5)
-    assert.equal(p.total.stealPercent, 5)
+    assert.equal(p.total.delta_jiffies, 100)
+    assert.equal(p.total.busy_percent, 45) // user + system + steal
+    assert.equal(p.total.user_percent, 30)
+    assert.equal(p.total.system_percent, 10)
+    assert.equal(p.total.iowait_percent, 5)
+    assert.equal(p.total.steal_percent, 5)
     assert.equal(p.cores.length, 2)
-    assert.equal(p.cores[1]?.busyPercent, 45)
+    assert.equal(p.cores[1]?.busy_percent, 45)
   })
 
   it("is all zero for a zero interval and for counters that went backwards", () => {
     const same = cpuPercentFromSamples(base, base)
     assert.deepEqual(same.total, {
-      busyPercent: 0,
-      userPercent: 0,
-      systemPercent: 0,
-      iowaitPercent: 0,
-      stealPercent: 0,
-      deltaJiffies: 0,
+      busy_percent: 0,
+      user_percent: 0,
+      system_percent: 0,
+      iowait_percent: 0,
+      steal_percent: 0,
+      delta_jiffies: 0,
     })
     const back = cpuPercentFromSamples(later({ user: 100, idle: 100 }), base)
-    assert.equal(back.total.busyPercent, 0)
-    assert.equal(back.total.deltaJiffies, 0)
+    assert.equal(back.total.busy_percent, 0)
+    assert.equal(back.total.delta_jiffies, 0)
   })
 })
 
 describe("parseMeminfo", () => {
   it("converts kB to bytes and uses MemAvailable (jc)", () => {
     const m = ok(parseMeminfo(proc("jc__proc-meminfo.txt")))
-    assert.equal(m.totalBytes, 3997272 * KiB)
-    assert.equal(m.freeBytes, 2760316 * KiB)
-    assert.equal(m.availableBytes, 3386876 * KiB)
-    assert.equal(m.availableEstimated, false)
-    assert.equal(m.usedBytes, (3997272 - 3386876) * KiB)
-    assert.equal(m.usedPercent, 15.27)
-    assert.equal(m.swapTotalBytes, 3996668 * KiB)
-    assert.equal(m.swapUsedBytes, 0)
+    assert.equal(m.total_bytes, 3997272 * KiB)
+    assert.equal(m.free_bytes, 2760316 * KiB)
+    assert.equal(m.available_bytes, 3386876 * KiB)
+    assert.equal(m.available_estimated, false)
+    assert.equal(m.used_bytes, (3997272 - 3386876) * KiB)
+    assert.equal(m.used_percent, 15.27)
+    assert.equal(m.swap_total_bytes, 3996668 * KiB)
+    assert.equal(m.swap_used_bytes, 0)
   })
 
   it("falls back to Free+Buffers+Cached without MemAvailable (node_exporter)", () => {
     const m = ok(parseMeminfo(proc("node_exporter__proc-meminfo.txt")))
-    assert.equal(m.availableEstimated, true)
-    assert.equal(m.availableBytes, (225472 + 22040 + 930888) * KiB)
-    assert.equal(m.swapUsedBytes, (4194300 - 3155360) * KiB)
+    assert.equal(m.available_estimated, true)
+    assert.equal(m.available_bytes, (225472 + 22040 + 930888) * KiB)
+    assert.equal(m.swap_used_bytes, (4194300 - 3155360) * KiB)
   })
 
   it("skips the 2.4-era table header and handles a partial file without swap lines", () => {
     const legacy = ok(parseMeminfo(proc("gopsutil__proc-meminfo_legacy-2.4-header.txt")))
-    assert.equal(legacy.totalBytes, 254472 * KiB)
-    assert.equal(legacy.availableBytes, 210156 * KiB)
+    assert.equal(legacy.total_bytes, 254472 * KiB)
+    assert.equal(legacy.available_bytes, 210156 * KiB)
     const partial = ok(parseMeminfo(proc("gopsutil__proc-meminfo_minimal-anonhugepages.txt")))
-    assert.equal(partial.totalBytes, 260799420 * KiB)
-    assert.equal(partial.swapTotalBytes, 0)
-    assert.equal(partial.swapUsedBytes, 0)
+    assert.equal(partial.total_bytes, 260799420 * KiB)
+    assert.equal(partial.swap_total_bytes, 0)
+    assert.equal(partial.swap_used_bytes, 0)
   })
 
   it("requires MemTotal", () => {
@@ -244,22 +244,22 @@ describe("parseLoadavg / parseUptime / parsePressure", () => {
       load15: 0.39,
       running: 1,
       total: 719,
-      lastPid: 19737,
+      last_pid: 19737,
     })
     assert.equal(ok(parseLoadavg(proc("jc__proc-loadavg.txt"))).total, 111)
   })
 
   it("uptime (jc)", () => {
-    assert.deepEqual(ok(parseUptime(proc("jc__proc-uptime.txt"))), { uptimeSeconds: 46901.13, idleSeconds: 46856.66 })
+    assert.deepEqual(ok(parseUptime(proc("jc__proc-uptime.txt"))), { uptime_seconds: 46901.13, idle_seconds: 46856.66 })
   })
 
   it("pressure: some+full, full only without trailing newline, some only", () => {
     const io = ok(parsePressure(proc("node_exporter__proc-pressure-io.txt")))
-    assert.deepEqual(io.some, { avg10: 0.18, avg60: 0.34, avg300: 0.1, totalMicros: 159886802 })
-    assert.equal(io.full?.totalMicros, 159229614)
+    assert.deepEqual(io.some, { avg10: 0.18, avg60: 0.34, avg300: 0.1, total_micros: 159886802 })
+    assert.equal(io.full?.total_micros, 159229614)
     const irq = ok(parsePressure(proc("node_exporter__proc-pressure-irq_no-trailing-newline.txt")))
     assert.equal(irq.some, null)
-    assert.equal(irq.full?.totalMicros, 8494)
+    assert.equal(irq.full?.total_micros, 8494)
     const cpu = ok(parsePressure(proc("procfs__proc-pressure-cpu_some-only.txt")))
     assert.equal(cpu.full, null)
     assert.equal(cpu.some?.avg300, 3.85)
@@ -271,21 +271,21 @@ describe("parseNetDev / netRates", () => {
   it("lists lo but leaves it out of totals (jc)", () => {
     const n = ok(parseNetDev(readFixture("network", "jc__proc-net-dev.txt")))
     assert.deepEqual(
-      n.interfaces.map((i) => [i.name, i.rxBytes, i.txBytes, i.rxPackets]),
+      n.interfaces.map((i) => [i.name, i.rx_bytes, i.tx_bytes, i.rx_packets]),
       [
         ["lo", 13222, 13222, 152],
         ["ens33", 60600053, 44256546, 109378],
       ],
     )
-    assert.equal(n.totals.rxBytes, 60600053)
-    assert.equal(n.totals.txPackets, 121425)
+    assert.equal(n.totals.rx_bytes, 60600053)
+    assert.equal(n.totals.tx_packets, 121425)
   })
 
   it("sums every non-loopback interface (procfs, docker host)", () => {
     const n = ok(parseNetDev(readFixture("network", "procfs__proc-net-dev.txt")))
     assert.equal(n.interfaces.length, 4)
-    assert.equal(n.totals.rxBytes, 648 + 2568 + 874354587)
-    assert.equal(n.totals.txBytes, 438 + 438 + 563352563)
+    assert.equal(n.totals.rx_bytes, 648 + 2568 + 874354587)
+    assert.equal(n.totals.tx_bytes, 438 + 438 + 563352563)
   })
 
   it("rates from two samples, excluding lo; zero interval gives zero", () => {
@@ -298,16 +298,16 @@ describe("parseNetDev / netRates", () => {
       ),
     )
     const r = netRates(a, b, 0.5)
-    assert.equal(r.rxBytesPerSec, 2000)
-    assert.equal(r.txBytesPerSec, 0)
-    assert.equal(r.interfaces.find((i) => i.name === "lo")?.rxBytesPerSec, 1000)
-    assert.equal(netRates(a, b, 0).rxBytesPerSec, 0)
+    assert.equal(r.rx_bytes_per_sec, 2000)
+    assert.equal(r.tx_bytes_per_sec, 0)
+    assert.equal(r.interfaces.find((i) => i.name === "lo")?.rx_bytes_per_sec, 1000)
+    assert.equal(netRates(a, b, 0).rx_bytes_per_sec, 0)
   })
 
   it("accepts a byte count glued to the colon, rejects short rows", () => {
     const header = readFixture("network", "jc__proc-net-dev.txt").split("\n").slice(0, 2).join("\n")
     const glued = ok(parseNetDev(`${header}\n  eth0:1234567890 5 0 0 0 0 0 0 99 1 0 0 0 0 0 0\n`))
-    assert.equal(glued.interfaces[0]?.rxBytes, 1234567890)
+    assert.equal(glued.interfaces[0]?.rx_bytes, 1234567890)
     assert.match(err(parseNetDev(`${header}\n  eth0: 1 2 3\n`)).message, /eth0/)
   })
 })
@@ -320,10 +320,10 @@ describe("parseDf", () => {
     assert.deepEqual(root, {
       filesystem: "/dev/mapper/centos-root",
       type: null,
-      sizeBytes: 17811456 * KiB,
-      usedBytes: 1805580 * KiB,
-      availableBytes: 16005876 * KiB,
-      usedPercent: 10.14,
+      size_bytes: 17811456 * KiB,
+      used_bytes: 1805580 * KiB,
+      available_bytes: 16005876 * KiB,
+      used_percent: 10.14,
       mountpoint: "/",
       pseudo: false,
     })
@@ -344,21 +344,21 @@ describe("parseDf", () => {
   it("reads -PT output with a long device name and a Type column", () => {
     const d = ok(parseDf(readFixture("drives", "jc__df-PT_long-filesystem-name.txt")))
     assert.deepEqual(
-      d.mounts.map((m) => [m.filesystem, m.type, m.sizeBytes, m.mountpoint, m.pseudo]),
+      d.mounts.map((m) => [m.filesystem, m.type, m.size_bytes, m.mountpoint, m.pseudo]),
       [
         ["/dev/mapper/VolGroup00-LogVol00", "ext3", 6030784 * KiB, "/", false],
         ["proc", "proc", 0, "/proc", true],
         ["sysfs", "sysfs", 0, "/sys", true],
       ],
     )
-    assert.equal(d.mounts[1]?.usedPercent, null)
+    assert.equal(d.mounts[1]?.used_percent, null)
   })
 
   it("skips df's own error lines before the header and blank lines (insights -alP)", () => {
     const d = ok(parseDf(readFixture("drives", "insights__df-alP_with-errors.txt")))
     assert.equal(d.mounts.length, 9)
     assert.equal(d.mounts[0]?.filesystem, "/dev/mapper/vg_lxcrhel6sat56-lv_root")
-    assert.equal(d.mounts[0]?.sizeBytes, 98571884 * KiB)
+    assert.equal(d.mounts[0]?.size_bytes, 98571884 * KiB)
     assert.equal(diskUsedPercentMax(d.mounts), 4.54) // 4244032 / (4244032 + 89313940)
   })
 
@@ -374,7 +374,7 @@ describe("parseDf", () => {
       ),
     )
     assert.deepEqual(
-      d.mounts.map((m) => [m.filesystem, m.sizeBytes, m.mountpoint, m.usedPercent]),
+      d.mounts.map((m) => [m.filesystem, m.size_bytes, m.mountpoint, m.used_percent]),
       [
         ["/dev/sdb1", 1000, "/mnt/my disk", 25],
         ["/dev/mapper/a-very-long-volume-group-name-lv", 2000, "/data", 50],
@@ -472,11 +472,11 @@ describe("parseSystemMetrics", () => {
     const m = ok(parseSystemMetrics(fixtureOutput()))
     assert.equal(m.hostname, "web1")
     assert.equal(m.nproc, 2)
-    assert.equal(m.sampleSeconds, 0)
+    assert.equal(m.sample_seconds, 0)
     assert.equal(m.cpu.count, 2)
-    assert.equal(m.cpu.total.busyPercent, 0)
-    assert.equal(m.uptime.bootTime, 1662154781)
-    assert.equal(m.processes.createdSinceBoot, 9831)
+    assert.equal(m.cpu.total.busy_percent, 0)
+    assert.equal(m.uptime.boot_time, 1662154781)
+    assert.equal(m.processes.created_since_boot, 9831)
     assert.equal(m.pressure.io, null, "missing PSI file is null, not an error")
     assert.equal(m.pressure.cpu?.some?.avg10, 0.1)
     const rows = systemMetrics.toRows(m)
@@ -549,15 +549,15 @@ describe("system_metrics script on this machine", () => {
     const stdout = execFileSync("/bin/sh", ["-c", script], { encoding: "utf8", timeout: 20_000 })
     const m = ok(systemMetrics.parse({ stdout, stderr: "", exitCode: 0, durationMs: 0, bytes: stdout.length, truncated: false }, {}))
     assert.ok(m.hostname.length > 0)
-    assert.ok(m.sampleSeconds > 0, "the two samples are apart in time")
+    assert.ok(m.sample_seconds > 0, "the two samples are apart in time")
     assert.ok(m.cpu.count >= 1)
-    assert.ok(m.cpu.total.deltaJiffies > 0)
+    assert.ok(m.cpu.total.delta_jiffies > 0)
     for (const u of [m.cpu.total, ...m.cpu.cores]) {
-      assert.ok(u.busyPercent >= 0 && u.busyPercent <= 100)
-      assert.ok(u.iowaitPercent >= 0 && u.iowaitPercent <= 100)
+      assert.ok(u.busy_percent >= 0 && u.busy_percent <= 100)
+      assert.ok(u.iowait_percent >= 0 && u.iowait_percent <= 100)
     }
-    assert.ok(m.memory.totalBytes > 0)
-    assert.ok(m.memory.availableBytes <= m.memory.totalBytes)
+    assert.ok(m.memory.total_bytes > 0)
+    assert.ok(m.memory.available_bytes <= m.memory.total_bytes)
     assert.ok(m.disk.mounts.length >= 1)
     assert.ok(m.processes.count >= 1)
     assert.ok(m.network.interfaces.length >= 1)

@@ -102,23 +102,23 @@ describe("systemctl list-units", () => {
     const units = ok(parseListUnitsText(text))
     assert.equal(units.length, 334)
     assert.equal(units.filter((u) => u.name.endsWith(".service")).length, 116)
-    assert.equal(units.filter((u) => u.loadState === "not-found").length, 20)
+    assert.equal(units.filter((u) => u.load_state === "not-found").length, 20)
     assert.deepEqual(find(units, "accounts-daemon.service"), {
       name: "accounts-daemon.service",
-      loadState: "loaded",
-      activeState: "active",
-      subState: "running",
+      load_state: "loaded",
+      active_state: "active",
+      sub_state: "running",
       description: "Accounts Service",
     })
     assert.deepEqual(find(units, "auditd.service"), {
       name: "auditd.service",
-      loadState: "not-found",
-      activeState: "inactive",
-      subState: "dead",
+      load_state: "not-found",
+      active_state: "inactive",
+      sub_state: "dead",
       description: "auditd.service",
     })
     assert.equal(find(units, "dev-disk-by\\x2dpath-pci\\x2d0000:00:10.0\\x2dscsi\\x2d0:0:0:0.device").description, "VMware_Virtual_S")
-    assert.equal(find(units, "ureadahead-stop.timer").subState, "dead")
+    assert.equal(find(units, "ureadahead-stop.timer").sub_state, "dead")
   })
 
   it("--plain --no-legend form gives the same rows", () => {
@@ -132,7 +132,7 @@ describe("systemctl list-units", () => {
 
   it("JSON output (systemd ≥ 246) maps to the same rows", () => {
     const rows = ok(parseListUnitsText(text))
-    const json = JSON.stringify(rows.map((u) => ({ unit: u.name, load: u.loadState, active: u.activeState, sub: u.subState, description: u.description })))
+    const json = JSON.stringify(rows.map((u) => ({ unit: u.name, load: u.load_state, active: u.active_state, sub: u.sub_state, description: u.description })))
     assert.deepEqual(ok(parseListUnitsJson(json)), rows)
     assert.deepEqual(ok(parseListUnits(json)), rows, "auto-detected")
   })
@@ -229,37 +229,37 @@ describe("parseSystemdServices (whole script output)", () => {
   it("merges list-units, unit files and show; failed list and counts", () => {
     const d = ok(parseSystemdServices(fixtureOutput()))
     assert.equal(d.source, "text")
-    assert.equal(d.showAvailable, true)
+    assert.equal(d.show_available, true)
     // 116 listed services plus the 3 show-only ones from the insights fixture (postfix, postgresql, tuned).
     assert.equal(d.units.length, 119)
     assert.ok(d.units.every((u) => u.name.endsWith(".service")), "other unit types in an unfiltered list are dropped")
     const cron = d.units.find((u) => u.name === "cron.service")
     assert.deepEqual(cron, {
       name: "cron.service",
-      loadState: "loaded",
-      activeState: "active",
-      subState: "running",
+      load_state: "loaded",
+      active_state: "active",
+      sub_state: "running",
       description: "Regular background program processing daemon",
-      enabledState: "enabled",
+      enabled_state: "enabled",
       restarts: 3,
-      mainPid: 812,
-      exitStatus: 0,
-      memoryBytes: null,
+      main_pid: 812,
+      exit_status: 0,
+      memory_bytes: null,
       since: "Mon 2024-01-01 10:00:00 UTC",
-      fragmentPath: "/lib/systemd/system/cron.service",
+      fragment_path: "/lib/systemd/system/cron.service",
     })
-    assert.equal(d.units.find((u) => u.name === "getty@tty1.service")?.enabledState, "enabled", "template instance inherits getty@.service")
+    assert.equal(d.units.find((u) => u.name === "getty@tty1.service")?.enabled_state, "enabled", "template instance inherits getty@.service")
     assert.equal(d.units.find((u) => u.name === "ssh.service")?.restarts, null, "no show block: unknown, not zero")
     const tuned = d.units.find((u) => u.name === "tuned.service")
-    assert.equal(tuned?.activeState, "active")
+    assert.equal(tuned?.active_state, "active")
     assert.equal(tuned?.description, "Dynamic System Tuning Daemon")
     assert.deepEqual(d.failed.map((f) => f.name), ["apport.service", "boot.mount"])
     assert.equal(d.counts.total, 119)
     assert.equal(d.counts.running, 25)
-    assert.equal(d.counts.notFound, 18)
+    assert.equal(d.counts.not_found, 18)
     assert.equal(d.counts.restarted, 1)
     assert.equal(d.counts.inactive, 62)
-    assert.equal(d.unitFiles.length, 321)
+    assert.equal(d.unit_files.length, 321)
   })
 
   it("only services from list-units when the shim-filtered (--type=service) table is given", () => {
@@ -269,10 +269,10 @@ describe("parseSystemdServices (whole script output)", () => {
       .join("\n")
     const d = ok(parseSystemdServices(fixtureOutput({ units: services, show: "" })))
     assert.equal(d.units.length, 116)
-    assert.equal(d.showAvailable, false)
+    assert.equal(d.show_available, false)
     assert.equal(d.counts.running, 24)
     assert.equal(d.counts.exited, 30)
-    assert.equal(d.counts.notFound, 18)
+    assert.equal(d.counts.not_found, 18)
   })
 
   it("list-units JSON is used when systemd supports it", () => {
@@ -300,7 +300,7 @@ describe("parseSystemdServices (whole script output)", () => {
     assert.equal(cron?.["main_pid"], 812)
     assert.equal(cron?.["enabled_state"], "enabled")
     assert.equal(cron?.["sub_state"], "running")
-    assert.equal((cron?.["data"] as { fragmentPath: string }).fragmentPath, "/lib/systemd/system/cron.service")
+    assert.equal((cron?.["data"] as { fragment_path: string }).fragment_path, "/lib/systemd/system/cron.service")
   })
 
   it("the script asks show for every property the parser reads, quoted", () => {
@@ -439,11 +439,11 @@ describe("script through /bin/sh with a fake systemctl on PATH", () => {
     assert.equal(d.source, "text")
     // 116 services listed + postfix/postgresql/tuned known only to the recorded show output.
     assert.equal(d.units.length, 119)
-    assert.equal(d.unitFiles.length, ok(parseListUnitFiles(sd(SYSTEMD_FIXTURES.listUnitFiles))).filter((f) => f.name.endsWith(".service")).length)
-    assert.equal(d.units.find((u) => u.name === "ssh.service")?.enabledState, "enabled")
+    assert.equal(d.unit_files.length, ok(parseListUnitFiles(sd(SYSTEMD_FIXTURES.listUnitFiles))).filter((f) => f.name.endsWith(".service")).length)
+    assert.equal(d.units.find((u) => u.name === "ssh.service")?.enabled_state, "enabled")
     assert.equal(d.units.find((u) => u.name === "tuned.service")?.since, "Tue 2019-11-19 23:55:53 EST")
     assert.deepEqual(d.failed, [], "the recorded host had no failed units")
-    assert.equal(d.counts.notFound, 18)
+    assert.equal(d.counts.not_found, 18)
   })
 })
 

@@ -104,14 +104,14 @@ describe("zpool status (text)", () => {
     assert.equal(raidz?.name, "raidz2-0")
     assert.equal(raidz?.type, "raidz2")
     assert.deepEqual(raidz?.children.map((c) => c.name), ["sde", "sdd", "sdc", "sdb", "sda"])
-    assert.equal(find(p.root, "sda")?.writeErrors, 1)
-    assert.deepEqual(p.totals, { readErrors: 0, writeErrors: 1, cksumErrors: 0 })
+    assert.equal(find(p.root, "sda")?.write_errors, 1)
+    assert.deepEqual(p.totals, { read_errors: 0, write_errors: 1, cksum_errors: 0 })
     assert.equal(p.scan?.state, "finished")
     assert.equal(p.scan?.function, "scrub")
-    assert.equal(p.scan?.repairedBytes, 0)
-    assert.equal(p.scan?.durationSeconds, 7 * 3600 + 12 * 60 + 57)
-    assert.equal(p.scan?.endedAt, "2023-01-17T18:12:00.000Z")
-    assert.equal(p.dataErrors, 0)
+    assert.equal(p.scan?.repaired_bytes, 0)
+    assert.equal(p.scan?.duration_seconds, 7 * 3600 + 12 * 60 + 57)
+    assert.equal(p.scan?.ended_at, "2023-01-17T18:12:00.000Z")
+    assert.equal(p.data_errors, 0)
   })
 
   it("resilver in progress with replacing-0, UNAVAIL GUID and (resilvering) note", () => {
@@ -128,22 +128,22 @@ describe("zpool status (text)", () => {
     assert.equal(fresh?.note, "(resilvering)")
     assert.equal(p.scan?.function, "resilver")
     assert.equal(p.scan?.state, "in_progress")
-    assert.equal(p.scan?.startedAt, "2019-01-12T11:29:36.000Z")
-    assert.equal(p.scan?.percentDone, 0.01)
+    assert.equal(p.scan?.started_at, "2019-01-12T11:29:36.000Z")
+    assert.equal(p.scan?.percent_done, 0.01)
     assert.equal(p.scan?.eta, "123h32m")
-    assert.equal(p.scan?.totalBytes, Math.round(1.03 * TiB))
-    assert.equal(p.scan?.repairedBytes, Math.round(72.2 * 1024 ** 2))
+    assert.equal(p.scan?.total_bytes, Math.round(1.03 * TiB))
+    assert.equal(p.scan?.repaired_bytes, Math.round(72.2 * 1024 ** 2))
   })
 
   it("legacy resilver wording and a checksum error needing clear", () => {
     const p = onlyPool("himmAllRight-blog__zpool-status_cksum-errors-needs-clear.txt")
-    assert.equal(find(p.root, "ata-TOSHIBA_DT01ACA300_365XDT3KS")?.cksumErrors, 2)
-    assert.equal(p.totals.cksumErrors, 2)
+    assert.equal(find(p.root, "ata-TOSHIBA_DT01ACA300_365XDT3KS")?.cksum_errors, 2)
+    assert.equal(p.totals.cksum_errors, 2)
     assert.equal(p.scan?.function, "resilver")
-    assert.equal(p.scan?.durationSeconds, 0)
-    assert.equal(p.scan?.repairedBytes, Math.round(1.14 * 1024 ** 2))
+    assert.equal(p.scan?.duration_seconds, 0)
+    assert.equal(p.scan?.repaired_bytes, Math.round(1.14 * 1024 ** 2))
     const done = onlyPool("himmAllRight-blog__zpool-status_resilver-complete.txt")
-    assert.equal(done.scan?.durationSeconds, 4 * 3600 + 8 * 60)
+    assert.equal(done.scan?.duration_seconds, 4 * 3600 + 8 * 60)
   })
 
   it("illumos wording: ' scrub: none requested' and 'cannot open'", () => {
@@ -160,40 +160,40 @@ describe("zpool status (text)", () => {
     const pools = ok(parseZpoolStatus(readFixture(CATEGORY, "jc__zpool-status-v_3-single-disk-pools.txt")))
     assert.deepEqual(pools.map((p) => p.name), ["zhgstera6", "zint500", "zsam53"])
     assert.equal(pools[0]?.scan?.state, "canceled")
-    assert.equal(pools[0]?.scan?.endedAt, "2022-08-19T15:33:19.000Z")
-    assert.equal(pools[1]?.scan?.durationSeconds, 19 * 60 + 47)
+    assert.equal(pools[0]?.scan?.ended_at, "2022-08-19T15:33:19.000Z")
+    assert.equal(pools[1]?.scan?.duration_seconds, 19 * 60 + 47)
     assert.equal(pools[2]?.root?.children[0]?.name, "Portable_SSD_T5-S49WNP0N120517B:8")
   })
 
   it("scrub progress without an estimate, removed and unavailable devices", () => {
     const progress = onlyPool("zpool-status-exporter__zpool-status_04-scrub-progress.txt")
     assert.equal(progress.scan?.state, "in_progress")
-    assert.equal(progress.scan?.scannedBytes, 704 * GiB)
-    assert.equal(progress.scan?.issuedBytes, 0)
-    assert.equal(progress.scan?.percentDone, 0)
+    assert.equal(progress.scan?.scanned_bytes, 704 * GiB)
+    assert.equal(progress.scan?.issued_bytes, 0)
+    assert.equal(progress.scan?.percent_done, 0)
     assert.equal(progress.scan?.eta, null)
     const removed = onlyPool("zpool-status-exporter__zpool-status_06-removed.txt")
     assert.equal(find(removed.root, "drive0-part1")?.state, "REMOVED")
     const unavail = onlyPool("zpool-status-exporter__zpool-status_07-unavail.txt")
-    assert.equal(find(unavail.root, "12345678901234567890")?.cksumErrors, 100980)
-    assert.equal(unavail.totals.cksumErrors, 100980)
+    assert.equal(find(unavail.root, "12345678901234567890")?.cksum_errors, 100980)
+    assert.equal(unavail.totals.cksum_errors, 100980)
     const corrupted = onlyPool("zpool-status-exporter__zpool-status_01-corrupted.txt")
     assert.equal(find(corrupted.root, "loop3")?.note, "corrupted data")
-    assert.equal(corrupted.dataErrors, null)
+    assert.equal(corrupted.data_errors, null)
   })
 
   it("data errors, cancel and new pools", () => {
     const corrupt = onlyPool("zpool-status-exporter__zpool-status_02-online-data-corruption.txt")
-    assert.equal(corrupt.dataErrors, 1)
+    assert.equal(corrupt.data_errors, 1)
     assert.equal(corrupt.scan?.errors, 1)
-    assert.equal(corrupt.scan?.durationSeconds, 14 * 3600 + 7 * 60)
-    assert.match(corrupt.errorsText ?? "", /permission denied/)
+    assert.equal(corrupt.scan?.duration_seconds, 14 * 3600 + 7 * 60)
+    assert.match(corrupt.errors_text ?? "", /permission denied/)
     const cancel = onlyPool("zpool-status-exporter__zpool-status_09-scrub-cancel.txt")
     assert.equal(cancel.scan?.state, "canceled")
     assert.match(cancel.action ?? "", /See zpool-features\(7\) for details\.$/)
     const fresh = onlyPool("zpool-status-exporter__zpool-status_10-new-pool.txt")
     assert.equal(fresh.scan, null)
-    assert.equal(fresh.dataErrors, 0)
+    assert.equal(fresh.data_errors, 0)
   })
 
   it("-c vendor,model,size columns (flat, abbreviated listing)", () => {
@@ -242,13 +242,13 @@ describe("zpool status (text)", () => {
     const spare = p?.groups[2]?.vdevs[1]
     assert.equal(spare?.state, "INUSE")
     assert.equal(spare?.note, "currently in use")
-    assert.equal(spare?.readErrors, null)
-    assert.equal(find(p?.root ?? null, "sda")?.readErrors, Math.round(1.2 * 1024))
-    assert.equal(p?.totals.cksumErrors, 3)
-    assert.equal(p?.scan?.percentDone, 50)
+    assert.equal(spare?.read_errors, null)
+    assert.equal(find(p?.root ?? null, "sda")?.read_errors, Math.round(1.2 * 1024))
+    assert.equal(p?.totals.cksum_errors, 3)
+    assert.equal(p?.scan?.percent_done, 50)
     assert.equal(p?.scan?.eta, "00:21:50")
-    assert.equal(p?.scan?.issuedBytes, TiB)
-    assert.equal(p?.dataErrors, 2)
+    assert.equal(p?.scan?.issued_bytes, TiB)
+    assert.equal(p?.data_errors, 2)
   })
 
   it("'no pools available' is an empty list; unrelated text is a named error", () => {
@@ -262,11 +262,11 @@ describe("zpool status -j (JSON)", () => {
   it("with-errors: counters, scan errors, epoch times", () => {
     const [p] = jsonPools("check_zpools__zpool-status-j_with-errors.json")
     assert.equal(p?.name, "zpool-data")
-    assert.deepEqual(p?.totals, { readErrors: 5, writeErrors: 2, cksumErrors: 1 })
+    assert.deepEqual(p?.totals, { read_errors: 5, write_errors: 2, cksum_errors: 1 })
     assert.equal(p?.scan?.errors, 3)
     assert.equal(p?.scan?.state, "finished")
-    assert.equal(p?.scan?.endedAt, new Date(1764050414 * 1000).toISOString())
-    assert.equal(p?.scan?.durationSeconds, 12)
+    assert.equal(p?.scan?.ended_at, new Date(1764050414 * 1000).toISOString())
+    assert.equal(p?.scan?.duration_seconds, 12)
     assert.equal(p?.root?.type, "root")
   })
 
@@ -274,7 +274,7 @@ describe("zpool status -j (JSON)", () => {
     const pools = jsonPools("check_zpools__zpool-status-j_4-pools-ok.json")
     assert.deepEqual(pools.map((p) => p.name), ["rpool", "zpool-hdd", "zpool-nvme", "zpool-ssd"])
     assert.equal(pools[0]?.root?.extra["guid"], "17068583395379267683")
-    assert.equal(pools[3]?.scan?.durationSeconds, 1764055279 - 1764050404)
+    assert.equal(pools[3]?.scan?.duration_seconds, 1764055279 - 1764050404)
     const degraded = jsonPools("check_zpools__zpool-status-j_degraded.json")
     assert.equal(degraded[0]?.state, "DEGRADED")
   })
@@ -308,8 +308,8 @@ describe("zpool status -j (JSON)", () => {
     const [p] = ok(parseZpoolStatusJson(JSON.stringify(doc)))
     assert.equal(p?.scan?.function, "resilver")
     assert.equal(p?.scan?.state, "in_progress")
-    assert.equal(p?.scan?.percentDone, 25)
-    assert.equal(p?.scan?.endedAt, null)
+    assert.equal(p?.scan?.percent_done, 25)
+    assert.equal(p?.scan?.ended_at, null)
   })
 
   it("invalid JSON and wrong shapes are named", () => {
@@ -324,11 +324,11 @@ describe("zpool list / iostat", () => {
   it("-p -v -L: pool and vdev rows", () => {
     const [p] = ok(parseZpoolList(readFixture(CATEGORY, "netdata__zpool-list-p-v-L.txt")))
     assert.equal(p?.name, "rpool")
-    assert.equal(p?.sizeBytes, 3985729650688)
-    assert.equal(p?.allocBytes, 1647130456064)
-    assert.equal(p?.fragmentationPercent, 55)
-    assert.equal(p?.capacityPercent, 41)
-    assert.equal(p?.dedupRatio, 1)
+    assert.equal(p?.size_bytes, 3985729650688)
+    assert.equal(p?.alloc_bytes, 1647130456064)
+    assert.equal(p?.fragmentation_percent, 55)
+    assert.equal(p?.capacity_percent, 41)
+    assert.equal(p?.dedup_ratio, 1)
     assert.deepEqual(p?.vdevs.map((v) => [v.name, v.depth]), [["mirror-0", 1], ["nvme2n1p3", 2], ["nvme0n1p3", 2]])
   })
 
@@ -340,23 +340,23 @@ describe("zpool list / iostat", () => {
     assert.equal(guid?.health, "UNAVAIL")
     const sdb2 = p?.vdevs.find((v) => v.name === "sdb2")
     assert.equal(sdb2?.group, "cache")
-    assert.equal(sdb2?.capacityPercent, 99)
+    assert.equal(sdb2?.capacity_percent, 99)
   })
 
   it("human sizes, EXPANDSZ and a FAULTED pool with '-' fields", () => {
     const [data] = ok(parseZpoolList(readFixture(CATEGORY, "openzfs-man__zpool-list-v_expandsz.txt")))
-    assert.equal(data?.sizeBytes, Math.round(23.9 * GiB))
-    assert.equal(data?.vdevs.find((v) => v.name === "sdb")?.expandSizeBytes, 10 * GiB)
+    assert.equal(data?.size_bytes, Math.round(23.9 * GiB))
+    assert.equal(data?.vdevs.find((v) => v.name === "sdb")?.expand_size_bytes, 10 * GiB)
     const pools = ok(parseZpoolList(readFixture(CATEGORY, "openzfs-man__zpool-list_faulted-pool.txt")))
     const zion = pools.find((p) => p.name === "zion")
     assert.equal(zion?.health, "FAULTED")
-    assert.equal(zion?.sizeBytes, null)
-    assert.equal(pools.find((p) => p.name === "tank")?.capacityPercent, 32)
+    assert.equal(zion?.size_bytes, null)
+    assert.equal(pools.find((p) => p.name === "tank")?.capacity_percent, 32)
   })
 
   it("-H output in the script's column order; bad values and short rows are named", () => {
     const [p] = ok(parseZpoolList("tank\t1000\t400\t600\t12\t40\t1.00\tONLINE\t-\n"))
-    assert.equal(p?.freeBytes, 600)
+    assert.equal(p?.free_bytes, 600)
     assert.equal(p?.altroot, null)
     assert.match(failure(parseZpoolList("tank\t1000\t400\n")).message, /3 fields, expected 9/)
     assert.match(failure(parseZpoolList("tank\tlots\t400\t600\t12\t40\t1.00\tONLINE\t-\n")).message, /'lots' is not a size/)
@@ -366,12 +366,12 @@ describe("zpool list / iostat", () => {
   it("iostat -v and -c size", () => {
     const pools = ok(parseZpoolIostat(readFixture(CATEGORY, "jc__zpool-iostat-v.txt")))
     assert.deepEqual(pools.map((p) => p.name), ["zhgstera6", "zint500", "zsam53"])
-    assert.equal(pools[1]?.writeOps, 9)
-    assert.equal(pools[2]?.readBytesPerSec, Math.round(14.7 * 1024))
+    assert.equal(pools[1]?.write_ops, 9)
+    assert.equal(pools[2]?.read_bytes_per_sec, Math.round(14.7 * 1024))
     assert.equal(pools[0]?.vdevs[0]?.name, "726060ALE614-K8JAPRGN:10")
     const [rpool] = ok(parseZpoolIostat(readFixture(CATEGORY, "openzfs-man__zpool-iostat-vc-size.txt")))
     assert.deepEqual(rpool?.vdevs[0]?.extra, { size: "70G" })
-    assert.equal(rpool?.writeBytesPerSec, Math.round(2.69 * 1024 ** 2))
+    assert.equal(rpool?.write_bytes_per_sec, Math.round(2.69 * 1024 ** 2))
     assert.match(failure(parseZpoolIostat("something else entirely")).message, /fields, expected at least 7/)
   })
 })
@@ -383,19 +383,19 @@ describe("zfs list", () => {
     assert.deepEqual(snaps[0], {
       dataset: "rpool/ROOT/debian",
       snapshot: "zfs-auto-snap_weekly-2020-08-09-0518",
-      usedBytes: 14385152,
-      referBytes: null,
-      createdAt: new Date(1596950323 * 1000).toISOString(),
+      used_bytes: 14385152,
+      refer_bytes: null,
+      created_at: new Date(1596950323 * 1000).toISOString(),
     })
-    assert.equal(snaps[20]?.usedBytes, 0)
+    assert.equal(snaps[20]?.used_bytes, 0)
   })
 
   it("datasets (usedsnap) and tab-separated rows with spaces in the mountpoint", () => {
     const sets = ok(parseZfsDatasetList(readFixture(CATEGORY, "list-zfs-snapshots__zfs-list-name-usedsnap-Hp_tabs-expanded.txt"), ["name", "usedsnap"]))
-    assert.equal(sets.find((d) => d.name === "rpool/var/spool")?.usedBySnapshotsBytes, 2964692992)
+    assert.equal(sets.find((d) => d.name === "rpool/var/spool")?.used_by_snapshots_bytes, 2964692992)
     const [d] = ok(parseZfsDatasetList("tank/x\t100\t200\t50\t/mnt/my files\t1.52x\tfilesystem\n"))
     assert.equal(d?.mountpoint, "/mnt/my files")
-    assert.equal(d?.compressRatio, 1.52)
+    assert.equal(d?.compress_ratio, 1.52)
     assert.match(failure(parseZfsDatasetList("tank 1 2\n")).message, /3 fields where 7 were expected/)
   })
 })
@@ -415,12 +415,12 @@ describe("arcstats", () => {
   it("reads size, c_max and the hit ratio from kstat rows", () => {
     assert.deepEqual(ok(parseArcstats(ARC)), {
       available: true,
-      sizeBytes: 1073741824,
-      targetBytes: 2147483648,
-      maxSizeBytes: 4294967296,
+      size_bytes: 1073741824,
+      target_bytes: 2147483648,
+      max_size_bytes: 4294967296,
       hits: 9000,
       misses: 1000,
-      hitRatio: 0.9,
+      hit_ratio: 0.9,
     })
   })
 
@@ -466,14 +466,14 @@ describe("zfs script through /bin/sh with shims", () => {
     assert.equal(sections.get(ZFS_SECTIONS.statusJson)?.exitCode, 0)
     assert.equal(sections.get(ZFS_SECTIONS.statusText)?.body, "")
     const data = ok(zfs.parse(result, {}))
-    assert.equal(data.statusSource, "json")
+    assert.equal(data.status_source, "json")
     assert.equal(data.pools.length, 1)
     const rpool = data.pools[0]
-    assert.equal(rpool?.capacity?.sizeBytes, 9981503995904)
+    assert.equal(rpool?.capacity?.size_bytes, 9981503995904)
     assert.equal(rpool?.capacity?.health, "DEGRADED")
     assert.equal(rpool?.status?.state, "DEGRADED")
     assert.equal(data.snapshots.items.length, 22)
-    assert.equal(data.snapshots.items[0]?.referBytes, null)
+    assert.equal(data.snapshots.items[0]?.refer_bytes, null)
     assert.equal(data.datasets.items.length, 11)
     assert.equal(data.arc.available, arcPresent)
 
@@ -500,7 +500,7 @@ describe("zfs script through /bin/sh with shims", () => {
     const result = runWithShims(zfsLegacyShims, zfs.script({}))
     assert.equal(splitSections(result.stdout).get(ZFS_SECTIONS.statusJson)?.exitCode, 2)
     const data = ok(zfs.parse(result, {}))
-    assert.equal(data.statusSource, "text")
+    assert.equal(data.status_source, "text")
     // zpool list (rpool) and zpool status (Data) come from different recordings: both are kept.
     assert.deepEqual(data.pools.map((p) => [p.name, p.capacity !== null, p.status !== null]), [
       ["rpool", true, false],

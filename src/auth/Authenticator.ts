@@ -70,18 +70,27 @@ export const makeAuthenticator = (store: StoreShape): Authenticator => {
     })
 
   const check = (authorization: string | undefined): Effect.Effect<AuthOutcome> =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       if (authorization === undefined || authorization.trim() === "") {
-        if (yield* authRequired()) return unauthorized("unauthorized", "an API token is required (Authorization: Bearer infra_...)")
+        if (yield* authRequired()) {
+          return unauthorized("unauthorized", "an API token is required (Authorization: Bearer infra_...)")
+        }
         // Open mode: no token exists. `serve` only allows this on a loopback address.
         return { ok: true, tokenId: null, scope: "write" } as const
       }
       const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization)
       const parsed = match?.[1] === undefined ? undefined : parseToken(match[1])
-      if (parsed === undefined) return unauthorized("invalid_token", "the Authorization header is not a valid bearer token")
+      if (parsed === undefined) {
+        return unauthorized("invalid_token", "the Authorization header is not a valid bearer token")
+      }
       const found = yield* Effect.result(lookup(parsed.id))
       if (Result.isFailure(found)) {
-        return { ok: false, status: 503, code: "store_unavailable", message: "cannot check the token: store unavailable" } as const
+        return {
+          ok: false,
+          status: 503,
+          code: "store_unavailable",
+          message: "cannot check the token: store unavailable",
+        } as const
       }
       const row = found.success
       if (row === undefined || row.revokedAt !== null || !secretMatches(row, parsed.secret)) {

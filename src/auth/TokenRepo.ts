@@ -18,7 +18,9 @@ export interface StoredToken extends TokenInfo {
   readonly hash: string
 }
 
-const asDate = (v: unknown): Date | null => (v === null || v === undefined ? null : v instanceof Date ? v : new Date(String(v)))
+const asDate = (
+  v: unknown,
+): Date | null => (v === null || v === undefined ? null : v instanceof Date ? v : new Date(String(v)))
 
 const rowToToken = (r: Record<string, unknown>): StoredToken => ({
   id: String(r["id"]),
@@ -38,13 +40,15 @@ const NAME = /^[\p{L}\p{N} ._@:-]{1,64}$/u
 /** Token rows in `api_tokens` (sql/090_tokens.sql), through the store's parameterised query. */
 export const makeTokenRepo = (store: StoreShape) => {
   const create = (name: string, scope: string) =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       if (!NAME.test(name)) {
         return yield* Effect.fail(
           new ValidationError({ message: "token name must be 1-64 letters, digits, spaces or . _ @ : -" }),
         )
       }
-      if (!isTokenScope(scope)) return yield* Effect.fail(new ValidationError({ message: "scope must be read or write" }))
+      if (!isTokenScope(scope)) {
+        return yield* Effect.fail(new ValidationError({ message: "scope must be read or write" }))
+      }
       const fresh = generateToken()
       const rows = yield* store.query(
         "INSERT INTO api_tokens (id, name, scope, salt, hash) VALUES ($1, $2, $3, $4, $5) RETURNING *",
@@ -58,15 +62,19 @@ export const makeTokenRepo = (store: StoreShape) => {
     })
 
   const list = (): Effect.Effect<Array<TokenInfo>, StoreError> =>
-    Effect.map(store.query("SELECT * FROM api_tokens ORDER BY created_at, id"), (rows) =>
-      rows.map((r) => publicInfo(rowToToken(r))))
+    Effect.map(
+      store.query("SELECT * FROM api_tokens ORDER BY created_at, id"),
+      (rows) => rows.map((r) => publicInfo(rowToToken(r))),
+    )
 
   const find = (id: string): Effect.Effect<StoredToken | undefined, StoreError> =>
-    Effect.map(store.query("SELECT * FROM api_tokens WHERE id = $1", [id]), (rows) =>
-      rows[0] === undefined ? undefined : rowToToken(rows[0]))
+    Effect.map(
+      store.query("SELECT * FROM api_tokens WHERE id = $1", [id]),
+      (rows) => rows[0] === undefined ? undefined : rowToToken(rows[0]),
+    )
 
   const revoke = (id: string): Effect.Effect<TokenInfo, NotFound | StoreError> =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const rows = yield* store.query(
         "UPDATE api_tokens SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1 RETURNING *",
         [id],

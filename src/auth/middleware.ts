@@ -28,7 +28,12 @@ export const authMiddlewareWith = (auth: Authenticator): MiddlewareHandler => as
   const needed = neededScope(c.req.method, c.req.path)
   if (!scopeAllows(outcome.scope, needed)) {
     return c.json(
-      { error: { code: "forbidden", message: `this token has scope '${outcome.scope}'; ${c.req.method} needs '${needed}'` } },
+      {
+        error: {
+          code: "forbidden",
+          message: `this token has scope '${outcome.scope}'; ${c.req.method} needs '${needed}'`,
+        },
+      },
       403,
     )
   }

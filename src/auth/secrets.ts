@@ -44,7 +44,10 @@ export const sealPassword = (plain: string, key: SecretKey): string | Validation
     })
   }
   if (key._tag === "Invalid") {
-    return new ValidationError({ message: `refusing to store an SSH password: ${key.reason}`, details: { field: "password" } })
+    return new ValidationError({
+      message: `refusing to store an SSH password: ${key.reason}`,
+      details: { field: "password" },
+    })
   }
   const iv = randomBytes(IV_BYTES)
   const cipher = createCipheriv("aes-256-gcm", key.key, iv)
@@ -57,7 +60,10 @@ export const sealPassword = (plain: string, key: SecretKey): string | Validation
  * The plaintext of a stored password, or why it cannot be had. Values stored before encryption
  * existed (no prefix) are returned as they are.
  */
-export const openPassword = (stored: string, key: SecretKey): { readonly plain: string } | { readonly problem: string } => {
+export const openPassword = (
+  stored: string,
+  key: SecretKey,
+): { readonly plain: string } | { readonly problem: string } => {
   if (!isEncrypted(stored)) return { plain: stored }
   if (key._tag !== "Key") {
     return { problem: key._tag === "Missing" ? `${SECRET_KEY_ENV} is not set` : key.reason }

@@ -20,7 +20,8 @@ const SECRET = /^[0-9a-f]{64}$/
 export const isTokenScope = (s: unknown): s is TokenScope => s === "read" || s === "write"
 
 /** write ⊇ read. */
-export const scopeAllows = (granted: TokenScope, needed: TokenScope): boolean => granted === "write" || needed === "read"
+export const scopeAllows = (granted: TokenScope, needed: TokenScope): boolean =>
+  granted === "write" || needed === "read"
 
 export interface ParsedToken {
   readonly id: string

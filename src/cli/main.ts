@@ -1,23 +1,38 @@
 import { Effect } from "effect"
 import { parseArgs } from "node:util"
+import { checkServeExposure, tokenCommand } from "../auth/cli.ts"
 import { Collector } from "../collect/Collector.ts"
 import { type InfraConfig, loadConfig } from "../config/config.ts"
 import { publicDevice } from "../domain/device.ts"
 import { makeHttpApp } from "../http/app.ts"
 import { listen } from "../http/server.ts"
+import { McpSettings, loadMcpSettings } from "../mcp/settings.ts"
+import { serveMcpStdio } from "../mcp/stdio.ts"
 import { startRuntime } from "../runtime.ts"
+import { Scheduler } from "../scheduler/Scheduler.ts"
 import { Store } from "../store/Store.ts"
 
 export const usage = `infrastructor — agentless infrastructure manager
 
 usage:
-  infrastructor serve [--config FILE]
+  infrastructor serve [--config FILE] [--allow-writes]      REST API + MCP (Streamable HTTP) on /mcp
+  infrastructor mcp [--config FILE] [--allow-writes]        MCP over stdio (for Claude Desktop / Code)
   infrastructor device add NAME --host HOST [--port N] [--user U] [--key PATH] [--transport ssh|local] [--tags a,b]
   infrastructor device list [--json]
   infrastructor device rm NAME
   infrastructor collect DEVICE DATA_TYPE [--fresh] [--json]
+  infrastructor token create --name NAME [--scope read|write] [--json]   prints the token once
+  infrastructor token list [--json]
+  infrastructor token revoke ID
 
-environment: INFRA_HOST INFRA_PORT INFRA_DATA_DIR DATABASE_URL INFRA_LOG_LEVEL INFRA_CONFIG`
+--allow-writes enables MCP tools that change hosts (container start/stop/restart, config restore,
+device removal); also config \`mcp: { allow_writes: true }\` or INFRA_MCP_ALLOW_WRITES=1.
+
+Once a token exists, every route but /health needs \`Authorization: Bearer <token>\`; serve refuses a
+non-loopback address until one exists. SSH passwords are only stored encrypted, with INFRA_SECRET_KEY.
+
+environment: INFRA_HOST INFRA_PORT INFRA_DATA_DIR DATABASE_URL INFRA_LOG_LEVEL INFRA_CONFIG INFRA_MCP_ALLOW_WRITES
+             INFRA_SECRET_KEY (base64 of 32 bytes: encrypts device passwords at rest)`
 
 export class UsageError extends Error {}
 
@@ -31,22 +46,40 @@ const options = {
   tags: { type: "string" },
   fresh: { type: "boolean" },
   json: { type: "boolean" },
+  "allow-writes": { type: "boolean" },
+  name: { type: "string" },
+  scope: { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const
 
-const serveCommand = async (config: InfraConfig): Promise<void> => {
+const serveCommand = async (config: InfraConfig, mcp: McpSettings): Promise<void> => {
   const runtime = await startRuntime(config)
-  const app = await runtime.runPromise(makeHttpApp)
+  try {
+    await runtime.runPromise(checkServeExposure(config.host))
+  } catch (e) {
+    await runtime.dispose()
+    throw e
+  }
+  const app = await runtime.runPromise(makeHttpApp.pipe(Effect.provideService(McpSettings, mcp)))
   const server = await listen(app, config.host, config.port)
   await runtime.runPromise(
     Effect.logInfo("infrastructor listening", { url: server.url, store: config.databaseUrl ? "postgres" : "pglite" }),
   )
   process.stdout.write(`infrastructor listening on ${server.url}\n`)
+  await runtime.runPromise(Scheduler.use((s) => s.start))
   await new Promise<void>((resolve) => {
-    const stop = () => resolve()
+    const stop = () => {
+      // A second signal while draining: give up waiting.
+      process.once("SIGINT", () => process.exit(130))
+      process.once("SIGTERM", () => process.exit(143))
+      resolve()
+    }
     process.once("SIGINT", stop)
     process.once("SIGTERM", stop)
   })
+  // Drain: no new polls, in-flight ones finish within schedule.drain_timeout (then are cancelled),
+  // leases are given back; dispose then flushes buffered writes and closes SSH connections.
+  await runtime.runPromise(Scheduler.use((s) => s.stop())).catch(() => undefined)
   await server.close()
   await runtime.dispose()
 }
@@ -71,8 +104,18 @@ export const main = async (argv: ReadonlyArray<string>): Promise<number> => {
   const [command, sub, ...rest] = positionals
   switch (command) {
     case "serve":
-      await serveCommand(config)
+      await serveCommand(config, loadMcpSettings(values.config, values["allow-writes"]))
       return 0
+    case "mcp": {
+      // stdout belongs to the protocol: nothing else may be written there.
+      const runtime = await startRuntime(config)
+      try {
+        await serveMcpStdio(runtime, loadMcpSettings(values.config, values["allow-writes"]))
+      } finally {
+        await runtime.dispose()
+      }
+      return 0
+    }
     case "device": {
       if (sub === "list") {
         const devices = await withRuntime(config, Store.use((s) => s.listDevices()))
@@ -113,6 +156,14 @@ export const main = async (argv: ReadonlyArray<string>): Promise<number> => {
         return 0
       }
       throw new UsageError(`unknown device command '${sub ?? ""}'`)
+    }
+    case "token": {
+      const text = await withRuntime(
+        config,
+        tokenCommand({ sub, rest, name: values.name, scope: values.scope, json: values.json === true }),
+      )
+      process.stdout.write(text)
+      return 0
     }
     case "collect": {
       const dataType = rest[0]

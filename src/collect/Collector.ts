@@ -1,4 +1,4 @@
-import { Context, Effect, Layer, Result } from "effect"
+import { Context, Effect, Layer, Option, Result } from "effect"
 import { randomUUID } from "node:crypto"
 import { cacheKey, Cache } from "../cache/Cache.ts"
 import type { Device } from "../domain/device.ts"
@@ -14,10 +14,12 @@ import {
 import { Events, type CacheStatus } from "../events/Events.ts"
 import type { Params } from "../registry/DataType.ts"
 import { Registry } from "../registry/Registry.ts"
+import { CurrentTokenId } from "../auth/context.ts"
 import { Ssh } from "../ssh/Ssh.ts"
 import { type AuditEntry, Store } from "../store/Store.ts"
 import { errorCode, errorMessage } from "./error-info.ts"
 import { checkSupport } from "./support.ts"
+import { DeviceHealth } from "../scheduler/DeviceHealth.ts"
 
 export type Method = AuditEntry["method"]
 
@@ -27,6 +29,8 @@ export interface CollectOptions {
   /** Who asked: a route, a tool name, a job id. Lands in the audit row. */
   readonly source?: string | undefined
   readonly params?: Params | undefined
+  /** API token id for the audit row; defaults to CurrentTokenId (set per HTTP request). */
+  readonly tokenId?: string | null | undefined
 }
 
 export interface Collected<A = unknown> {
@@ -36,6 +40,10 @@ export interface Collected<A = unknown> {
   readonly age_seconds: number
   readonly cache: CacheStatus
   readonly data: A
+  /** Present when the host's output passed the byte cap: `data` is parsed from a cut output. */
+  readonly truncated?: true | undefined
+  /** Present while the database is unreachable: data is live, but its rows wait in the write buffer. */
+  readonly store?: "unavailable" | undefined
 }
 
 interface Loaded {
@@ -44,6 +52,7 @@ interface Loaded {
   readonly recordsCreated: number
   readonly commands: number
   readonly bytes: number
+  readonly truncated: boolean
 }
 
 export interface ActionOutcome {
@@ -71,6 +80,14 @@ export interface CollectorShape {
   ) => Effect.Effect<ActionOutcome, CollectError>
 }
 
+/** Output cut at the byte cap that the parser could not use: a typed error that says so. */
+const truncatedOutput = (device: string, bytes: number, cause: { readonly message: string }): SshError =>
+  new SshError({
+    device,
+    reason: "output_too_large",
+    message: `output was cut at the size cap after ${bytes} bytes and the partial output could not be parsed (${cause.message})`,
+  })
+
 export class Collector extends Context.Service<Collector, CollectorShape>()("infrastructor/Collector") {
   static readonly layer = Layer.effect(
     Collector,
@@ -80,6 +97,8 @@ export class Collector extends Context.Service<Collector, CollectorShape>()("inf
       const cache = yield* Cache
       const registry = yield* Registry
       const events = yield* Events
+      // When present, DeviceHealth owns device status (online/degraded/offline, backoff); else the simple rule below.
+      const health = yield* Effect.serviceOption(DeviceHealth)
 
       const markStatus = (device: Device, status: string, seen: boolean) =>
         Effect.gen(function*() {
@@ -130,7 +149,9 @@ export class Collector extends Context.Service<Collector, CollectorShape>()("inf
               }),
             )
             const parsed = spec.parse(result, fullParams)
-            if (Result.isFailure(parsed)) return yield* Effect.fail(parsed.failure)
+            if (Result.isFailure(parsed)) {
+              return yield* Effect.fail(result.truncated ? truncatedOutput(dev.name, result.bytes, parsed.failure) : parsed.failure)
+            }
             const collectedAt = Date.now()
             const time = new Date(collectedAt)
             const rows = spec.toRows(parsed.success).map((r) => ({ time, ...r, device_id: dev.id }))
@@ -153,6 +174,7 @@ export class Collector extends Context.Service<Collector, CollectorShape>()("inf
               recordsCreated,
               commands,
               bytes: result.bytes,
+              truncated: result.truncated,
             }
             loaded = value
             return value
@@ -170,7 +192,7 @@ export class Collector extends Context.Service<Collector, CollectorShape>()("inf
         })
 
         const audit = (status: AuditEntry["status"], hit: boolean, error: string | null, code: string | null = null) =>
-          store.insertAudit({
+          Effect.flatMap(Effect.service(CurrentTokenId), (requestToken) => store.insertAudit({
             time: new Date(),
             deviceId: device?.id ?? null,
             deviceName: device?.name ?? String(ref),
@@ -187,7 +209,8 @@ export class Collector extends Context.Service<Collector, CollectorShape>()("inf
             errorMessage: error,
             recordsCreated: loaded?.recordsCreated ?? 0,
             freshnessThreshold: ttlSeconds,
-          }).pipe(
+            tokenId: options.tokenId ?? requestToken,
+          })).pipe(
             // An audit write that fails (store down) must not turn a good read into an error.
             Effect.catch((e: StoreError) => Effect.logWarning("audit write failed", e.message)),
             Effect.andThen(Effect.suspend(() =>
@@ -214,7 +237,11 @@ export class Collector extends Context.Service<Collector, CollectorShape>()("inf
               Effect.gen(function*() {
                 yield* audit("error", false, errorMessage(error), errorCode(error))
                 if (device !== undefined) {
-                  if (error instanceof SshError) yield* markStatus(device, "offline", false)
+                  if (Option.isSome(health)) yield* health.value.record(device, dataType, { ok: false, error })
+                  // A changed host key is not "offline": it needs an operator (POST .../trust-host-key).
+                  else if (error instanceof SshError) {
+                    yield* markStatus(device, error.reason === "host_key_mismatch" ? "host_key_mismatch" : "offline", false)
+                  }
                   yield* events.publish({
                     _tag: "CollectionFailed",
                     device: device.name,
@@ -230,9 +257,10 @@ export class Collector extends Context.Service<Collector, CollectorShape>()("inf
                 const status: CacheStatus = !ranHere ? "hit" : options.forceRefresh === true ? "refresh" : "miss"
                 const entry = lookup.entry
                 const dev = device as Device
-                yield* audit("success", !ranHere, null)
+                yield* audit(entry.value.truncated ? "partial" : "success", !ranHere, null)
                 if (ranHere) {
-                  yield* markStatus(dev, "online", true)
+                  if (Option.isSome(health)) yield* health.value.record(dev, dataType, { ok: true })
+                  else yield* markStatus(dev, "online", true)
                   yield* events.publish({
                     _tag: "DataCollected",
                     device: dev.name,
@@ -249,6 +277,8 @@ export class Collector extends Context.Service<Collector, CollectorShape>()("inf
                   age_seconds: Math.max(0, (Date.now() - entry.value.collectedAt) / 1000),
                   cache: status,
                   data: entry.value.data,
+                  ...(entry.value.truncated ? { truncated: true as const } : {}),
+                  ...(store.writeBuffer?.().available === false ? { store: "unavailable" as const } : {}),
                 } satisfies Collected
               }),
           }),
@@ -261,7 +291,8 @@ export class Collector extends Context.Service<Collector, CollectorShape>()("inf
         let device: Device | undefined
         let commands = 0
         const audit = (status: AuditEntry["status"], error: string | null, bytes: number, code: string | null = null) =>
-          store.insertAudit({
+          Effect.flatMap(Effect.service(CurrentTokenId), (requestToken) => store.insertAudit({
+            tokenId: options.tokenId ?? requestToken,
             time: new Date(),
             deviceId: device?.id ?? null,
             deviceName: device?.name ?? String(ref),
@@ -278,7 +309,7 @@ export class Collector extends Context.Service<Collector, CollectorShape>()("inf
             errorMessage: error,
             recordsCreated: 0,
             freshnessThreshold: 0,
-          }).pipe(
+          })).pipe(
             Effect.catch((e: StoreError) => Effect.logWarning("audit write failed", e.message)),
             Effect.andThen(Effect.suspend(() =>
               events.publish({

@@ -4,6 +4,7 @@ import { parse as parseYaml } from "yaml"
 import type { DeviceInput } from "../domain/device.ts"
 import { ValidationError } from "../domain/errors.ts"
 import { validateRetention } from "../observe/retention-policy.ts"
+import { defaultSchedulerSettings, parseSchedulerSettings, type SchedulerSettings } from "../scheduler/settings.ts"
 
 export type LogLevel = "debug" | "info" | "warn" | "error"
 
@@ -32,6 +33,8 @@ export interface InfraConfig {
   readonly cache: { readonly maxEntries: number; readonly maxBytes: number }
   /** Days of history per time-series table, over the defaults in observe/retention-policy.ts (0 = forever). */
   readonly retention: Readonly<Record<string, number>>
+  /** `schedule:` (intervals/cron per type and device, jitter, limits, health, leases) and `instance_id`. */
+  readonly scheduler: SchedulerSettings
 }
 
 export const defaultConfig: InfraConfig = {
@@ -52,6 +55,7 @@ export const defaultConfig: InfraConfig = {
   },
   cache: { maxEntries: 5000, maxBytes: 64 * 1024 * 1024 },
   retention: {},
+  scheduler: defaultSchedulerSettings(),
 }
 
 const levels: ReadonlyArray<LogLevel> = ["debug", "info", "warn", "error"]
@@ -144,6 +148,7 @@ export const resolveConfig = (
       maxBytes: num(cacheIn["max_bytes"], "cache.max_bytes", 1024, 64 * 1024 ** 3) ?? defaultConfig.cache.maxBytes,
     },
     retention: validateRetention(asRecord(file["retention"], "retention")),
+    scheduler: parseSchedulerSettings(file, env),
   }
 }
 

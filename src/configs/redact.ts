@@ -27,7 +27,6 @@ const SECRET_WORDS = new Set([
   "tokens",
   "apikey",
   "key",
-  "keys",
   "privkey",
   "private",
   "credential",
@@ -40,7 +39,18 @@ const SECRET_WORDS = new Set([
   "htpasswd",
 ])
 /** Found inside glued words such as DBPASSWORD or AUTHTOKEN. */
-const STRONG_PARTS = ["password", "passwd", "secret", "token", "apikey", "passphrase", "credential", "privatekey"]
+const STRONG_PARTS = [
+  "password",
+  "passwd",
+  "secret",
+  "token",
+  "apikey",
+  "passphrase",
+  "credential",
+  "privatekey",
+  "basicauth",
+  "htpasswd",
+]
 /** A last word that makes the value a pointer to or a property of a secret, not the secret. */
 const DESCRIPTIVE_LAST_WORDS = new Set([
   "file",
@@ -95,16 +105,44 @@ export const isSecretKey = (key: string): boolean => {
 const isDsnKey = (key: string): boolean => keyWords(key).includes("dsn")
 
 /** `${NAME}` or `$NAME` and nothing else (a `${NAME:-default}` may carry a default secret). */
-export const isVariableReference = (value: string): boolean => /^\$(\{[A-Za-z_][A-Za-z0-9_]*\}|[A-Za-z_][A-Za-z0-9_]*)$/.test(value)
+export const isVariableReference = (value: string): boolean =>
+  /^\$(\{[A-Za-z_][A-Za-z0-9_]*\}|[A-Za-z_][A-Za-z0-9_]*)$/.test(value)
 
-const URL_CREDENTIALS = /([a-z][a-z0-9+.-]*:\/\/)([^\s/@:'"]*):([^\s/'"]+)@/gi
-const INLINE_SECRET = /([A-Za-z0-9_.-]*(?:password|passwd|pwd|secret|token|apikey|api_key)[A-Za-z0-9_.-]*)=([^\s;&'",]+)/gi
+/** Longest authority (`user:pass@host:port`) examined after a `://`. */
+const MAX_AUTHORITY = 1024
+const AUTHORITY_END = new Set(["/", "?", "#", " ", "\t", "\r", "\n", "'", '"', "`", "<", ">", ";", ","])
 
-/** Redacts URL passwords and `password=…` style pairs inside any text, keeping everything else. */
+/** `scheme://user:pass@host` → `scheme://user:[REDACTED]@host`; linear scan, no regex backtracking. */
+export const redactUrlCredentials = (text: string): string => {
+  let out = ""
+  let from = 0
+  for (let at = text.indexOf("://"); at >= 0; at = text.indexOf("://", at + 3)) {
+    const start = at + 3
+    let end = start
+    while (end < text.length && end - start < MAX_AUTHORITY && !AUTHORITY_END.has(text[end] as string)) end++
+    const authority = text.slice(start, end)
+    const atSign = authority.lastIndexOf("@")
+    const colon = atSign > 0 ? authority.indexOf(":") : -1
+    if (colon < 0 || colon > atSign || authority.slice(colon + 1, atSign) === REDACTED) continue
+    out += `${text.slice(from, start)}${authority.slice(0, colon + 1)}${REDACTED}`
+    from = start + atSign
+  }
+  return from === 0 ? text : out + text.slice(from)
+}
+
+/** `key=value` pairs inside free text (`--password=x`, `?token=y`, `"PASSWORD=z"`); keys start at a word boundary. */
+const INLINE_PAIR =
+  /(?<![A-Za-z0-9_.])([A-Za-z_][A-Za-z0-9_.-]*)=("[^"\n]*"|'[^'\n]*'|(?:\$\{[^}\s]*\}|[^\s;&'",\]}])+)/g
+
+/** Redacts URL passwords and secret `key=value` pairs inside any text, keeping everything else. */
 export const redactInline = (text: string): string =>
-  text
-    .replace(URL_CREDENTIALS, (_m, scheme: string, user: string) => `${scheme}${user}:${REDACTED}@`)
-    .replace(INLINE_SECRET, (m, key: string, value: string) => (isVariableReference(value) ? m : `${key}=${REDACTED}`))
+  redactUrlCredentials(text).replace(INLINE_PAIR, (m, key: string, value: string, offset: number, whole: string) => {
+    const q = value[0] === '"' || value[0] === "'" ? value[0] : ""
+    const bare = q ? value.slice(1, -1) : value
+    if (whole.startsWith(REDACTED, offset + key.length + 1 + q.length)) return m
+    if (isVariableReference(bare) || !isSecretKey(key)) return m
+    return `${key}=${q}${REDACTED}${q}`
+  })
 
 /** The value to keep for `key = value`. */
 export const redactValue = (key: string, value: string): string => {
@@ -178,20 +216,34 @@ const redactEnvText = (lines: Array<string>): void => {
       lines[i] = redactInline(line)
       continue
     }
-    const [, lead, key, eq, value] = m as unknown as [string, string, string, string, string]
-    const bare = unquote(stripEnvComment(value))
-    if (redactValue(key, bare) === REDACTED) {
+    const [, lead, key, eq, rest] = m as unknown as [string, string, string, string, string]
+    const value = rest.slice(0, commentStart(rest))
+    if (redactValue(key, unquote(value)) === REDACTED) {
       const open = opensQuote(value)
-      lines[i] = `${lead}${key}${eq}${open ? `${open}${REDACTED}` : maskQuoted(stripEnvComment(value))}`
+      lines[i] = `${lead}${key}${eq}${open ? `${open}${REDACTED}` : `${maskQuoted(value)}${rest.slice(value.length)}`}`
       if (open) i = maskQuoteContinuation(lines, i + 1, open)
     } else lines[i] = redactInline(line)
   }
 }
 
-const stripEnvComment = (value: string): string => {
-  const t = value.trim()
-  if (t.startsWith('"') || t.startsWith("'")) return t
-  return t.replace(/\s+#.*$/, "")
+/** Index where a ` #…` comment starts (at the whitespace before `#`), or the length. Linear. */
+const commentStart = (s: string): number => {
+  let i = 1
+  const lead = s.length - s.trimStart().length
+  const q = s[lead]
+  if (q === '"' || q === "'") {
+    // Skip the quoted scalar: a ` #` inside it is data.
+    for (i = lead + 1; i < s.length && s[i] !== q; i++) if (s[i] === "\\" && q === '"') i++
+    i++
+  }
+  for (; i < s.length; i++) {
+    if (s[i] === "#" && /\s/.test(s[i - 1] as string)) {
+      let j = i - 1
+      while (j > 0 && /\s/.test(s[j - 1] as string)) j--
+      return j
+    }
+  }
+  return s.length
 }
 
 const unquote = (value: string): string => {
@@ -228,36 +280,53 @@ const redactYamlText = (lines: Array<string>): void => {
     const line = lines[i] as string
     if (redactCommentLine(lines, i, redactYamlText)) continue
     // `KEY: value` (key possibly quoted, possibly a list item `- KEY: value`)
-    const map = /^(\s*(?:-\s+)?)(["']?)([^"'\s:#][^"':#]*?)\2(\s*:[ \t]+)(.*)$/.exec(line)
+    const map = /^(\s*(?:-\s+)?)(["']?)([^"'\s:#][^"'\s:#]*)\2([ \t]*:[ \t]+)/.exec(line)
     if (map) {
-      const [, lead, q, key, colon, rest] = map as unknown as [string, string, string, string, string, string]
-      const value = rest.replace(/\s+#.*$/, "")
+      const [head, lead, q, key, colon] = map as unknown as [string, string, string, string, string]
+      const rest = line.slice(head.length)
+      const value = rest.slice(0, commentStart(rest))
       if (/^[|>][-+0-9]*$/.test(value.trim())) {
         if (isSecretKey(key)) i = maskBlockScalar(lines, i + 1, indentOf(line))
         continue
       }
       if (value.trim() !== "" && redactValue(key, unquote(value)) === REDACTED) {
         const open = opensQuote(value)
-        lines[i] = `${lead}${q}${key}${q}${colon}${open ? `${open}${REDACTED}` : maskQuoted(value)}`
+        lines[i] = `${lead}${q}${key}${q}${colon}${
+          open ? `${open}${REDACTED}` : `${maskQuoted(value)}${rest.slice(value.length)}`
+        }`
         if (open) i = maskQuoteContinuation(lines, i + 1, open)
         continue
       }
     }
     // `- KEY=value` / `- "KEY=value"` (compose environment list)
-    const item = /^(\s*-\s+)(["']?)([A-Za-z_][A-Za-z0-9_.-]*)=(.*?)(\2\s*(?:#.*)?)$/.exec(line)
+    const item = /^(\s*-\s+)(["']?)([A-Za-z_][A-Za-z0-9_.-]*)=/.exec(line)
     if (item) {
-      const [, lead, q, key, value, tail] = item as unknown as [string, string, string, string, string, string]
-      if (redactValue(key, value) === REDACTED) {
-        lines[i] = `${lead}${q}${key}=${REDACTED}${tail}`
+      const [head, lead, q, key] = item as unknown as [string, string, string, string]
+      const rest = line.slice(head.length)
+      const cut = q ? rest.lastIndexOf(q) : commentStart(rest)
+      const value = cut >= 0 ? rest.slice(0, cut) : rest
+      if (redactValue(key, value.trim()) === REDACTED) {
+        lines[i] = `${lead}${q}${key}=${REDACTED}${cut >= 0 ? rest.slice(cut) : ""}`
         continue
       }
+    }
+    // Flow mappings: `environment: { PASSWORD: x, USER: y }`
+    if (line.includes("{")) {
+      lines[i] = redactInline(line).replace(
+        /([{,][ \t]*)(["']?)([A-Za-z_][A-Za-z0-9_.-]*)\2([ \t]*:[ \t]*)([^,}\n]*)/g,
+        (m, pre: string, q: string, key: string, colon: string, value: string) =>
+          value.trim() !== "" && redactValue(key, unquote(value)) === REDACTED && unquote(value) !== REDACTED
+            ? `${pre}${q}${key}${q}${colon}${maskQuoted(value)}`
+            : m,
+      )
+      continue
     }
     lines[i] = redactInline(line)
   }
 }
 
 /** Masks secret values in `A=1 "B=two words"` (systemd Environment= syntax), keeping quotes and spacing. */
-const redactAssignments = (body: string): string => {
+export const redactAssignments = (body: string): string => {
   let out = ""
   let i = 0
   while (i < body.length) {
@@ -302,30 +371,28 @@ const redactSystemdText = (lines: Array<string>): void => {
   }
 }
 
-const HEADER_DIRECTIVES = /^(\s*(?:proxy_set_header|grpc_set_header|add_header|fastcgi_param|uwsgi_param|scgi_param)\s+)(\S+)(\s+)(.+?)(\s*;.*)?$/
+const HEADER_DIRECTIVE =
+  /^(\s*(?:proxy_set_header|grpc_set_header|add_header|fastcgi_param|uwsgi_param|scgi_param)\s+)(\S+)(\s+)/
+const SET_DIRECTIVE = /^(\s*set\s+\$)([A-Za-z0-9_]+)(\s+)/
+
+/** `<head><name><sp><value>;<tail>` with the value masked when `name` is secret. */
+const maskDirective = (line: string, m: RegExpExecArray): string | undefined => {
+  const [head, lead, name, sp] = m as unknown as [string, string, string, string]
+  const rest = line.slice(head.length)
+  const semi = rest.indexOf(";")
+  const value = (semi >= 0 ? rest.slice(0, semi) : rest).trimEnd()
+  if (redactValue(name, unquote(value)) !== REDACTED || unquote(value) === REDACTED) return undefined
+  return `${lead}${name}${sp}${maskQuoted(value)}${rest.slice(value.length)}`
+}
 
 /** nginx: secret headers / params and `set $secret …`. */
 const redactNginxText = (lines: Array<string>): void => {
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i] as string
     if (redactCommentLine(lines, i, redactNginxText)) continue
-    const h = HEADER_DIRECTIVES.exec(line)
-    if (h) {
-      const [, head, name, sp, value, tail] = h as unknown as [string, string, string, string, string, string?]
-      if (redactValue(name, unquote(value)) === REDACTED) {
-        lines[i] = `${head}${name}${sp}${maskQuoted(value)}${tail ?? ""}`
-        continue
-      }
-    }
-    const s = /^(\s*set\s+\$)([A-Za-z0-9_]+)(\s+)(.+?)(\s*;.*)?$/.exec(line)
-    if (s) {
-      const [, head, name, sp, value, tail] = s as unknown as [string, string, string, string, string, string?]
-      if (redactValue(name, unquote(value)) === REDACTED) {
-        lines[i] = `${head}${name}${sp}${maskQuoted(value)}${tail ?? ""}`
-        continue
-      }
-    }
-    lines[i] = redactInline(line)
+    const h = HEADER_DIRECTIVE.exec(line) ?? SET_DIRECTIVE.exec(line)
+    const masked = h ? maskDirective(line, h) : undefined
+    lines[i] = masked ?? redactInline(line)
   }
 }
 

@@ -24,6 +24,17 @@ export type InfraEvent =
     readonly to: string
   }
   | {
+    /** A tracked config file got a new version (src/configs/history.ts). */
+    readonly _tag: "ConfigurationChanged"
+    readonly device: string
+    readonly path: string
+    readonly configType: string
+    readonly changeType: "CREATE" | "MODIFY" | "DELETE" | "MOVE"
+    readonly risk: "LOW" | "MEDIUM" | "HIGH" | "CRITICAL"
+    readonly snapshotId: number
+    readonly detectionSource: string
+  }
+  | {
     /** Cached reads dropped on request (DELETE /api/cache); null device/dataType means "all". */
     readonly _tag: "CacheInvalidated"
     readonly device: string | null

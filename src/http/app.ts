@@ -5,14 +5,22 @@ import { Collector } from "../collect/Collector.ts"
 import { publicDevice } from "../domain/device.ts"
 import { type CollectError, ValidationError } from "../domain/errors.ts"
 import { errorCode, errorMessage } from "../collect/error-info.ts"
+import { makeMcpHttpHandler } from "../mcp/http.ts"
 import { Registry } from "../registry/Registry.ts"
+import { withTokenId } from "../auth/context.ts"
+import { trustHostKey, trustRequestFromBody } from "../auth/host-key-trust.ts"
+import { authMiddleware } from "../auth/middleware.ts"
+import type { HostKeys } from "../ssh/HostKeys.ts"
 import { Ssh } from "../ssh/Ssh.ts"
 import { Store } from "../store/Store.ts"
 import { deviceInputFromBody, devicePatchFromBody } from "./device-body.ts"
+import { mountConfigRoutes } from "./configs.ts"
+import { mountEventRoutes } from "./events-routes.ts"
+import { mountObserveRoutes, requestLogger } from "./observe-routes.ts"
 import { toHttpError } from "./errors.ts"
 import { parseBool, parseLimit, parseTime } from "./query.ts"
 
-export type AppServices = Collector | Store | Registry | Ssh | Cache
+export type AppServices = Collector | Store | Registry | Ssh | Cache | HostKeys
 
 /** Query parameters with a meaning of their own; everything else goes to the data type as params. */
 const reserved = new Set(["force_refresh"])
@@ -28,13 +36,14 @@ export const makeHttpApp = Effect.gen(function*() {
   const context = yield* Effect.context<AppServices>()
   const runExit = Effect.runPromiseExitWith(context)
   const startedAt = Date.now()
+  const mcp = yield* makeMcpHttpHandler
 
   const respond = async <A>(
     c: HonoContext,
     effect: Effect.Effect<A, unknown, AppServices>,
     status: 200 | 201 = 200,
   ): Promise<Response> => {
-    const exit = await runExit(Effect.suspend(() => effect))
+    const exit = await runExit(Effect.suspend(() => effect).pipe(withTokenId(c.get("tokenId"))))
     if (Exit.isSuccess(exit)) return c.json(exit.value as object, status)
     const failure = Cause.findErrorOption(exit.cause)
     const error = Option.isSome(failure) ? failure.value : Cause.squash(exit.cause)
@@ -44,6 +53,10 @@ export const makeHttpApp = Effect.gen(function*() {
   }
 
   const app = new Hono()
+  app.use("*", requestLogger(runExit))
+  // Bearer tokens on everything but /health (src/auth/middleware.ts); must come before the routes.
+  app.use("*", yield* authMiddleware)
+  yield* mountConfigRoutes(app) // before the generic /api/devices/:device/:dataType routes
 
   app.get("/health", (c) =>
     respond(
@@ -127,6 +140,21 @@ export const makeHttpApp = Effect.gen(function*() {
         yield* Effect.flatMap(Ssh, (s) => s.close(device.name))
         ;(yield* Cache).invalidate(`${device.name}\u0000`)
         return { deleted: device.name }
+      }),
+    ))
+
+  app.post("/api/devices/:device/trust-host-key", (c) =>
+    respond(
+      c,
+      Effect.gen(function*() {
+        const text = yield* Effect.promise(() => c.req.text())
+        const body = text.trim() === "" ? undefined : yield* Effect.try({
+          try: () => JSON.parse(text) as unknown,
+          catch: () => new ValidationError({ message: "body must be valid JSON" }),
+        })
+        const request = trustRequestFromBody(body)
+        if (request instanceof ValidationError) return yield* Effect.fail(request)
+        return yield* trustHostKey(c.req.param("device"), request, `POST ${c.req.routePath}`)
       }),
     ))
 
@@ -239,6 +267,12 @@ export const makeHttpApp = Effect.gen(function*() {
         return { count: rows.length, entries: rows }
       }),
     ))
+
+  // MCP over Streamable HTTP; registered after app.use(...) middleware, so auth applies to it too.
+  app.all("/mcp", (c) => mcp(c.req.raw, { scope: c.get("tokenScope") ?? "write", tokenId: c.get("tokenId") ?? null }))
+
+  yield* mountEventRoutes(app)
+  yield* mountObserveRoutes(app)
 
   app.notFound((c) => c.json({ error: { code: "not_found", message: `no route for ${c.req.method} ${c.req.path}` } }, 404))
   app.onError((err, c) => {

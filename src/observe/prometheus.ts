@@ -62,7 +62,10 @@ export interface Histogram {
 
 export const makeHistogram = (bounds: ReadonlyArray<number>): Histogram => {
   const sorted = [...bounds].sort((a, b) => a - b)
-  const series = new Map<string, { labels: Readonly<Record<string, string>>; counts: Array<number>; sum: number; count: number }>()
+  const series = new Map<
+    string,
+    { labels: Readonly<Record<string, string>>; counts: Array<number>; sum: number; count: number }
+  >()
   return {
     observe: (labels, value) => {
       const key = labelKey(labels)
@@ -77,7 +80,11 @@ export const makeHistogram = (bounds: ReadonlyArray<number>): Histogram => {
     },
     samples: () =>
       [...series.values()].flatMap((s) => [
-        ...sorted.map((le, i) => ({ suffix: "_bucket", labels: { ...s.labels, le: formatValue(le) }, value: s.counts[i] ?? 0 })),
+        ...sorted.map((le, i) => ({
+          suffix: "_bucket",
+          labels: { ...s.labels, le: formatValue(le) },
+          value: s.counts[i] ?? 0,
+        })),
         { suffix: "_bucket", labels: { ...s.labels, le: "+Inf" }, value: s.count },
         { suffix: "_sum", labels: s.labels, value: s.sum },
         { suffix: "_count", labels: s.labels, value: s.count },

@@ -38,13 +38,19 @@ export const validateRetention = (overrides: Readonly<Record<string, unknown>>):
   const out: Record<string, number> = {}
   for (const [table, raw] of Object.entries(overrides)) {
     if (protectedTables.has(table)) {
-      throw new ValidationError({ message: `retention.${table}: configuration history is kept forever and cannot be given a retention` })
+      throw new ValidationError({
+        message: `retention.${table}: configuration history is kept forever and cannot be given a retention`,
+      })
     }
-    if (!identifier.test(table)) throw new ValidationError({ message: `retention: ${JSON.stringify(table)} is not a table name` })
+    if (!identifier.test(table)) {
+      throw new ValidationError({ message: `retention: ${JSON.stringify(table)} is not a table name` })
+    }
     const days = typeof raw === "number" ? raw : typeof raw === "string" && raw.trim() !== "" ? Number(raw) : Number.NaN
     if (!Number.isInteger(days) || days < 0 || days > maxRetentionDays) {
       throw new ValidationError({
-        message: `retention.${table} must be a whole number of days from 0 (keep forever) to ${maxRetentionDays}, got ${String(raw)}`,
+        message: `retention.${table} must be a whole number of days from 0 (keep forever) to ${maxRetentionDays}, got ${
+          String(raw)
+        }`,
       })
     }
     out[table] = days

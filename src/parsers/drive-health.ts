@@ -46,13 +46,13 @@ const diskstatsOf = (s: Section): Result.Result<DriveHealth["diskstats"], ParseE
 
 /** Fill what smartctl could not say (permission denied, standby) from lsblk, and attach IO totals. */
 const enrich = (disk: DiskHealth, inventory: ReadonlyArray<BlockDevice>, io: ReadonlyArray<DiskIo>): DiskHealth => {
-  const inv = inventory.find((d) => d.path === disk.devicePath && d.parent === null)
-  const kname = inv?.kname ?? inv?.name ?? disk.devicePath.replace(/^.*\//, "")
+  const inv = inventory.find((d) => d.path === disk.device_path && d.parent === null)
+  const kname = inv?.kname ?? inv?.name ?? disk.device_path.replace(/^.*\//, "")
   return {
     ...disk,
     model: disk.model ?? inv?.model ?? null,
     serial: disk.serial ?? inv?.serial ?? null,
-    capacityBytes: disk.capacityBytes ?? inv?.sizeBytes ?? null,
+    capacity_bytes: disk.capacity_bytes ?? inv?.size_bytes ?? null,
     transport: disk.transport ?? inv?.transport ?? null,
     ssd: disk.ssd ?? (inv?.rotational == null ? null : !inv.rotational),
     io: io.find((d) => d.name === kname) ?? null,

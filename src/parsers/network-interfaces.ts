@@ -42,12 +42,12 @@ export const parseSpeeds = (body: string): Map<string, number> => {
 export const ratesBetween = (a: Counters | undefined, b: Counters | undefined, seconds: number | null): Rates | null => {
   if (a === undefined || b === undefined || seconds === null || seconds <= 0) return null
   const d = (x: number, y: number): number | null => (y >= x ? (y - x) / seconds : null)
-  const rx = d(a.rxBytes, b.rxBytes)
-  const tx = d(a.txBytes, b.txBytes)
-  const rxp = d(a.rxPackets, b.rxPackets)
-  const txp = d(a.txPackets, b.txPackets)
+  const rx = d(a.rx_bytes, b.rx_bytes)
+  const tx = d(a.tx_bytes, b.tx_bytes)
+  const rxp = d(a.rx_packets, b.rx_packets)
+  const txp = d(a.tx_packets, b.tx_packets)
   if (rx === null || tx === null || rxp === null || txp === null) return null
-  return { rxBytesPerSec: rx, txBytesPerSec: tx, rxPacketsPerSec: rxp, txPacketsPerSec: txp }
+  return { rx_bytes_per_sec: rx, tx_bytes_per_sec: tx, rx_packets_per_sec: rxp, tx_packets_per_sec: txp }
 }
 
 const sampleOf = (s: Section | undefined, at: string): Result.Result<CounterSample | null, ParseError> => {
@@ -70,12 +70,12 @@ const bareLink = (name: string): IpLink => ({
   mtu: null,
   state: null,
   mac: null,
-  linkType: null,
+  link_type: null,
   master: null,
   kind: null,
-  slaveKind: null,
+  slave_kind: null,
   bond: null,
-  bondSlave: null,
+  bond_slave: null,
   addresses: [],
   counters: null,
 })
@@ -108,7 +108,7 @@ export const parseNetworkInterfaces = (result: CommandResult, params: Params = {
       // The second sample is the freshest reading and the one the rates end on.
       counters: after.get(l.name) ?? l.counters,
       rates: ratesBetween(before.get(l.name), after.get(l.name), seconds),
-      speedMbps: speeds.get(l.name) ?? null,
+      speed_mbps: speeds.get(l.name) ?? null,
     }))
     const routes = [...(yield* routesOf(sections.get("route4"), "inet")), ...(yield* routesOf(sections.get("route6"), "inet6"))]
     const ls = sections.get("listening")
@@ -120,8 +120,8 @@ export const parseNetworkInterfaces = (result: CommandResult, params: Params = {
       source: ip?.source ?? "proc-net-dev",
       interfaces,
       routes,
-      defaultRoutes: defaultRoutes(routes),
-      sampleSeconds: interfaces.some((i) => i.rates !== null) ? seconds : null,
+      default_routes: defaultRoutes(routes),
+      sample_seconds: interfaces.some((i) => i.rates !== null) ? seconds : null,
       listening,
     }
     const checked = decode(value)

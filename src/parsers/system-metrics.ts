@@ -36,26 +36,26 @@ const Percent = Schema.Finite.check(Schema.isBetween({ minimum: 0, maximum: 100 
 const Count = Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))
 
 const CpuUsageFields = {
-  busyPercent: Percent,
-  userPercent: Percent,
-  systemPercent: Percent,
-  iowaitPercent: Percent,
-  stealPercent: Percent,
-  deltaJiffies: Count,
+  busy_percent: Percent,
+  user_percent: Percent,
+  system_percent: Percent,
+  iowait_percent: Percent,
+  steal_percent: Percent,
+  delta_jiffies: Count,
 }
 
 const NetCounterFields = {
-  rxBytes: Count,
-  rxPackets: Count,
-  rxErrors: Count,
-  rxDropped: Count,
-  txBytes: Count,
-  txPackets: Count,
-  txErrors: Count,
-  txDropped: Count,
+  rx_bytes: Count,
+  rx_packets: Count,
+  rx_errors: Count,
+  rx_dropped: Count,
+  tx_bytes: Count,
+  tx_packets: Count,
+  tx_errors: Count,
+  tx_dropped: Count,
 }
 
-const PressureLine = Schema.Struct({ avg10: Percent, avg60: Percent, avg300: Percent, totalMicros: Count })
+const PressureLine = Schema.Struct({ avg10: Percent, avg60: Percent, avg300: Percent, total_micros: Count })
 const PressureSchema = Schema.Struct({ some: Schema.NullOr(PressureLine), full: Schema.NullOr(PressureLine) })
 
 export const SystemMetricsSchema = Schema.Struct({
@@ -63,7 +63,7 @@ export const SystemMetricsSchema = Schema.Struct({
   /** CPUs usable by processes (`nproc`); null when neither nproc nor getconf answered. */
   nproc: Schema.NullOr(Count),
   /** Seconds between the two samples the rates come from. */
-  sampleSeconds: NonNegative,
+  sample_seconds: NonNegative,
   cpu: Schema.Struct({
     /** Online CPUs listed in /proc/stat. */
     count: Count,
@@ -71,17 +71,17 @@ export const SystemMetricsSchema = Schema.Struct({
     cores: Schema.Array(Schema.Struct({ cpu: Count, ...CpuUsageFields })),
   }),
   memory: Schema.Struct({
-    totalBytes: Count,
-    freeBytes: Count,
-    availableBytes: Count,
-    availableEstimated: Schema.Boolean,
-    buffersBytes: Count,
-    cachedBytes: Count,
-    usedBytes: Count,
-    usedPercent: Percent,
-    swapTotalBytes: Count,
-    swapFreeBytes: Count,
-    swapUsedBytes: Count,
+    total_bytes: Count,
+    free_bytes: Count,
+    available_bytes: Count,
+    available_estimated: Schema.Boolean,
+    buffers_bytes: Count,
+    cached_bytes: Count,
+    used_bytes: Count,
+    used_percent: Percent,
+    swap_total_bytes: Count,
+    swap_free_bytes: Count,
+    swap_used_bytes: Count,
   }),
   load: Schema.Struct({
     load1: NonNegative,
@@ -89,51 +89,51 @@ export const SystemMetricsSchema = Schema.Struct({
     load15: NonNegative,
     running: Count,
     total: Count,
-    lastPid: Count,
+    last_pid: Count,
   }),
   uptime: Schema.Struct({
-    uptimeSeconds: NonNegative,
-    idleSeconds: Schema.NullOr(NonNegative),
+    uptime_seconds: NonNegative,
+    idle_seconds: Schema.NullOr(NonNegative),
     /** Seconds since the epoch (`btime`). */
-    bootTime: Schema.NullOr(Count),
+    boot_time: Schema.NullOr(Count),
   }),
   processes: Schema.Struct({
     /** Numeric directories in /proc. */
     count: Count,
     running: Schema.NullOr(Count),
     blocked: Schema.NullOr(Count),
-    createdSinceBoot: Schema.NullOr(Count),
-    contextSwitches: Schema.NullOr(Count),
+    created_since_boot: Schema.NullOr(Count),
+    context_switches: Schema.NullOr(Count),
   }),
   disk: Schema.Struct({
     mounts: Schema.Array(
       Schema.Struct({
         filesystem: Schema.String,
         type: Schema.NullOr(Schema.String),
-        sizeBytes: Count,
-        usedBytes: Count,
-        availableBytes: Count,
-        usedPercent: Schema.NullOr(Percent),
+        size_bytes: Count,
+        used_bytes: Count,
+        available_bytes: Count,
+        used_percent: Schema.NullOr(Percent),
         mountpoint: Schema.String,
         pseudo: Schema.Boolean,
       }),
     ),
     /** Fullest real (non-pseudo) mount; pseudo ones only when there is nothing else. */
-    usedPercentMax: Schema.NullOr(Percent),
+    used_percent_max: Schema.NullOr(Percent),
   }),
   network: Schema.Struct({
     interfaces: Schema.Array(
       Schema.Struct({
         name: Schema.String,
         ...NetCounterFields,
-        rxBytesPerSec: Schema.NullOr(NonNegative),
-        txBytesPerSec: Schema.NullOr(NonNegative),
+        rx_bytes_per_sec: Schema.NullOr(NonNegative),
+        tx_bytes_per_sec: Schema.NullOr(NonNegative),
       }),
     ),
     /** Counters at the second sample, summed over every interface except lo. */
     totals: Schema.Struct(NetCounterFields),
-    rxBytesPerSec: NonNegative,
-    txBytesPerSec: NonNegative,
+    rx_bytes_per_sec: NonNegative,
+    tx_bytes_per_sec: NonNegative,
   }),
   /** PSI; null per resource on kernels without /proc/pressure. */
   pressure: Schema.Struct({
@@ -193,7 +193,7 @@ export const parseSystemMetrics = (result: CommandResult): Result.Result<SystemM
 
     const up1 = yield* inSection(S.up1, parseUptime(yield* body(sections, S.up1)))
     const up2 = yield* inSection(S.up2, parseUptime(yield* body(sections, S.up2)))
-    const sampleSeconds = Math.max(0, Math.round((up2.uptimeSeconds - up1.uptimeSeconds) * 100) / 100)
+    const sampleSeconds = Math.max(0, Math.round((up2.uptime_seconds - up1.uptime_seconds) * 100) / 100)
 
     const net1 = yield* inSection(S.net1, parseNetDev(yield* body(sections, S.net1), S.net1))
     const net2 = yield* inSection(S.net2, parseNetDev(yield* body(sections, S.net2), S.net2))
@@ -208,28 +208,28 @@ export const parseSystemMetrics = (result: CommandResult): Result.Result<SystemM
     const candidate = {
       hostname,
       nproc,
-      sampleSeconds,
+      sample_seconds: sampleSeconds,
       cpu: { count: stat2.cores.length, total: cpu.total, cores: cpu.cores },
       memory,
       load,
-      uptime: { ...up2, bootTime: stat2.bootTime },
+      uptime: { ...up2, boot_time: stat2.bootTime },
       processes: {
         count: processCount,
         running: stat2.procsRunning,
         blocked: stat2.procsBlocked,
-        createdSinceBoot: stat2.processesCreated,
-        contextSwitches: stat2.contextSwitches,
+        created_since_boot: stat2.processesCreated,
+        context_switches: stat2.contextSwitches,
       },
-      disk: { mounts: df.mounts, usedPercentMax: diskUsedPercentMax(df.mounts) },
+      disk: { mounts: df.mounts, used_percent_max: diskUsedPercentMax(df.mounts) },
       network: {
         interfaces: net2.interfaces.map((n) => ({
           ...n,
-          rxBytesPerSec: rateOf.get(n.name)?.rxBytesPerSec ?? null,
-          txBytesPerSec: rateOf.get(n.name)?.txBytesPerSec ?? null,
+          rx_bytes_per_sec: rateOf.get(n.name)?.rx_bytes_per_sec ?? null,
+          tx_bytes_per_sec: rateOf.get(n.name)?.tx_bytes_per_sec ?? null,
         })),
         totals: net2.totals,
-        rxBytesPerSec: rates.rxBytesPerSec,
-        txBytesPerSec: rates.txBytesPerSec,
+        rx_bytes_per_sec: rates.rx_bytes_per_sec,
+        tx_bytes_per_sec: rates.tx_bytes_per_sec,
       },
       pressure: {
         cpu: yield* optionalPressure(sections, S.psiCpu),

@@ -55,18 +55,18 @@ const toUnit = (
     const mainPid = yield* numericProperty(s, "MainPID", at)
     return {
       name,
-      loadState: listed?.loadState ?? textProperty(s, "LoadState") ?? "unknown",
-      activeState: listed?.activeState ?? textProperty(s, "ActiveState") ?? "unknown",
-      subState: listed?.subState ?? textProperty(s, "SubState") ?? "unknown",
+      load_state: listed?.load_state ?? textProperty(s, "LoadState") ?? "unknown",
+      active_state: listed?.active_state ?? textProperty(s, "ActiveState") ?? "unknown",
+      sub_state: listed?.sub_state ?? textProperty(s, "SubState") ?? "unknown",
       description: listed?.description ?? textProperty(s, "Description") ?? "",
-      enabledState: textProperty(s, "UnitFileState") ?? fileState ?? null,
+      enabled_state: textProperty(s, "UnitFileState") ?? fileState ?? null,
       restarts: yield* numericProperty(s, "NRestarts", at),
       // MainPID=0 means "no main process".
-      mainPid: mainPid === 0 ? null : mainPid,
-      exitStatus: yield* numericProperty(s, "ExecMainStatus", at),
-      memoryBytes: yield* numericProperty(s, "MemoryCurrent", at),
+      main_pid: mainPid === 0 ? null : mainPid,
+      exit_status: yield* numericProperty(s, "ExecMainStatus", at),
+      memory_bytes: yield* numericProperty(s, "MemoryCurrent", at),
       since: textProperty(s, "ActiveEnterTimestamp"),
-      fragmentPath: textProperty(s, "FragmentPath"),
+      fragment_path: textProperty(s, "FragmentPath"),
     }
   })
 
@@ -74,15 +74,15 @@ export const countUnits = (units: ReadonlyArray<ServiceUnit>): ServiceCounts => 
   const n = (p: (u: ServiceUnit) => boolean): number => units.filter(p).length
   return {
     total: units.length,
-    active: n((u) => u.activeState === "active"),
-    running: n((u) => u.subState === "running"),
-    exited: n((u) => u.subState === "exited"),
-    inactive: n((u) => u.activeState === "inactive"),
-    failed: n((u) => u.activeState === "failed"),
-    notFound: n((u) => u.loadState === "not-found"),
-    enabled: n((u) => u.enabledState === "enabled"),
-    disabled: n((u) => u.enabledState === "disabled"),
-    masked: n((u) => u.loadState === "masked" || u.enabledState === "masked"),
+    active: n((u) => u.active_state === "active"),
+    running: n((u) => u.sub_state === "running"),
+    exited: n((u) => u.sub_state === "exited"),
+    inactive: n((u) => u.active_state === "inactive"),
+    failed: n((u) => u.active_state === "failed"),
+    not_found: n((u) => u.load_state === "not-found"),
+    enabled: n((u) => u.enabled_state === "enabled"),
+    disabled: n((u) => u.enabled_state === "disabled"),
+    masked: n((u) => u.load_state === "masked" || u.enabled_state === "masked"),
     restarted: n((u) => (u.restarts ?? 0) > 0),
   }
 }
@@ -122,8 +122,8 @@ export const parseSystemdServices = (result: CommandResult, _params: Params = {}
       source: unitsBody !== null && isJsonArray(unitsBody) ? "json" : "text",
       units,
       failed,
-      unitFiles,
-      showAvailable: showByName.size > 0,
+      unit_files: unitFiles,
+      show_available: showByName.size > 0,
       counts: countUnits(units),
     }
     const checked = decode(value)

@@ -37,7 +37,7 @@ const succeeded = (s: Section | undefined): s is Section => s !== undefined && s
 
 const firstLine = (s: string): string => s.trim().split("\n")[0]?.slice(0, 120) ?? ""
 
-type Status = { readonly source: ZfsData["statusSource"]; readonly pools: ReadonlyArray<ZfsPoolStatus> }
+type Status = { readonly source: ZfsData["status_source"]; readonly pools: ReadonlyArray<ZfsPoolStatus> }
 
 /** JSON when this zpool supports it (OpenZFS ≥ 2.3), text otherwise, nothing if both failed. */
 const statusOf = (sections: Map<string, Section>): Result.Result<Status, ParseError> => {
@@ -92,7 +92,7 @@ export const parseZfs = (result: CommandResult, _params: Params = {}): Result.Re
     const snapshots = yield* optionalList<ZfsSnapshot>(sections.get(ZFS_SECTIONS.snapshots), (t) => parseZfsSnapshotList(t))
     const arc = yield* arcOf(sections.get(ZFS_SECTIONS.arcstats))
     const data = {
-      statusSource: status.source,
+      status_source: status.source,
       pools: mergePools(capacity, status.pools),
       datasets,
       snapshots,

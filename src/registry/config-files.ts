@@ -54,16 +54,16 @@ export const configFilesScript = (paths: ReadonlyArray<string>, maxBytes: number
     `command -v base64 >/dev/null 2>&1 || { echo ${NO_BASE64}; exit 0; }`,
     `max=${maxBytes}`,
     "f() {",
-    "  if [ ! -e \"$2\" ]; then echo \"@@FILE $1 missing\"; return 0; fi",
-    "  if [ ! -f \"$2\" ]; then echo \"@@FILE $1 notfile\"; return 0; fi",
-    "  if [ ! -r \"$2\" ]; then echo \"@@FILE $1 unreadable\"; return 0; fi",
-    "  st=$(stat -L -c '%s %Y' -- \"$2\" 2>/dev/null) || { echo \"@@FILE $1 unreadable\"; return 0; }",
-    "  if [ \"${st%% *}\" -gt \"$max\" ]; then",
-    "    h=$(sha256sum < \"$2\" 2>/dev/null) && h=${h%% *} || h=-",
-    "    echo \"@@FILE $1 too_large $st $h\"; return 0",
+    '  if [ ! -e "$2" ]; then echo "@@FILE $1 missing"; return 0; fi',
+    '  if [ ! -f "$2" ]; then echo "@@FILE $1 notfile"; return 0; fi',
+    '  if [ ! -r "$2" ]; then echo "@@FILE $1 unreadable"; return 0; fi',
+    '  st=$(stat -L -c \'%s %Y\' -- "$2" 2>/dev/null) || { echo "@@FILE $1 unreadable"; return 0; }',
+    '  if [ "${st%% *}" -gt "$max" ]; then',
+    '    h=$(sha256sum < "$2" 2>/dev/null) && h=${h%% *} || h=-',
+    '    echo "@@FILE $1 too_large $st $h"; return 0',
     "  fi",
-    "  echo \"@@FILE $1 ok $st\"",
-    "  if base64 < \"$2\" 2>/dev/null; then echo \"@@END $1 ok\"; else echo; echo \"@@END $1 fail\"; fi",
+    '  echo "@@FILE $1 ok $st"',
+    '  if base64 < "$2" 2>/dev/null; then echo "@@END $1 ok"; else echo; echo "@@END $1 fail"; fi',
     "}",
     ...paths.map((p, i) => `f ${i} ${shq(p)}`),
     "exit 0",
@@ -144,9 +144,11 @@ export const parseConfigFiles = (
 }
 
 const asParseError = (e: unknown) =>
-  e instanceof ValidationError ? Result.fail(new ParseError({ dataType: "config_files", message: e.message })) : (() => {
-    throw e
-  })()
+  e instanceof ValidationError
+    ? Result.fail(new ParseError({ dataType: "config_files", message: e.message }))
+    : (() => {
+      throw e
+    })()
 
 /** Contents of several files in one round trip, byte-exact, with a per-file size cap. */
 export const configFiles: DataTypeSpec<ConfigFiles> = {

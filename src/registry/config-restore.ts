@@ -83,23 +83,25 @@ export const configRestoreScript = (p: Params): string => {
   return [
     "(",
     `p=${shq(path)}; ts=${stamp}`,
-    "d=$(dirname -- \"$p\")",
+    'd=$(dirname -- "$p")',
     "[ -d \"$d\" ] || { echo '@@RESTORE error no such directory'; exit 0; }",
-    "tmp=\"$d/.infrastructor-restore.$ts.$$\"; bak=",
-    "if [ -e \"$p\" ]; then",
-    "  bak=\"$p.infrastructor.bak.$ts\"",
-    "  cp -p -- \"$p\" \"$bak\" 2>/dev/null || { echo '@@RESTORE error cannot write the backup'; exit 0; }",
-    "  cp -p -- \"$p\" \"$tmp\" 2>/dev/null || { rm -f -- \"$tmp\"; echo '@@RESTORE error cannot create a temp file'; exit 0; }",
+    'tmp="$d/.infrastructor-restore.$ts.$$"; bak=',
+    'if [ -e "$p" ]; then',
+    '  bak="$p.infrastructor.bak.$ts"',
+    '  cp -p -- "$p" "$bak" 2>/dev/null || { echo \'@@RESTORE error cannot write the backup\'; exit 0; }',
+    '  cp -p -- "$p" "$tmp" 2>/dev/null || { rm -f -- "$tmp"; echo \'@@RESTORE error cannot create a temp file\'; exit 0; }',
     "fi",
-    `if ! printf '%s' ${shq(content)} | base64 -d > "$tmp" 2>/dev/null; then rm -f -- "$tmp"; echo '@@RESTORE error cannot write the temp file'; exit 0; fi`,
-    "mv -f -- \"$tmp\" \"$p\" 2>/dev/null || { rm -f -- \"$tmp\"; echo '@@RESTORE error cannot move the temp file into place'; exit 0; }",
+    `if ! printf '%s' ${
+      shq(content)
+    } | base64 -d > "$tmp" 2>/dev/null; then rm -f -- "$tmp"; echo '@@RESTORE error cannot write the temp file'; exit 0; fi`,
+    'mv -f -- "$tmp" "$p" 2>/dev/null || { rm -f -- "$tmp"; echo \'@@RESTORE error cannot move the temp file into place\'; exit 0; }',
     "if [ -n \"$bak\" ]; then echo '@@RESTORE written backup'; else echo '@@RESTORE written'; fi",
-    "h=$(sha256sum < \"$p\" 2>/dev/null) && echo \"@@RESTORE sha256 ${h%% *}\"",
+    'h=$(sha256sum < "$p" 2>/dev/null) && echo "@@RESTORE sha256 ${h%% *}"',
     "out=; rc=skip; tool=",
     validation(v),
-    "echo \"@@RESTORE validate $rc $tool\"",
-    "if [ \"$rc\" != skip ] && [ \"$rc\" != 0 ]; then",
-    "  if [ -n \"$bak\" ]; then cp -p -- \"$bak\" \"$tmp\" && mv -f -- \"$tmp\" \"$p\" && echo '@@RESTORE rolled_back'",
+    'echo "@@RESTORE validate $rc $tool"',
+    'if [ "$rc" != skip ] && [ "$rc" != 0 ]; then',
+    '  if [ -n "$bak" ]; then cp -p -- "$bak" "$tmp" && mv -f -- "$tmp" "$p" && echo \'@@RESTORE rolled_back\'',
     "  else rm -f -- \"$p\" && echo '@@RESTORE rolled_back'; fi",
     "fi",
     "echo '@@RESTORE output'",
@@ -132,7 +134,11 @@ export const parseConfigRestore = (result: CommandResult, p: Params): Result.Res
   const outputAt = lines.indexOf("@@RESTORE output")
   if (written === undefined || end < 0 || outputAt < 0 || outputAt > end) {
     return Result.fail(
-      new ParseError({ dataType: "config_restore", message: "restore script output incomplete", at: result.stderr.slice(0, 300) }),
+      new ParseError({
+        dataType: "config_restore",
+        message: "restore script output incomplete",
+        at: result.stderr.slice(0, 300),
+      }),
     )
   }
   const validate = /^@@RESTORE validate (\S+) ?(.*)$/.exec(tagged("validate") ?? "")

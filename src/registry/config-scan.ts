@@ -38,8 +38,8 @@ export const configScanScript = (globs: ReadonlyArray<string>): string =>
     `command -v sha256sum >/dev/null 2>&1 || { echo ${NO_SHA}; exit 0; }`,
     "emit() {",
     "  st=$(stat -L -c '%s %Y' -- \"$2\" 2>/dev/null) || return 0",
-    "  if [ -r \"$2\" ] && h=$(sha256sum < \"$2\" 2>/dev/null); then h=${h%% *}; else h=-; fi",
-    "  printf '%s %s %s %s\\0' \"$1\" \"$st\" \"$h\" \"$2\"",
+    '  if [ -r "$2" ] && h=$(sha256sum < "$2" 2>/dev/null); then h=${h%% *}; else h=-; fi',
+    '  printf \'%s %s %s %s\\0\' "$1" "$st" "$h" "$2"',
     "}",
     ...globs.map((g, i) => `g=${shq(g)}; for f in $g; do if [ -f "$f" ]; then emit ${i} "$f"; fi; done`),
     "exit 0",
@@ -48,12 +48,17 @@ export const configScanScript = (globs: ReadonlyArray<string>): string =>
 
 const RECORD = /^(\d+) (\d+) (-?\d+) ([0-9a-f]{64}|-) ([\s\S]+)$/
 
-export const parseConfigScan = (result: CommandResult, globs: ReadonlyArray<string>): Result.Result<ConfigScan, ParseError> => {
+export const parseConfigScan = (
+  result: CommandResult,
+  globs: ReadonlyArray<string>,
+): Result.Result<ConfigScan, ParseError> => {
   if (result.stdout.startsWith(NO_SHA)) {
     return Result.fail(new ParseError({ dataType: "config_scan", message: "sha256sum is not installed on the host" }))
   }
   if (result.truncated) {
-    return Result.fail(new ParseError({ dataType: "config_scan", message: "scan output was truncated: narrow the globs" }))
+    return Result.fail(
+      new ParseError({ dataType: "config_scan", message: "scan output was truncated: narrow the globs" }),
+    )
   }
   const files: Array<ScannedFile> = []
   const seen = new Set<string>()
@@ -63,7 +68,9 @@ export const parseConfigScan = (result: CommandResult, globs: ReadonlyArray<stri
     // A record never starts with a newline; stray ones come from shell framing.
     const m = RECORD.exec(raw.replace(/^\n+/, ""))
     if (m === null) {
-      return Result.fail(new ParseError({ dataType: "config_scan", message: "malformed scan record", at: raw.slice(0, 120) }))
+      return Result.fail(
+        new ParseError({ dataType: "config_scan", message: "malformed scan record", at: raw.slice(0, 120) }),
+      )
     }
     const index = Number(m[1])
     const path = m[5] as string
@@ -95,7 +102,9 @@ export const configScan: DataTypeSpec<ConfigScan> = {
     try {
       return parseConfigScan(result, globsOf(p))
     } catch (e) {
-      if (e instanceof ValidationError) return Result.fail(new ParseError({ dataType: "config_scan", message: e.message }))
+      if (e instanceof ValidationError) {
+        return Result.fail(new ParseError({ dataType: "config_scan", message: e.message }))
+      }
       throw e
     }
   },

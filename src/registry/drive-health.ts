@@ -70,19 +70,19 @@ const int = (v: number | null | undefined): number | null => (v != null && Numbe
 /** One row per disk per collection; the full disk record (attributes, IO totals) goes to `data`. */
 const toRows = (d: DriveHealth) =>
   d.disks.map((disk) => ({
-    device_path: disk.devicePath,
+    device_path: disk.device_path,
     model: disk.model,
     serial: disk.serial,
     protocol: disk.protocol,
     status: disk.status,
-    smart_passed: disk.smartPassed,
-    temperature_c: disk.temperatureC,
-    power_on_hours: int(disk.powerOnHours),
+    smart_passed: disk.smart_passed,
+    temperature_c: disk.temperature_c,
+    power_on_hours: int(disk.power_on_hours),
     // SAS/SCSI has no attribute 5; its grown defect list counts the same thing (remapped sectors).
-    reallocated_sectors: int(disk.ata?.reallocatedSectors ?? disk.scsi?.grownDefects),
-    pending_sectors: int(disk.ata?.pendingSectors),
-    uncorrectable_sectors: int(disk.ata?.offlineUncorrectable),
-    percentage_used: disk.nvme?.percentageUsed ?? null,
+    reallocated_sectors: int(disk.ata?.reallocated_sectors ?? disk.scsi?.grown_defects),
+    pending_sectors: int(disk.ata?.pending_sectors),
+    uncorrectable_sectors: int(disk.ata?.offline_uncorrectable),
+    percentage_used: disk.nvme?.percentage_used ?? null,
     data: disk,
   }))
 

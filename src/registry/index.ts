@@ -1,4 +1,7 @@
 import { capabilities } from "./capabilities.ts"
+import { configFiles } from "./config-files.ts"
+import { configRestore } from "./config-restore.ts"
+import { configScan } from "./config-scan.ts"
 import { containerActions, containerInspect, containerLogs } from "./container-ops.ts"
 import { containers } from "./containers.ts"
 import type { ActionSpec, AnyDataTypeSpec } from "./DataType.ts"
@@ -25,6 +28,8 @@ export const allDataTypes: ReadonlyArray<AnyDataTypeSpec> = [
   capabilities,
   containerInspect,
   containerLogs,
+  configScan,
+  configFiles,
 ]
 
 /** Types the scheduler polls and a full snapshot reads (the rest need params or are probes). */
@@ -41,4 +46,4 @@ export const pollableDataTypes: ReadonlyArray<string> = [
 ]
 
 /** Changes the API may make on a host (audited, never retried). */
-export const allActions: ReadonlyArray<ActionSpec<any>> = Object.values(containerActions)
+export const allActions: ReadonlyArray<ActionSpec<any>> = [...Object.values(containerActions), configRestore]

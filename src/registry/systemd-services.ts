@@ -37,12 +37,12 @@ export const systemdServices: DataTypeSpec<SystemdServices> = {
   toRows: (data) =>
     data.units.map((u) => ({
       unit: u.name,
-      load_state: u.loadState,
-      active_state: u.activeState,
-      sub_state: u.subState,
-      enabled_state: u.enabledState,
+      load_state: u.load_state,
+      active_state: u.active_state,
+      sub_state: u.sub_state,
+      enabled_state: u.enabled_state,
       restarts: u.restarts,
-      main_pid: u.mainPid,
+      main_pid: u.main_pid,
       data: u,
     })),
 }

@@ -60,20 +60,20 @@ const toStatusRows = (data: ZfsData): ReadonlyArray<Row> =>
     return {
       pool: pool.name,
       health: c?.health ?? s?.state ?? null,
-      size_bytes: c?.sizeBytes ?? null,
-      alloc_bytes: c?.allocBytes ?? null,
-      free_bytes: c?.freeBytes ?? null,
-      capacity_percent: c?.capacityPercent ?? null,
-      fragmentation_percent: c?.fragmentationPercent ?? null,
+      size_bytes: c?.size_bytes ?? null,
+      alloc_bytes: c?.alloc_bytes ?? null,
+      free_bytes: c?.free_bytes ?? null,
+      capacity_percent: c?.capacity_percent ?? null,
+      fragmentation_percent: c?.fragmentation_percent ?? null,
       scan_state: s === null ? null : (s.scan?.state ?? "none"),
-      read_errors: s?.totals.readErrors ?? null,
-      write_errors: s?.totals.writeErrors ?? null,
-      cksum_errors: s?.totals.cksumErrors ?? null,
+      read_errors: s?.totals.read_errors ?? null,
+      write_errors: s?.totals.write_errors ?? null,
+      cksum_errors: s?.totals.cksum_errors ?? null,
       data: {
         ...pool,
         datasets: data.datasets.items.filter((d) => d.name === pool.name || d.name.startsWith(`${pool.name}/`)),
         arc: data.arc,
-        statusSource: data.statusSource,
+        status_source: data.status_source,
       },
     }
   })
@@ -85,9 +85,9 @@ export const zfsSnapshotRows = (data: ZfsData): Array<Row> =>
   data.snapshots.items.map((s) => ({
     dataset: s.dataset,
     snapshot: s.snapshot,
-    used_bytes: s.usedBytes,
-    refer_bytes: s.referBytes,
-    created_at: s.createdAt === null ? null : new Date(s.createdAt),
+    used_bytes: s.used_bytes,
+    refer_bytes: s.refer_bytes,
+    created_at: s.created_at === null ? null : new Date(s.created_at),
     data: s,
   }))
 

@@ -15,6 +15,10 @@ export interface SqlClient {
   readonly transaction: <A>(fn: (tx: SqlClient) => Promise<A>) => Promise<A>
   /** Idempotent. */
   readonly close: () => Promise<void>
+  /** LISTEN on a channel (PostgreSQL only); resolves to an unlisten function. */
+  readonly listen?: ((channel: string, onMessage: (payload: string) => void) => Promise<() => Promise<void>>) | undefined
+  /** NOTIFY (PostgreSQL only). */
+  readonly notify?: ((channel: string, payload: string) => Promise<void>) | undefined
 }
 
 /** Schema names end up quoted in SQL text, so keep them to plain identifiers. */

@@ -1,6 +1,7 @@
 import { Context, type Effect } from "effect"
 import type { Device, DeviceInput, DevicePatch } from "../domain/device.ts"
 import type { DeviceConflict, DeviceNotFound, StoreError, ValidationError } from "../domain/errors.ts"
+import type { StoreNotifications } from "./notify.ts"
 
 export type Row = Record<string, unknown>
 
@@ -87,6 +88,9 @@ export interface StoreShape {
    * now and how many writes wait for it. Data responses say `store: "unavailable"` while it is not.
    */
   readonly writeBuffer?: (() => WriteBufferStatus) | undefined
+
+  /** LISTEN/NOTIFY between instances on one PostgreSQL database; absent on PGlite (single instance). */
+  readonly notifications?: StoreNotifications | undefined
 
   /** Liveness probe for /health. */
   readonly ping: () => Effect.Effect<void, StoreError>

@@ -4,8 +4,9 @@ import { DeviceConflict, DeviceNotFound, StoreError, ValidationError } from "../
 import type { HostKeysShape } from "../ssh/HostKeys.ts"
 import type { AuditEntry, AuditFilter, HistoryQuery, Row, StoreShape } from "./Store.ts"
 import { isUniqueViolation, toStoreError } from "./errors.ts"
+import { makeNotifications } from "./notify.ts"
 import { openPassword, sealPassword, secretKeyFromEnv, type SecretKey } from "../auth/secrets.ts"
-import { rowToDevice, rowToHostKey, toParam } from "./rows.ts"
+import { pgSafeText, rowToDevice, rowToHostKey, toParam } from "./rows.ts"
 import type { SqlClient, SqlResult } from "./SqlClient.ts"
 import { validateDeviceInput, validateDevicePatch, type DeviceColumns } from "./validate.ts"
 
@@ -46,8 +47,12 @@ export const makeStore = (client: SqlClient, storeOptions: MakeStoreOptions = {}
     const sealed = sealPassword(cols.password, secretKey)
     return sealed instanceof ValidationError ? sealed : { ...cols, password: sealed }
   }
+  // Lookup values come from URLs and query strings: a NUL byte there must be "not found", not a 500.
   const sql = (op: string, text: string, params: ReadonlyArray<unknown> = []): Effect.Effect<SqlResult, StoreError> =>
-    Effect.tryPromise({ try: () => client.query(text, params), catch: (e) => toStoreError(op, e) })
+    Effect.tryPromise({
+      try: () => client.query(text, params.map((p) => (typeof p === "string" ? pgSafeText(p) : p))),
+      catch: (e) => toStoreError(op, e),
+    })
 
   /** Like sql, but a unique violation becomes DeviceConflict. */
   const sqlUnique = (op: string, name: string, text: string, params: ReadonlyArray<unknown>) =>
@@ -222,6 +227,7 @@ export const makeStore = (client: SqlClient, storeOptions: MakeStoreOptions = {}
     insertAudit,
     queryAudit,
     ping: () => Effect.asVoid(sql("ping", "SELECT 1")),
+    notifications: makeNotifications(client),
     close: () => Effect.promise(() => client.close().catch(() => undefined)),
   }
 }

@@ -80,5 +80,13 @@ export const openPostgres = async (options: { databaseUrl: string; schema?: stri
     },
     transaction: async (fn) => (await sql.begin((tx) => fn(txClient(tx)))) as never,
     close,
+    // postgres.js keeps one extra connection for LISTEN and re-subscribes after reconnects.
+    listen: async (channel, onMessage) => {
+      const request = await sql.listen(channel, onMessage)
+      return () => request.unlisten()
+    },
+    notify: async (channel, payload) => {
+      await sql.notify(channel, payload)
+    },
   }
 }

@@ -32,7 +32,9 @@ export const parseListParam = (name: string, raw: unknown): Array<string> => {
 const checkAbsolute = (what: string, value: string): void => {
   if (!value.startsWith("/")) throw new ValidationError({ message: `${what} must be absolute, got '${value}'` })
   if (value.includes("\u0000")) throw new ValidationError({ message: `${what} contains a NUL byte` })
-  if (value.length > MAX_GLOB_LENGTH) throw new ValidationError({ message: `${what} is longer than ${MAX_GLOB_LENGTH}` })
+  if (value.length > MAX_GLOB_LENGTH) {
+    throw new ValidationError({ message: `${what} is longer than ${MAX_GLOB_LENGTH}` })
+  }
 }
 
 export const validateGlobs = (globs: ReadonlyArray<string>): Array<string> => {
@@ -82,7 +84,10 @@ export const globToRegExp = (glob: string): RegExp => {
   return new RegExp(`^${out}$`)
 }
 
-export const globMatches = (glob: string, path: string): boolean => (hasMagic(glob) ? globToRegExp(glob).test(path) : glob === path)
+export const globMatches = (
+  glob: string,
+  path: string,
+): boolean => (hasMagic(glob) ? globToRegExp(glob).test(path) : glob === path)
 
 /** The directory part of a pattern (may itself contain wildcards): what inotify has to watch. */
 export const parentPattern = (glob: string): string => {

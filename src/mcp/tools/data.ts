@@ -73,7 +73,7 @@ export const registerDataTools = (server: McpServer, ctx: ToolContext): void => 
       description: `${read.description} Result carries collected_at, age_seconds and cache (hit/miss/refresh).`,
       inputSchema: { device: deviceArg, force_refresh: forceRefreshArg },
       annotations: readOnly,
-    }, ({ device, force_refresh }) => ctx.tool(collectFor(read.tool, device, read.dataType, force_refresh)))
+    }, ({ device, force_refresh }, extra) => ctx.tool(collectFor(read.tool, device, read.dataType, force_refresh), extra))
   }
 
   server.registerTool("get_container", {
@@ -86,8 +86,8 @@ export const registerDataTools = (server: McpServer, ctx: ToolContext): void => 
       force_refresh: forceRefreshArg,
     },
     annotations: readOnly,
-  }, ({ device, name, force_refresh }) =>
-    ctx.tool(collectFor("get_container", device, "container_inspect", force_refresh, { name })))
+  }, ({ device, name, force_refresh }, extra) =>
+    ctx.tool(collectFor("get_container", device, "container_inspect", force_refresh, { name }), extra))
 
   server.registerTool("get_container_logs", {
     title: "Container logs",
@@ -99,8 +99,8 @@ export const registerDataTools = (server: McpServer, ctx: ToolContext): void => 
       since: z.string().optional().describe("Only lines since this time: RFC 3339 date or relative like 10m, 2h"),
     },
     annotations: readOnly,
-  }, ({ device, name, tail, since }) =>
-    ctx.tool(collectFor("get_container_logs", device, "container_logs", false, { name, tail: tail ?? 200, since })))
+  }, ({ device, name, tail, since }, extra) =>
+    ctx.tool(collectFor("get_container_logs", device, "container_logs", false, { name, tail: tail ?? 200, since }), extra))
 
   server.registerTool("get_zfs_status", {
     title: "ZFS status",
@@ -112,11 +112,11 @@ export const registerDataTools = (server: McpServer, ctx: ToolContext): void => 
       force_refresh: forceRefreshArg,
     },
     annotations: readOnly,
-  }, ({ device, pool, force_refresh }) =>
+  }, ({ device, pool, force_refresh }, extra) =>
     ctx.tool(Effect.map(collectFor("get_zfs_status", device, "zfs", force_refresh, { pool }), (c) => {
       const { snapshots, ...rest } = c.data as { snapshots: { available: boolean; items: Array<unknown> } }
       return { ...c, data: { ...rest, snapshots: { available: snapshots.available, count: snapshots.items.length } } }
-    })))
+    }), extra))
 
   server.registerTool("list_zfs_snapshots", {
     title: "List ZFS snapshots",
@@ -128,15 +128,15 @@ export const registerDataTools = (server: McpServer, ctx: ToolContext): void => 
       force_refresh: forceRefreshArg,
     },
     annotations: readOnly,
-  }, ({ device, dataset, limit, force_refresh }) =>
+  }, ({ device, dataset, limit, force_refresh }, extra) =>
     ctx.tool(Effect.map(collectFor("list_zfs_snapshots", device, "zfs", force_refresh), (c) => {
-      type Snap = { dataset: string; createdAt: string | null }
+      type Snap = { dataset: string; created_at: string | null }
       const items = ((c.data as { snapshots: { items: Array<Snap> } }).snapshots.items)
         .filter((s) => dataset === undefined || s.dataset === dataset || s.dataset.startsWith(`${dataset}/`))
-        .sort((a, b) => (b.createdAt ?? "").localeCompare(a.createdAt ?? ""))
+        .sort((a, b) => (b.created_at ?? "").localeCompare(a.created_at ?? ""))
       const max = limit ?? 200
       return { ...reshape(c, "snapshots", items.slice(0, max)), total: items.length, truncated: items.length > max }
-    })))
+    }), extra))
 
   server.registerTool("list_systemd_services", {
     title: "List systemd services",
@@ -149,15 +149,15 @@ export const registerDataTools = (server: McpServer, ctx: ToolContext): void => 
       force_refresh: forceRefreshArg,
     },
     annotations: readOnly,
-  }, ({ device, state, name, force_refresh }) =>
+  }, ({ device, state, name, force_refresh }, extra) =>
     ctx.tool(Effect.map(collectFor("list_systemd_services", device, "systemd_services", force_refresh), (c) => {
-      type Unit = { name: string; activeState: string; subState: string }
+      type Unit = { name: string; active_state: string; sub_state: string }
       const data = c.data as { units: Array<Unit>; failed: unknown; counts?: unknown }
       const units = data.units
-        .filter((u) => state === undefined || u.activeState === state || u.subState === state)
+        .filter((u) => state === undefined || u.active_state === state || u.sub_state === state)
         .filter((u) => name === undefined || u.name.includes(name))
       return { ...reshape(c, "units", units), failed: data.failed, counts: data.counts ?? null }
-    })))
+    }), extra))
 
   server.registerTool("query_system_logs", {
     title: "Query system logs",
@@ -172,11 +172,11 @@ export const registerDataTools = (server: McpServer, ctx: ToolContext): void => 
       force_refresh: forceRefreshArg,
     },
     annotations: readOnly,
-  }, ({ device, unit, priority, since, limit, force_refresh }) =>
+  }, ({ device, unit, priority, since, limit, force_refresh }, extra) =>
     ctx.tool(collectFor("query_system_logs", device, "system_logs", force_refresh, {
       unit,
       priority,
       since,
       limit: limit ?? 200,
-    })))
+    }), extra))
 }

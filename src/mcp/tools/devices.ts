@@ -14,7 +14,7 @@ import { Ssh } from "../../ssh/Ssh.ts"
 import { parseSshConfig, resolveSshHost } from "../../ssh/ssh-config.ts"
 import { Store } from "../../store/Store.ts"
 import type { ToolContext } from "../context.ts"
-import { deviceArg, inventoryWrite, readOnly, writesDisabled } from "./shared.ts"
+import { deviceArg, inventoryWrite, readOnly } from "./shared.ts"
 
 /** Capability probe after an add, like the REST API: an unreachable host is still added. */
 const probe = (deviceId: number, source: string) =>
@@ -95,7 +95,7 @@ export const registerDeviceTools = (server: McpServer, ctx: ToolContext): void =
       status: z.string().optional().describe("Only devices with this status, e.g. online, offline, unknown"),
     },
     annotations: readOnly,
-  }, ({ tag, status }) =>
+  }, ({ tag, status }, extra) =>
     ctx.tool(Effect.map(Store.use((s) => s.listDevices()), (devices) => {
       const list = devices
         .filter((d) => tag === undefined || d.tags.includes(tag))
@@ -106,7 +106,7 @@ export const registerDeviceTools = (server: McpServer, ctx: ToolContext): void =
           return { ...rest, tools: tools === undefined ? null : Object.keys(tools).filter((k) => tools[k] === true) }
         })
       return { count: list.length, devices: list }
-    })))
+    }), extra))
 
   server.registerTool("get_device", {
     title: "Get device",
@@ -114,7 +114,7 @@ export const registerDeviceTools = (server: McpServer, ctx: ToolContext): void =
       "(OS, which tools exist: docker, zpool, systemctl, virsh…), which decides what data can be read from it.",
     inputSchema: { device: deviceArg },
     annotations: readOnly,
-  }, ({ device }) => ctx.tool(Effect.map(Store.use((s) => s.getDevice(device)), publicDevice)))
+  }, ({ device }, extra) => ctx.tool(Effect.map(Store.use((s) => s.getDevice(device)), publicDevice), extra))
 
   server.registerTool("add_device", {
     title: "Add device",
@@ -131,7 +131,7 @@ export const registerDeviceTools = (server: McpServer, ctx: ToolContext): void =
       probe: z.boolean().optional().describe("Probe capabilities after adding (default true)"),
     },
     annotations: inventoryWrite,
-  }, (args) =>
+  }, (args, extra) =>
     ctx.tool(addDevice({
       name: args.name,
       host: args.host,
@@ -140,7 +140,7 @@ export const registerDeviceTools = (server: McpServer, ctx: ToolContext): void =
       privateKeyPath: args.private_key_path ?? null,
       transport: args.transport,
       tags: args.tags,
-    }, args.probe !== false, "mcp add_device")))
+    }, args.probe !== false, "mcp add_device"), extra))
 
   server.registerTool("update_device", {
     title: "Update device",
@@ -157,7 +157,7 @@ export const registerDeviceTools = (server: McpServer, ctx: ToolContext): void =
       enabled: z.boolean().optional().describe("Disable to stop polling it"),
     },
     annotations: inventoryWrite,
-  }, ({ device, private_key_path, ...rest }) =>
+  }, ({ device, private_key_path, ...rest }, extra) =>
     ctx.tool(Effect.gen(function*() {
       const patch: Record<string, unknown> = {}
       for (const [k, v] of Object.entries(rest)) if (v !== undefined) patch[k] = v
@@ -170,22 +170,23 @@ export const registerDeviceTools = (server: McpServer, ctx: ToolContext): void =
       const after = yield* store.updateDevice(before.id, patch as DevicePatch)
       yield* forgetConnection(before.name)
       return publicDevice(after)
-    })))
+    }), extra))
 
   server.registerTool("remove_device", {
     title: "Remove device",
     description: "Delete a device and its collected history. Needs a server started with writes enabled.",
     inputSchema: { device: deviceArg },
     annotations: { readOnlyHint: false, destructiveHint: true, openWorldHint: false },
-  }, async ({ device }) => {
-    if (!ctx.allowWrites) return writesDisabled("remove_device")
+  }, async ({ device }, extra) => {
+    const refused = ctx.refuseWrite("remove_device", extra)
+    if (refused !== undefined) return refused
     return ctx.tool(Effect.gen(function*() {
       const store = yield* Store
       const found = yield* store.getDevice(device)
       yield* store.removeDevice(found.id)
       yield* forgetConnection(found.name)
       return { deleted: found.name }
-    }))
+    }), extra)
   })
 
   server.registerTool("import_ssh_config", {
@@ -200,7 +201,7 @@ export const registerDeviceTools = (server: McpServer, ctx: ToolContext): void =
       probe: z.boolean().optional().describe("Probe each added device's capabilities (default false)"),
     },
     annotations: inventoryWrite,
-  }, ({ config_text, hosts, dry_run, probe: withProbe }) =>
+  }, ({ config_text, hosts, dry_run, probe: withProbe }, extra) =>
     ctx.tool(Effect.gen(function*() {
       const text = config_text ?? (yield* Effect.try({
         try: () => readFileSync(path.join(os.homedir(), ".ssh", "config"), "utf8"),
@@ -228,5 +229,5 @@ export const registerDeviceTools = (server: McpServer, ctx: ToolContext): void =
         else failed.push({ host: input.name, error: errorMessage(outcome.e) })
       }
       return { dry_run: dry_run === true, added, skipped, failed }
-    })))
+    }), extra))
 }

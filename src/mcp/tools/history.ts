@@ -35,7 +35,7 @@ export const registerHistoryTools = (server: McpServer, ctx: ToolContext): void 
       points: z.number().int().min(1).max(500).optional().describe("Max downsampled points (default 48)"),
     },
     annotations: readOnly,
-  }, ({ device, from, to, points }) =>
+  }, ({ device, from, to, points }, extra) =>
     ctx.tool(Effect.gen(function*() {
       const now = Date.now()
       const range = yield* Effect.try({
@@ -59,5 +59,5 @@ export const registerHistoryTools = (server: McpServer, ctx: ToolContext): void 
         ...summary,
         ...(summary.samples === 0 ? { hint: "no stored samples in range: call get_system_metrics to take one" } : {}),
       }
-    })))
+    }), extra))
 }

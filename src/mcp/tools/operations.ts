@@ -1,14 +1,16 @@
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js"
 import { Effect } from "effect"
 import { z } from "zod"
-import { Cache, cacheKey } from "../../cache/Cache.ts"
+import { Cache } from "../../cache/Cache.ts"
 import { Collector } from "../../collect/Collector.ts"
+import { Observability } from "../../observe/Observability.ts"
+import { Registry } from "../../registry/Registry.ts"
 import { Store } from "../../store/Store.ts"
 import { Ssh } from "../../ssh/Ssh.ts"
 import { ValidationError } from "../../domain/errors.ts"
 import type { ToolContext } from "../context.ts"
 import { parseWhen } from "./history.ts"
-import { hostWrite, readOnly, writesDisabled } from "./shared.ts"
+import { hostWrite, readOnly } from "./shared.ts"
 
 const cacheStats = Effect.map(Cache, (c) => {
   const s = c.stats()
@@ -40,7 +42,7 @@ export const registerOperationTools = (server: McpServer, ctx: ToolContext): voi
       limit: z.number().int().min(1).max(1000).optional().describe("At most this many (default 50)"),
     },
     annotations: readOnly,
-  }, (args) =>
+  }, (args, extra) =>
     ctx.tool(Effect.gen(function*() {
       const since = yield* Effect.try({ try: () => parseWhen("since", args.since, Date.now()), catch: (e) => e as ValidationError })
       const rows = yield* Store.use((s) =>
@@ -54,32 +56,41 @@ export const registerOperationTools = (server: McpServer, ctx: ToolContext): voi
         })
       )
       return { count: rows.length, entries: rows }
-    })))
+    }), extra))
 
   server.registerTool("get_cache_stats", {
     title: "Cache statistics",
     description: "The read cache: entries, bytes, hits, misses, hit ratio, evictions, loads, coalesced callers.",
     inputSchema: {},
     annotations: readOnly,
-  }, () => ctx.tool(cacheStats))
+  }, (extra) => ctx.tool(cacheStats, extra))
 
   server.registerTool("invalidate_cache", {
     title: "Invalidate cache",
-    description: "Drop cached reads so the next read goes to the host: everything of one device, or one data type " +
-      "of one device (with its parameters variants).",
+    description: "Drop cached reads so the next read goes to the host: one device, one data type, both, or " +
+      "(with neither) everything. Audited.",
     inputSchema: {
-      device: z.string().min(1).describe("Device name"),
+      device: z.string().min(1).optional().describe("Only this device"),
       data_type: z.string().optional().describe("Only this data type, e.g. containers"),
+      reason: z.string().max(500).optional().describe("Why, for the audit log"),
     },
     annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
-  }, ({ device, data_type }) =>
+  }, ({ device, data_type, reason }, extra) =>
     ctx.tool(Effect.gen(function*() {
-      const dev = yield* Store.use((s) => s.getDevice(device))
-      // cacheKey(...) ends with the params part: cutting it off leaves the prefix of every variant.
-      const prefix = data_type === undefined ? `${dev.name}\u0000` : cacheKey(dev.name, data_type).replace(/[^\u0000]*$/, "")
-      const dropped = (yield* Cache).invalidate(prefix)
-      return { device: dev.name, data_type: data_type ?? null, invalidated: dropped }
-    })))
+      // Unknown names fail rather than silently dropping nothing: a typo should not look like success.
+      const dev = device === undefined ? undefined : yield* Store.use((s) => s.getDevice(device))
+      if (data_type !== undefined) yield* Registry.use((r) => r.get(data_type))
+      return yield* Observability.use((o) =>
+        o.invalidateCache({
+          device: dev?.name,
+          dataType: data_type,
+          reason: reason ?? "mcp request",
+          method: "mcp",
+          source: "mcp invalidate_cache",
+          deviceId: dev?.id ?? null,
+        })
+      )
+    }), extra))
 
   server.registerTool("get_performance", {
     title: "Performance",
@@ -89,7 +100,7 @@ export const registerOperationTools = (server: McpServer, ctx: ToolContext): voi
       since: z.string().optional().describe("Window start: ISO time or duration like 1h (default 1h)"),
     },
     annotations: readOnly,
-  }, ({ since }) =>
+  }, ({ since }, extra) =>
     ctx.tool(Effect.gen(function*() {
       const now = Date.now()
       const from = yield* Effect.try({
@@ -97,6 +108,8 @@ export const registerOperationTools = (server: McpServer, ctx: ToolContext): voi
         catch: (e) => e as ValidationError,
       })
       const rows = yield* Store.use((s) => s.query(performanceQuery, [from]))
+      // Per-minute rollups (flushed every minute) for trends; the audit summary above covers the current minute.
+      const rollups = yield* Observability.use((o) => o.performance({ from, to: new Date(now), method: "all", limit: 120 }))
       const ssh = (yield* Ssh).stats()
       return {
         since: from.toISOString(),
@@ -109,10 +122,11 @@ export const registerOperationTools = (server: McpServer, ctx: ToolContext): voi
           max_ms: round(r["max_ms"]),
           avg_uncached_ms: round(r["avg_uncached_ms"]),
         })),
+        rollups,
         ssh,
         cache: yield* cacheStats,
       }
-    })))
+    }), extra))
 
   for (const verb of ["start", "stop", "restart"] as const) {
     const tool = `${verb}_container`
@@ -125,11 +139,13 @@ export const registerOperationTools = (server: McpServer, ctx: ToolContext): voi
         name: z.string().min(1).describe("Container name or id"),
       },
       annotations: hostWrite,
-    }, async ({ device, name }) => {
-      if (!ctx.allowWrites) return writesDisabled(tool)
-      return ctx.tool(Collector.use((c) =>
-        c.act(device, `container_${verb}`, { method: "mcp", source: `mcp ${tool}`, params: { name } })
-      ))
+    }, async ({ device, name }, extra) => {
+      const refused = ctx.refuseWrite(tool, extra)
+      if (refused !== undefined) return refused
+      return ctx.tool(
+        Collector.use((c) => c.act(device, `container_${verb}`, { method: "mcp", source: `mcp ${tool}`, params: { name } })),
+        extra,
+      )
     })
   }
 }

@@ -165,7 +165,9 @@ export const keyValues = (v: unknown): Record<string, string | null> => {
       else out[s.slice(0, eq)] = s.slice(eq + 1)
     }
   } else if (isRecord(v)) {
-    for (const [k, val] of Object.entries(v)) out[k] = val === null || val === undefined ? null : (text(val) ?? JSON.stringify(val))
+    for (const [k, val] of Object.entries(v)) {
+      out[k] = val === null || val === undefined ? null : (text(val) ?? JSON.stringify(val))
+    }
   }
   return out
 }
@@ -192,5 +194,4 @@ export const networkNames = (v: unknown): Array<string> =>
   Array.isArray(v) ? stringList(v) : isRecord(v) ? Object.keys(v) : []
 
 /** `command` / `entrypoint`: a string or a list of strings. */
-export const commandOf = (v: unknown): string | Array<string> | undefined =>
-  Array.isArray(v) ? stringList(v) : text(v)
+export const commandOf = (v: unknown): string | Array<string> | undefined => Array.isArray(v) ? stringList(v) : text(v)

@@ -86,6 +86,9 @@ export interface NginxConfig {
   readonly vars: Readonly<Record<string, string>>
   readonly upstreams: ReadonlyArray<{ readonly name: string; readonly servers: ReadonlyArray<string> }>
   readonly client_max_body_size?: string
+  /** Top-level ssl_certificate(_key), as in SWAG's ssl.conf that server blocks include. */
+  readonly ssl_certificate: ReadonlyArray<string>
+  readonly ssl_certificate_key: ReadonlyArray<string>
   readonly directives: number
 }
 
@@ -149,7 +152,10 @@ const authInfo = (nodes: ReadonlyArray<NginxNode>): AuthInfo => {
   return { active, commented }
 }
 
-const varsOf = (nodes: ReadonlyArray<NginxNode>, inherited: Readonly<Record<string, string>>): Record<string, string> => {
+const varsOf = (
+  nodes: ReadonlyArray<NginxNode>,
+  inherited: Readonly<Record<string, string>>,
+): Record<string, string> => {
   const vars = Object.assign(bag<string>(), inherited)
   for (const d of directives(nodes)) {
     if (d.name === "set" && d.args.length >= 2 && d.args[0]?.startsWith("$")) {
@@ -315,6 +321,8 @@ export const summarizeNginx = (nodes: ReadonlyArray<NginxNode>): NginxConfig => 
     vars: redactedVars(topVars),
     upstreams,
     ...(bodySize !== undefined ? { client_max_body_size: bodySize } : {}),
+    ssl_certificate: argsOf(nodes, "ssl_certificate"),
+    ssl_certificate_key: argsOf(nodes, "ssl_certificate_key"),
     directives: countDirectives(nodes),
   }
 }

@@ -52,14 +52,14 @@ const num = (v: unknown): number | null => (typeof v === "number" && Number.isFi
 const toCounters = (s: typeof Stats.Type | undefined): Counters | null => {
   if (s?.rx?.bytes === undefined || s.tx?.bytes === undefined) return null
   return {
-    rxBytes: s.rx.bytes,
-    rxPackets: s.rx.packets ?? 0,
-    rxErrors: s.rx.errors ?? 0,
-    rxDropped: s.rx.dropped ?? 0,
-    txBytes: s.tx.bytes,
-    txPackets: s.tx.packets ?? 0,
-    txErrors: s.tx.errors ?? 0,
-    txDropped: s.tx.dropped ?? 0,
+    rx_bytes: s.rx.bytes,
+    rx_packets: s.rx.packets ?? 0,
+    rx_errors: s.rx.errors ?? 0,
+    rx_dropped: s.rx.dropped ?? 0,
+    tx_bytes: s.tx.bytes,
+    tx_packets: s.tx.packets ?? 0,
+    tx_errors: s.tx.errors ?? 0,
+    tx_dropped: s.tx.dropped ?? 0,
   }
 }
 
@@ -87,13 +87,13 @@ const toLink = (r: RawLink): IpLink => {
     kind === "bond" && info?.info_data
       ? {
         mode: str(info.info_data["mode"]),
-        activeSlave: str(info.info_data["active_slave"]),
+        active_slave: str(info.info_data["active_slave"]),
         miimon: num(info.info_data["miimon"]),
       }
       : null
   const bondSlave: BondSlave | null =
     slaveKind === "bond" && info?.info_slave_data
-      ? { state: str(info.info_slave_data["state"]), miiStatus: str(info.info_slave_data["mii_status"]) }
+      ? { state: str(info.info_slave_data["state"]), mii_status: str(info.info_slave_data["mii_status"]) }
       : null
   return {
     name: r.ifname,
@@ -103,12 +103,12 @@ const toLink = (r: RawLink): IpLink => {
     mtu: r.mtu ?? null,
     state: r.operstate ?? null,
     mac: asMac(r.address),
-    linkType: r.link_type ?? null,
+    link_type: r.link_type ?? null,
     master: r.master ?? null,
     kind,
-    slaveKind,
+    slave_kind: slaveKind,
     bond,
-    bondSlave,
+    bond_slave: bondSlave,
     addresses: toAddresses(r.addr_info),
     counters: toCounters(r.stats64 ?? r.stats),
   }

@@ -14,12 +14,12 @@ interface Draft {
   mtu: number | null
   state: string | null
   mac: string | null
-  linkType: string | null
+  link_type: string | null
   master: string | null
   kind: string | null
-  slaveKind: string | null
+  slave_kind: string | null
   bond: Bond | null
-  bondSlave: BondSlave | null
+  bond_slave: BondSlave | null
   addresses: Array<Address>
   rx: Record<string, number> | null
   tx: Record<string, number> | null
@@ -38,14 +38,14 @@ const countersOf = (d: Draft): Counters | null => {
   if (d.rx === null || d.tx === null) return null
   const g = (r: Record<string, number>, k: string): number => r[k] ?? 0
   return {
-    rxBytes: g(d.rx, "bytes"),
-    rxPackets: g(d.rx, "packets"),
-    rxErrors: g(d.rx, "errors"),
-    rxDropped: g(d.rx, "dropped"),
-    txBytes: g(d.tx, "bytes"),
-    txPackets: g(d.tx, "packets"),
-    txErrors: g(d.tx, "errors"),
-    txDropped: g(d.tx, "dropped"),
+    rx_bytes: g(d.rx, "bytes"),
+    rx_packets: g(d.rx, "packets"),
+    rx_errors: g(d.rx, "errors"),
+    rx_dropped: g(d.rx, "dropped"),
+    tx_bytes: g(d.tx, "bytes"),
+    tx_packets: g(d.tx, "packets"),
+    tx_errors: g(d.tx, "errors"),
+    tx_dropped: g(d.tx, "dropped"),
   }
 }
 
@@ -57,12 +57,12 @@ const finish = (d: Draft): IpLink => ({
   mtu: d.mtu,
   state: d.state,
   mac: d.mac,
-  linkType: d.linkType,
+  link_type: d.link_type,
   master: d.master,
   kind: d.kind,
-  slaveKind: d.slaveKind,
+  slave_kind: d.slave_kind,
   bond: d.bond,
-  bondSlave: d.bondSlave,
+  bond_slave: d.bond_slave,
   addresses: d.addresses,
   counters: countersOf(d),
 })
@@ -81,12 +81,12 @@ const parseHeader = (m: RegExpExecArray, at: string): Result.Result<Draft, Parse
     mtu: mtu ?? null,
     state: after(tokens, "state") ?? null,
     mac: null,
-    linkType: null,
+    link_type: null,
     master: after(tokens, "master") ?? null,
     kind: null,
-    slaveKind: null,
+    slave_kind: null,
     bond: null,
-    bondSlave: null,
+    bond_slave: null,
     addresses: [],
     rx: null,
     tx: null,
@@ -109,14 +109,14 @@ const parseAddress = (tokens: ReadonlyArray<string>, d: Draft, at: string): Resu
 const applyDetails = (tokens: ReadonlyArray<string>, d: Draft): void => {
   const first = tokens[0] as string
   if (first.endsWith("_slave")) {
-    d.slaveKind = first.slice(0, -"_slave".length)
-    if (first === "bond_slave") d.bondSlave = { state: after(tokens, "state") ?? null, miiStatus: after(tokens, "mii_status") ?? null }
+    d.slave_kind = first.slice(0, -"_slave".length)
+    if (first === "bond_slave") d.bond_slave = { state: after(tokens, "state") ?? null, mii_status: after(tokens, "mii_status") ?? null }
     return
   }
   d.kind = first
   if (first === "bond") {
     const miimon = toCount(after(tokens, "miimon"))
-    d.bond = { mode: after(tokens, "mode") ?? null, activeSlave: after(tokens, "active_slave") ?? null, miimon: miimon ?? null }
+    d.bond = { mode: after(tokens, "mode") ?? null, active_slave: after(tokens, "active_slave") ?? null, miimon: miimon ?? null }
   }
 }
 
@@ -165,7 +165,7 @@ export const parseIpText = (text: string, at = "ip-text"): Result.Result<Array<I
       continue
     }
     if (first.startsWith("link/")) {
-      cur.linkType = first.slice("link/".length).replace(/^\[(.*)\]$/, "$1")
+      cur.link_type = first.slice("link/".length).replace(/^\[(.*)\]$/, "$1")
       cur.mac = asMac(tokens[1])
       continue
     }

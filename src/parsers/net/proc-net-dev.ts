@@ -30,14 +30,14 @@ export const parseProcNetDev = (text: string, at = "proc-net-dev"): Result.Resul
     out.push({
       name,
       counters: {
-        rxBytes: n[0] as number,
-        rxPackets: n[1] as number,
-        rxErrors: n[2] as number,
-        rxDropped: n[3] as number,
-        txBytes: n[8] as number,
-        txPackets: n[9] as number,
-        txErrors: n[10] as number,
-        txDropped: n[11] as number,
+        rx_bytes: n[0] as number,
+        rx_packets: n[1] as number,
+        rx_errors: n[2] as number,
+        rx_dropped: n[3] as number,
+        tx_bytes: n[8] as number,
+        tx_packets: n[9] as number,
+        tx_errors: n[10] as number,
+        tx_dropped: n[11] as number,
       },
     })
   }

@@ -20,29 +20,29 @@ export const Address = Schema.Struct({
 export type Address = typeof Address.Type
 
 export const Counters = Schema.Struct({
-  rxBytes: Num,
-  rxPackets: Num,
-  rxErrors: Num,
-  rxDropped: Num,
-  txBytes: Num,
-  txPackets: Num,
-  txErrors: Num,
-  txDropped: Num,
+  rx_bytes: Num,
+  rx_packets: Num,
+  rx_errors: Num,
+  rx_dropped: Num,
+  tx_bytes: Num,
+  tx_packets: Num,
+  tx_errors: Num,
+  tx_dropped: Num,
 })
 export type Counters = typeof Counters.Type
 
 export const Rates = Schema.Struct({
-  rxBytesPerSec: Num,
-  txBytesPerSec: Num,
-  rxPacketsPerSec: Num,
-  txPacketsPerSec: Num,
+  rx_bytes_per_sec: Num,
+  tx_bytes_per_sec: Num,
+  rx_packets_per_sec: Num,
+  tx_packets_per_sec: Num,
 })
 export type Rates = typeof Rates.Type
 
-export const Bond = Schema.Struct({ mode: NullStr, activeSlave: NullStr, miimon: NullNum })
+export const Bond = Schema.Struct({ mode: NullStr, active_slave: NullStr, miimon: NullNum })
 export type Bond = typeof Bond.Type
 
-export const BondSlave = Schema.Struct({ state: NullStr, miiStatus: NullStr })
+export const BondSlave = Schema.Struct({ state: NullStr, mii_status: NullStr })
 export type BondSlave = typeof BondSlave.Type
 
 /** One interface as read from `ip` (JSON or text); counters may come from ip -s. */
@@ -55,14 +55,14 @@ export const IpLink = Schema.Struct({
   mtu: NullNum,
   state: NullStr,
   mac: NullStr,
-  linkType: NullStr,
+  link_type: NullStr,
   master: NullStr,
   /** Link kind from -d details: bond, bridge, vlan, wireguard, vxlan, tun… */
   kind: NullStr,
   /** Kind of the master this link is enslaved to: bond, bridge, openvswitch… */
-  slaveKind: NullStr,
+  slave_kind: NullStr,
   bond: Schema.NullOr(Bond),
-  bondSlave: Schema.NullOr(BondSlave),
+  bond_slave: Schema.NullOr(BondSlave),
   addresses: Schema.Array(Address),
   counters: Schema.NullOr(Counters),
 })
@@ -71,7 +71,7 @@ export type IpLink = typeof IpLink.Type
 export const Interface = Schema.Struct({
   ...IpLink.fields,
   rates: Schema.NullOr(Rates),
-  speedMbps: NullNum,
+  speed_mbps: NullNum,
 })
 export type Interface = typeof Interface.Type
 
@@ -96,9 +96,9 @@ export const Socket = Schema.Struct({
   /** tcp, udp, raw, sctp… (tcp6/udp6 from netstat are folded into tcp/udp). */
   protocol: NullStr,
   state: NullStr,
-  localAddress: Schema.String,
+  local_address: Schema.String,
   /** Port as printed: a number, a service name, `*` or an interface (packet sockets). */
-  localPort: Schema.String,
+  local_port: Schema.String,
   port: NullNum,
   peer: Schema.String,
   processes: Schema.Array(SocketProcess),
@@ -110,9 +110,9 @@ export const NetworkInterfaces = Schema.Struct({
   source: Schema.Literals(["ip-json", "ip-text", "proc-net-dev"]),
   interfaces: Schema.Array(Interface),
   routes: Schema.Array(Route),
-  defaultRoutes: Schema.Array(Route),
+  default_routes: Schema.Array(Route),
   /** Seconds between the two /proc/net/dev samples (null when no rates could be computed). */
-  sampleSeconds: NullNum,
+  sample_seconds: NullNum,
   listening: Schema.Struct({ available: Schema.Boolean, sockets: Schema.Array(Socket) }),
 })
 export type NetworkInterfaces = typeof NetworkInterfaces.Type

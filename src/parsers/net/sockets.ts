@@ -25,7 +25,7 @@ export const parseSsUsers = (text: string): Array<SocketProcess> => {
 
 const socket = (protocol: string | null, state: string | null, local: string, peer: string, processes: Array<SocketProcess>): Socket => {
   const { address, port } = splitHostPort(local)
-  return { protocol, state, localAddress: address, localPort: port, port: toCount(port) ?? null, peer, processes }
+  return { protocol, state, local_address: address, local_port: port, port: toCount(port) ?? null, peer, processes }
 }
 
 /**

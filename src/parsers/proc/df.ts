@@ -6,11 +6,11 @@ export interface Mount {
   readonly filesystem: string
   /** From `df -T`; null when df could not print types. */
   readonly type: string | null
-  readonly sizeBytes: number
-  readonly usedBytes: number
-  readonly availableBytes: number
+  readonly size_bytes: number
+  readonly used_bytes: number
+  readonly available_bytes: number
   /** used / (used + available), the way df computes Capacity but unrounded; null for a 0-size mount. */
-  readonly usedPercent: number | null
+  readonly used_percent: number | null
   readonly mountpoint: string
   /** Memory-backed, kernel, image or overlay filesystem: listed, but not a disk that fills up. */
   readonly pseudo: boolean
@@ -115,10 +115,10 @@ export const parseDf = (text: string, dataType: string = SYSTEM_METRICS): Result
     mounts.push({
       filesystem,
       type,
-      sizeBytes,
-      usedBytes,
-      availableBytes,
-      usedPercent: denominator > 0 ? Math.round((usedBytes / denominator) * 10_000) / 100 : null,
+      size_bytes: sizeBytes,
+      used_bytes: usedBytes,
+      available_bytes: availableBytes,
+      used_percent: denominator > 0 ? Math.round((usedBytes / denominator) * 10_000) / 100 : null,
       mountpoint,
       pseudo: isPseudo(filesystem, type, mountpoint, sizeBytes),
     })
@@ -131,8 +131,8 @@ export const parseDf = (text: string, dataType: string = SYSTEM_METRICS): Result
  * (a container whose root is an overlay still has a disk that can fill).
  */
 export const diskUsedPercentMax = (mounts: ReadonlyArray<Mount>): number | null => {
-  const pick = (ms: ReadonlyArray<Mount>) => ms.flatMap((m) => (m.usedPercent === null ? [] : [m.usedPercent]))
+  const pick = (ms: ReadonlyArray<Mount>) => ms.flatMap((m) => (m.used_percent === null ? [] : [m.used_percent]))
   const real = pick(mounts.filter((m) => !m.pseudo))
-  const values = real.length > 0 ? real : pick(mounts.filter((m) => m.sizeBytes > 0))
+  const values = real.length > 0 ? real : pick(mounts.filter((m) => m.size_bytes > 0))
   return values.length > 0 ? Math.max(...values) : null
 }

@@ -10,7 +10,7 @@ export interface Loadavg {
   readonly running: number
   /** Scheduling entities (threads) that exist. */
   readonly total: number
-  readonly lastPid: number
+  readonly last_pid: number
 }
 
 /** /proc/loadavg: `0.21 0.37 0.39 1/719 19737`. */
@@ -27,6 +27,6 @@ export const parseLoadavg = (text: string, dataType: string = SYSTEM_METRICS): R
     load15,
     running: toCount(m[4]) ?? 0,
     total: toCount(m[5]) ?? 0,
-    lastPid: toCount(m[6]) ?? 0,
+    last_pid: toCount(m[6]) ?? 0,
   })
 }

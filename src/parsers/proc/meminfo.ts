@@ -3,19 +3,19 @@ import type { ParseError } from "../../domain/errors.ts"
 import { parseFail, percent, SYSTEM_METRICS, textLines, toCount } from "./common.ts"
 
 export interface Meminfo {
-  readonly totalBytes: number
-  readonly freeBytes: number
-  readonly availableBytes: number
+  readonly total_bytes: number
+  readonly free_bytes: number
+  readonly available_bytes: number
   /** True when MemAvailable is missing (kernels before 3.14) and Free+Buffers+Cached stood in. */
-  readonly availableEstimated: boolean
-  readonly buffersBytes: number
-  readonly cachedBytes: number
+  readonly available_estimated: boolean
+  readonly buffers_bytes: number
+  readonly cached_bytes: number
   /** total - available: memory the system cannot hand out without swapping. */
-  readonly usedBytes: number
-  readonly usedPercent: number
-  readonly swapTotalBytes: number
-  readonly swapFreeBytes: number
-  readonly swapUsedBytes: number
+  readonly used_bytes: number
+  readonly used_percent: number
+  readonly swap_total_bytes: number
+  readonly swap_free_bytes: number
+  readonly swap_used_bytes: number
 }
 
 const LINE = /^([^:\s]+):\s+(\d+)(?:\s+(kB))?\s*$/
@@ -47,16 +47,16 @@ export const parseMeminfo = (text: string, dataType: string = SYSTEM_METRICS): R
   const swapFree = Math.min(swapTotal, kv.get("SwapFree") ?? swapTotal)
   const used = total - available
   return Result.succeed({
-    totalBytes: total,
-    freeBytes: free,
-    availableBytes: available,
-    availableEstimated: reported === undefined,
-    buffersBytes: buffers,
-    cachedBytes: cached,
-    usedBytes: used,
-    usedPercent: percent(used, total),
-    swapTotalBytes: swapTotal,
-    swapFreeBytes: swapFree,
-    swapUsedBytes: swapTotal - swapFree,
+    total_bytes: total,
+    free_bytes: free,
+    available_bytes: available,
+    available_estimated: reported === undefined,
+    buffers_bytes: buffers,
+    cached_bytes: cached,
+    used_bytes: used,
+    used_percent: percent(used, total),
+    swap_total_bytes: swapTotal,
+    swap_free_bytes: swapFree,
+    swap_used_bytes: swapTotal - swapFree,
   })
 }

@@ -3,14 +3,14 @@ import type { ParseError } from "../../domain/errors.ts"
 import { parseFail, SYSTEM_METRICS, textLines, toCount } from "./common.ts"
 
 export interface NetCounters {
-  readonly rxBytes: number
-  readonly rxPackets: number
-  readonly rxErrors: number
-  readonly rxDropped: number
-  readonly txBytes: number
-  readonly txPackets: number
-  readonly txErrors: number
-  readonly txDropped: number
+  readonly rx_bytes: number
+  readonly rx_packets: number
+  readonly rx_errors: number
+  readonly rx_dropped: number
+  readonly tx_bytes: number
+  readonly tx_packets: number
+  readonly tx_errors: number
+  readonly tx_dropped: number
 }
 
 export interface NetInterface extends NetCounters {
@@ -25,25 +25,25 @@ export interface NetDev {
 }
 
 const ZERO: NetCounters = {
-  rxBytes: 0,
-  rxPackets: 0,
-  rxErrors: 0,
-  rxDropped: 0,
-  txBytes: 0,
-  txPackets: 0,
-  txErrors: 0,
-  txDropped: 0,
+  rx_bytes: 0,
+  rx_packets: 0,
+  rx_errors: 0,
+  rx_dropped: 0,
+  tx_bytes: 0,
+  tx_packets: 0,
+  tx_errors: 0,
+  tx_dropped: 0,
 }
 
 const add = (a: NetCounters, b: NetCounters): NetCounters => ({
-  rxBytes: a.rxBytes + b.rxBytes,
-  rxPackets: a.rxPackets + b.rxPackets,
-  rxErrors: a.rxErrors + b.rxErrors,
-  rxDropped: a.rxDropped + b.rxDropped,
-  txBytes: a.txBytes + b.txBytes,
-  txPackets: a.txPackets + b.txPackets,
-  txErrors: a.txErrors + b.txErrors,
-  txDropped: a.txDropped + b.txDropped,
+  rx_bytes: a.rx_bytes + b.rx_bytes,
+  rx_packets: a.rx_packets + b.rx_packets,
+  rx_errors: a.rx_errors + b.rx_errors,
+  rx_dropped: a.rx_dropped + b.rx_dropped,
+  tx_bytes: a.tx_bytes + b.tx_bytes,
+  tx_packets: a.tx_packets + b.tx_packets,
+  tx_errors: a.tx_errors + b.tx_errors,
+  tx_dropped: a.tx_dropped + b.tx_dropped,
 })
 
 /**
@@ -65,14 +65,14 @@ export const parseNetDev = (text: string, at: string = "net_dev", dataType: stri
     const v = values as Array<number>
     interfaces.push({
       name,
-      rxBytes: v[0] ?? 0,
-      rxPackets: v[1] ?? 0,
-      rxErrors: v[2] ?? 0,
-      rxDropped: v[3] ?? 0,
-      txBytes: v[8] ?? 0,
-      txPackets: v[9] ?? 0,
-      txErrors: v[10] ?? 0,
-      txDropped: v[11] ?? 0,
+      rx_bytes: v[0] ?? 0,
+      rx_packets: v[1] ?? 0,
+      rx_errors: v[2] ?? 0,
+      rx_dropped: v[3] ?? 0,
+      tx_bytes: v[8] ?? 0,
+      tx_packets: v[9] ?? 0,
+      tx_errors: v[10] ?? 0,
+      tx_dropped: v[11] ?? 0,
     })
   }
   if (interfaces.length === 0) return parseFail(dataType, "no interfaces in /proc/net/dev", at)
@@ -82,15 +82,15 @@ export const parseNetDev = (text: string, at: string = "net_dev", dataType: stri
 
 export interface NetRate {
   readonly name: string
-  readonly rxBytesPerSec: number
-  readonly txBytesPerSec: number
+  readonly rx_bytes_per_sec: number
+  readonly tx_bytes_per_sec: number
 }
 
 export interface NetRates {
   readonly interfaces: ReadonlyArray<NetRate>
   /** Over every interface but `lo`. */
-  readonly rxBytesPerSec: number
-  readonly txBytesPerSec: number
+  readonly rx_bytes_per_sec: number
+  readonly tx_bytes_per_sec: number
 }
 
 const rate = (before: number, after: number, seconds: number): number =>
@@ -105,11 +105,11 @@ export const netRates = (a: NetDev, b: NetDev, seconds: number): NetRates => {
     if (prev === undefined) continue
     interfaces.push({
       name: n.name,
-      rxBytesPerSec: rate(prev.rxBytes, n.rxBytes, seconds),
-      txBytesPerSec: rate(prev.txBytes, n.txBytes, seconds),
+      rx_bytes_per_sec: rate(prev.rx_bytes, n.rx_bytes, seconds),
+      tx_bytes_per_sec: rate(prev.tx_bytes, n.tx_bytes, seconds),
     })
   }
   const external = interfaces.filter((n) => n.name !== "lo")
-  const sum = (k: "rxBytesPerSec" | "txBytesPerSec") => Math.round(external.reduce((s, n) => s + n[k], 0) * 100) / 100
-  return { interfaces, rxBytesPerSec: sum("rxBytesPerSec"), txBytesPerSec: sum("txBytesPerSec") }
+  const sum = (k: "rx_bytes_per_sec" | "tx_bytes_per_sec") => Math.round(external.reduce((s, n) => s + n[k], 0) * 100) / 100
+  return { interfaces, rx_bytes_per_sec: sum("rx_bytes_per_sec"), tx_bytes_per_sec: sum("tx_bytes_per_sec") }
 }

@@ -8,7 +8,7 @@ export interface PressureLine {
   readonly avg60: number
   readonly avg300: number
   /** Total stall time in microseconds. */
-  readonly totalMicros: number
+  readonly total_micros: number
 }
 
 /** `some`: at least one task stalled; `full`: all non-idle tasks stalled (absent for cpu before 5.13). */
@@ -37,7 +37,7 @@ export const parsePressure = (
     if (m === null || avg10 === undefined || avg60 === undefined || avg300 === undefined || totalMicros === undefined) {
       return parseFail(dataType, `not a PSI line: '${line.slice(0, 80)}'`, `${at} line ${i + 1}`)
     }
-    out[m[1] as "some" | "full"] = { avg10, avg60, avg300, totalMicros }
+    out[m[1] as "some" | "full"] = { avg10, avg60, avg300, total_micros: totalMicros }
   }
   if (out.some === null && out.full === null) return parseFail(dataType, "no 'some' or 'full' line", at)
   return Result.succeed(out)

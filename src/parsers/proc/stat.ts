@@ -89,13 +89,13 @@ export const parseProcStat = (text: string, dataType: string = SYSTEM_METRICS): 
 
 export interface CpuUsage {
   /** Not idle and not waiting on I/O. */
-  readonly busyPercent: number
-  readonly userPercent: number
-  readonly systemPercent: number
-  readonly iowaitPercent: number
-  readonly stealPercent: number
+  readonly busy_percent: number
+  readonly user_percent: number
+  readonly system_percent: number
+  readonly iowait_percent: number
+  readonly steal_percent: number
   /** Jiffies elapsed between the samples (0 means the percentages carry no information). */
-  readonly deltaJiffies: number
+  readonly delta_jiffies: number
 }
 
 export interface CpuPercent {
@@ -113,12 +113,12 @@ const usage = (a: CpuTimes, b: CpuTimes): CpuUsage => {
   const idle = d("idle")
   const iowait = d("iowait")
   return {
-    busyPercent: percent(Math.max(0, all - idle - iowait), all),
-    userPercent: percent(d("user") + d("nice"), all),
-    systemPercent: percent(d("system") + d("irq") + d("softirq"), all),
-    iowaitPercent: percent(iowait, all),
-    stealPercent: percent(d("steal"), all),
-    deltaJiffies: all,
+    busy_percent: percent(Math.max(0, all - idle - iowait), all),
+    user_percent: percent(d("user") + d("nice"), all),
+    system_percent: percent(d("system") + d("irq") + d("softirq"), all),
+    iowait_percent: percent(iowait, all),
+    steal_percent: percent(d("steal"), all),
+    delta_jiffies: all,
   }
 }
 

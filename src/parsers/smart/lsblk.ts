@@ -14,9 +14,9 @@ export interface LsblkResult {
 const fail = (message: string, at: string) => Result.fail(new ParseError({ dataType: DATA_TYPE, message, at }))
 
 /** Size: exact bytes when numeric (`-b`, number or string), otherwise the human text ("223.6G"). */
-const size = (v: unknown): { sizeBytes: number | null; sizeText: string | null } => {
+const size = (v: unknown): { size_bytes: number | null; size_text: string | null } => {
   const n = asNumber(v)
-  return n !== null ? { sizeBytes: n, sizeText: null } : { sizeBytes: null, sizeText: asString(v) }
+  return n !== null ? { size_bytes: n, size_text: null } : { size_bytes: null, size_text: asString(v) }
 }
 
 /** lsblk ≥ 2.37 prints `mountpoints` (array, may hold null); older ones `mountpoint` (string|null). */

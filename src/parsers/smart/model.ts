@@ -27,43 +27,43 @@ export const AtaAttributeSchema = Schema.Struct({
   worst: NullableNumber,
   thresh: NullableNumber,
   /** "" (never), "past" or "now", as smartctl reports it. */
-  whenFailed: NullableString,
+  when_failed: NullableString,
   prefailure: NullableBoolean,
   flags: NullableString,
-  rawValue: NullableNumber,
-  rawString: NullableString,
+  raw_value: NullableNumber,
+  raw_string: NullableString,
 })
 export type AtaAttribute = typeof AtaAttributeSchema.Type
 
 export const AtaHealthSchema = Schema.Struct({
-  reallocatedSectors: NullableNumber, // id 5
-  pendingSectors: NullableNumber, // id 197
-  offlineUncorrectable: NullableNumber, // id 198
-  crcErrors: NullableNumber, // id 199
+  reallocated_sectors: NullableNumber, // id 5
+  pending_sectors: NullableNumber, // id 197
+  offline_uncorrectable: NullableNumber, // id 198
+  crc_errors: NullableNumber, // id 199
   attributes: Schema.Array(AtaAttributeSchema),
 })
 export type AtaHealth = typeof AtaHealthSchema.Type
 
 export const NvmeHealthSchema = Schema.Struct({
-  criticalWarning: NullableNumber,
-  percentageUsed: NullableNumber,
-  availableSpare: NullableNumber,
-  availableSpareThreshold: NullableNumber,
-  mediaErrors: NullableNumber,
-  unsafeShutdowns: NullableNumber,
-  errorLogEntries: NullableNumber,
-  dataUnitsRead: NullableNumber,
-  dataUnitsWritten: NullableNumber,
+  critical_warning: NullableNumber,
+  percentage_used: NullableNumber,
+  available_spare: NullableNumber,
+  available_spare_threshold: NullableNumber,
+  media_errors: NullableNumber,
+  unsafe_shutdowns: NullableNumber,
+  error_log_entries: NullableNumber,
+  data_units_read: NullableNumber,
+  data_units_written: NullableNumber,
 })
 export type NvmeHealth = typeof NvmeHealthSchema.Type
 
 export const ScsiHealthSchema = Schema.Struct({
-  grownDefects: NullableNumber,
+  grown_defects: NullableNumber,
   /** Sum of read/write/verify total_uncorrected_errors; null when there is no error counter log. */
-  uncorrectedErrors: NullableNumber,
-  uncorrectedRead: NullableNumber,
-  uncorrectedWrite: NullableNumber,
-  uncorrectedVerify: NullableNumber,
+  uncorrected_errors: NullableNumber,
+  uncorrected_read: NullableNumber,
+  uncorrected_write: NullableNumber,
+  uncorrected_verify: NullableNumber,
 })
 export type ScsiHealth = typeof ScsiHealthSchema.Type
 
@@ -72,26 +72,26 @@ export const DiskIoSchema = Schema.Struct({
   major: Schema.Number,
   minor: Schema.Number,
   name: Schema.String,
-  readsCompleted: Schema.Number,
-  readsMerged: Schema.Number,
-  sectorsRead: Schema.Number,
-  readTimeMs: Schema.Number,
-  writesCompleted: Schema.Number,
-  writesMerged: Schema.Number,
-  sectorsWritten: Schema.Number,
-  writeTimeMs: Schema.Number,
-  ioInProgress: Schema.Number,
-  ioTimeMs: Schema.Number,
-  weightedIoTimeMs: Schema.Number,
-  discardsCompleted: NullableNumber,
-  discardsMerged: NullableNumber,
-  sectorsDiscarded: NullableNumber,
-  discardTimeMs: NullableNumber,
-  flushesCompleted: NullableNumber,
-  flushTimeMs: NullableNumber,
+  reads_completed: Schema.Number,
+  reads_merged: Schema.Number,
+  sectors_read: Schema.Number,
+  read_time_ms: Schema.Number,
+  writes_completed: Schema.Number,
+  writes_merged: Schema.Number,
+  sectors_written: Schema.Number,
+  write_time_ms: Schema.Number,
+  io_in_progress: Schema.Number,
+  io_time_ms: Schema.Number,
+  weighted_io_time_ms: Schema.Number,
+  discards_completed: NullableNumber,
+  discards_merged: NullableNumber,
+  sectors_discarded: NullableNumber,
+  discard_time_ms: NullableNumber,
+  flushes_completed: NullableNumber,
+  flush_time_ms: NullableNumber,
   /** Sectors in /proc/diskstats are always 512 bytes, whatever the device's block size. */
-  bytesRead: Schema.Number,
-  bytesWritten: Schema.Number,
+  bytes_read: Schema.Number,
+  bytes_written: Schema.Number,
 })
 export type DiskIo = typeof DiskIoSchema.Type
 
@@ -103,8 +103,8 @@ export const BlockDeviceSchema = Schema.Struct({
   type: Schema.String,
   parent: NullableString,
   /** Exact bytes when lsblk ran with -b; null when it printed a human size. */
-  sizeBytes: NullableNumber,
-  sizeText: NullableString,
+  size_bytes: NullableNumber,
+  size_text: NullableString,
   model: NullableString,
   serial: NullableString,
   vendor: NullableString,
@@ -118,17 +118,17 @@ export type BlockDevice = typeof BlockDeviceSchema.Type
 
 export const DiskHealthSchema = Schema.Struct({
   /** The path smartctl was run on (from the script), else smartctl's own device name. */
-  devicePath: Schema.String,
+  device_path: Schema.String,
   status: DiskStatusSchema,
   /** Why the status is what it is (e.g. "reallocated_sectors=304", "exit:error_log_has_errors"). */
   reasons: Schema.Array(Schema.String),
   message: NullableString,
-  exitStatus: NullableNumber,
-  exitFlags: Schema.Array(Schema.String),
+  exit_status: NullableNumber,
+  exit_flags: Schema.Array(Schema.String),
   messages: Schema.Array(SmartMessageSchema),
-  smartctlVersion: NullableString,
+  smartctl_version: NullableString,
   /** smartctl -d type it used: sat, nvme, scsi, usbjmicron, megaraid,N ... */
-  deviceType: NullableString,
+  device_type: NullableString,
   /** "ATA", "NVMe" or "SCSI" as smartctl reports it. */
   protocol: NullableString,
   /** Link: "SATA 3.0", "SAS (SPL-4)", "NVMe", or lsblk's TRAN. */
@@ -136,15 +136,15 @@ export const DiskHealthSchema = Schema.Struct({
   model: NullableString,
   serial: NullableString,
   firmware: NullableString,
-  capacityBytes: NullableNumber,
-  rotationRateRpm: NullableNumber,
+  capacity_bytes: NullableNumber,
+  rotation_rate_rpm: NullableNumber,
   ssd: NullableBoolean,
-  smartAvailable: NullableBoolean,
-  smartEnabled: NullableBoolean,
-  smartPassed: NullableBoolean,
-  temperatureC: NullableNumber,
-  powerOnHours: NullableNumber,
-  powerCycles: NullableNumber,
+  smart_available: NullableBoolean,
+  smart_enabled: NullableBoolean,
+  smart_passed: NullableBoolean,
+  temperature_c: NullableNumber,
+  power_on_hours: NullableNumber,
+  power_cycles: NullableNumber,
   ata: Schema.NullOr(AtaHealthSchema),
   nvme: Schema.NullOr(NvmeHealthSchema),
   scsi: Schema.NullOr(ScsiHealthSchema),
@@ -170,7 +170,7 @@ export type DriveHealth = typeof DriveHealthSchema.Type
 
 export const SmartScanDeviceSchema = Schema.Struct({
   name: Schema.String,
-  infoName: NullableString,
+  info_name: NullableString,
   type: NullableString,
   protocol: NullableString,
 })

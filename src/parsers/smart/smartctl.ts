@@ -23,9 +23,9 @@ export const smartMessages = (doc: JsonObject): Array<SmartMessage> =>
 
 /** Raw counter of an ATA attribute; 48-bit packed values fall back to smartctl's decoded leading number. */
 const rawCounter = (a: AtaAttribute): number | null => {
-  if (a.rawValue !== null && a.rawValue <= 0xffffffff) return a.rawValue
-  const lead = a.rawString?.match(/^\d+/)?.[0]
-  return lead === undefined ? a.rawValue : Number(lead)
+  if (a.raw_value !== null && a.raw_value <= 0xffffffff) return a.raw_value
+  const lead = a.raw_string?.match(/^\d+/)?.[0]
+  return lead === undefined ? a.raw_value : Number(lead)
 }
 
 export const ataAttributes = (doc: JsonObject): Array<AtaAttribute> | null => {
@@ -42,11 +42,11 @@ export const ataAttributes = (doc: JsonObject): Array<AtaAttribute> | null => {
         value: asNumber(get(row, "value")),
         worst: asNumber(get(row, "worst")),
         thresh: asNumber(get(row, "thresh")),
-        whenFailed: typeof get(row, "when_failed") === "string" ? (get(row, "when_failed") as string).trim() : null,
+        when_failed: typeof get(row, "when_failed") === "string" ? (get(row, "when_failed") as string).trim() : null,
         prefailure: asBoolean(get(flags, "prefailure")),
         flags: asString(get(flags, "string")),
-        rawValue: asNumber(get(row, "raw", "value")),
-        rawString: asString(get(row, "raw", "string")),
+        raw_value: asNumber(get(row, "raw", "value")),
+        raw_string: asString(get(row, "raw", "string")),
       },
     ]
   })
@@ -60,10 +60,10 @@ const ataHealth = (doc: JsonObject): AtaHealth | null => {
     return a === undefined ? null : rawCounter(a)
   }
   return {
-    reallocatedSectors: counter(5),
-    pendingSectors: counter(197),
-    offlineUncorrectable: counter(198),
-    crcErrors: counter(199),
+    reallocated_sectors: counter(5),
+    pending_sectors: counter(197),
+    offline_uncorrectable: counter(198),
+    crc_errors: counter(199),
     attributes,
   }
 }
@@ -73,15 +73,15 @@ const nvmeHealth = (doc: JsonObject): NvmeHealth | null => {
   if (log === null) return null
   const n = (k: string) => asNumber(log[k])
   return {
-    criticalWarning: n("critical_warning"),
-    percentageUsed: n("percentage_used"),
-    availableSpare: n("available_spare"),
-    availableSpareThreshold: n("available_spare_threshold"),
-    mediaErrors: n("media_errors"),
-    unsafeShutdowns: n("unsafe_shutdowns"),
-    errorLogEntries: n("num_err_log_entries"),
-    dataUnitsRead: n("data_units_read"),
-    dataUnitsWritten: n("data_units_written"),
+    critical_warning: n("critical_warning"),
+    percentage_used: n("percentage_used"),
+    available_spare: n("available_spare"),
+    available_spare_threshold: n("available_spare_threshold"),
+    media_errors: n("media_errors"),
+    unsafe_shutdowns: n("unsafe_shutdowns"),
+    error_log_entries: n("num_err_log_entries"),
+    data_units_read: n("data_units_read"),
+    data_units_written: n("data_units_written"),
   }
 }
 
@@ -93,11 +93,11 @@ const scsiHealth = (doc: JsonObject): ScsiHealth | null => {
   const parts = [unc("read"), unc("write"), unc("verify")]
   const known = parts.filter((p): p is number => p !== null)
   return {
-    grownDefects: grown,
-    uncorrectedErrors: known.length === 0 ? null : known.reduce((s, p) => s + p, 0),
-    uncorrectedRead: parts[0] ?? null,
-    uncorrectedWrite: parts[1] ?? null,
-    uncorrectedVerify: parts[2] ?? null,
+    grown_defects: grown,
+    uncorrected_errors: known.length === 0 ? null : known.reduce((s, p) => s + p, 0),
+    uncorrected_read: parts[0] ?? null,
+    uncorrected_write: parts[1] ?? null,
+    uncorrected_verify: parts[2] ?? null,
   }
 }
 
@@ -117,11 +117,11 @@ const classify = (
   doc: JsonObject,
   messages: ReadonlyArray<SmartMessage>,
   exitStatus: number | null,
-  d: Pick<DiskHealth, "smartPassed" | "smartAvailable" | "smartEnabled" | "ata" | "nvme" | "scsi" | "model" | "protocol">,
+  d: Pick<DiskHealth, "smart_passed" | "smart_available" | "smart_enabled" | "ata" | "nvme" | "scsi" | "model" | "protocol">,
 ): Verdict => {
   const flags = exitStatus === null ? [] : decodeSmartExitStatus(exitStatus)
   const errorText = messages.find((m) => m.severity === "error")?.text ?? messages[0]?.text ?? null
-  const hasHealth = d.smartPassed !== null || d.ata !== null || d.nvme !== null || d.scsi !== null
+  const hasHealth = d.smart_passed !== null || d.ata !== null || d.nvme !== null || d.scsi !== null
   // A permission text only explains the outcome when smartctl got nothing out of the disk.
   const couldNotRead = exitStatus === null || isCommandFailure(exitStatus) || !hasHealth
   const denied = couldNotRead ? messages.find((m) => PERMISSION_RE.test(m.text)) : undefined
@@ -142,16 +142,16 @@ const classify = (
   if (!hasDeviceData) return { status: "error", reasons: ["no_device_data"], message: "smartctl output has no device data" }
 
   const failing: Array<string> = []
-  if (d.smartPassed === false) failing.push("smart_status_failed")
+  if (d.smart_passed === false) failing.push("smart_status_failed")
   for (const f of flags) if (f === "disk_failing" || f === "prefail_attributes_below_threshold") failing.push(`exit:${f}`)
-  for (const a of d.ata?.attributes ?? []) if (a.whenFailed === "now") failing.push(`attribute_failing_now:${a.name ?? a.id}`)
-  if (d.nvme?.criticalWarning != null && d.nvme.criticalWarning !== 0) failing.push(`nvme_critical_warning=${d.nvme.criticalWarning}`)
+  for (const a of d.ata?.attributes ?? []) if (a.when_failed === "now") failing.push(`attribute_failing_now:${a.name ?? a.id}`)
+  if (d.nvme?.critical_warning != null && d.nvme.critical_warning !== 0) failing.push(`nvme_critical_warning=${d.nvme.critical_warning}`)
   if (failing.length > 0) return { status: "failing", reasons: failing, message: messages.find((m) => m.severity === "error")?.text ?? null }
 
   // smart_support.enabled=false alone is not enough: SAS disks report it (IEC mode page) and still give health.
   if (!hasHealth) {
-    if (d.smartAvailable === false) return { status: "unsupported", reasons: ["smart_unavailable"], message: "device does not support SMART" }
-    if (d.smartEnabled === false) return { status: "unsupported", reasons: ["smart_disabled"], message: "SMART is disabled on the device" }
+    if (d.smart_available === false) return { status: "unsupported", reasons: ["smart_unavailable"], message: "device does not support SMART" }
+    if (d.smart_enabled === false) return { status: "unsupported", reasons: ["smart_disabled"], message: "SMART is disabled on the device" }
     return { status: "unsupported", reasons: ["no_smart_data"], message: errorText ?? "smartctl reported no SMART health data" }
   }
 
@@ -162,16 +162,16 @@ const classify = (
   const positive = (label: string, v: number | null | undefined) => {
     if (v != null && v > 0) warn.push(`${label}=${v}`)
   }
-  positive("reallocated_sectors", d.ata?.reallocatedSectors)
-  positive("pending_sectors", d.ata?.pendingSectors)
-  positive("offline_uncorrectable", d.ata?.offlineUncorrectable)
-  positive("crc_errors", d.ata?.crcErrors)
-  for (const a of d.ata?.attributes ?? []) if (a.whenFailed === "past") warn.push(`attribute_failed_in_past:${a.name ?? a.id}`)
-  positive("nvme_media_errors", d.nvme?.mediaErrors)
+  positive("reallocated_sectors", d.ata?.reallocated_sectors)
+  positive("pending_sectors", d.ata?.pending_sectors)
+  positive("offline_uncorrectable", d.ata?.offline_uncorrectable)
+  positive("crc_errors", d.ata?.crc_errors)
+  for (const a of d.ata?.attributes ?? []) if (a.when_failed === "past") warn.push(`attribute_failed_in_past:${a.name ?? a.id}`)
+  positive("nvme_media_errors", d.nvme?.media_errors)
   // NVMe wear: 100 means the rated endurance is used up; warn a little before.
-  if (d.nvme?.percentageUsed != null && d.nvme.percentageUsed >= 90) warn.push(`nvme_percentage_used=${d.nvme.percentageUsed}`)
-  positive("scsi_grown_defects", d.scsi?.grownDefects)
-  positive("scsi_uncorrected_errors", d.scsi?.uncorrectedErrors)
+  if (d.nvme?.percentage_used != null && d.nvme.percentage_used >= 90) warn.push(`nvme_percentage_used=${d.nvme.percentage_used}`)
+  positive("scsi_grown_defects", d.scsi?.grown_defects)
+  positive("scsi_uncorrected_errors", d.scsi?.uncorrected_errors)
   if (warn.length > 0) return { status: "warning", reasons: warn, message: null }
   return { status: "ok", reasons: [], message: null }
 }
@@ -223,40 +223,40 @@ export const diskFromSmartctl = (doc: JsonObject, devicePath?: string, shellExit
   const partial = {
     model,
     protocol,
-    smartPassed: asBoolean(get(doc, "smart_status", "passed")),
-    smartAvailable: typeof support === "boolean" ? support : asBoolean(supportObj?.["available"]),
-    smartEnabled: typeof support === "boolean" ? support : asBoolean(supportObj?.["enabled"]),
+    smart_passed: asBoolean(get(doc, "smart_status", "passed")),
+    smart_available: typeof support === "boolean" ? support : asBoolean(supportObj?.["available"]),
+    smart_enabled: typeof support === "boolean" ? support : asBoolean(supportObj?.["enabled"]),
     ata,
     nvme,
     scsi,
   }
   const verdict = classify(doc, messages, exitStatus, partial)
   return {
-    devicePath: devicePath ?? asString(get(doc, "device", "name")) ?? argvDevice(doc) ?? "unknown",
+    device_path: devicePath ?? asString(get(doc, "device", "name")) ?? argvDevice(doc) ?? "unknown",
     status: verdict.status,
     reasons: verdict.reasons,
     message: verdict.message,
-    exitStatus,
-    exitFlags: exitStatus === null ? [] : decodeSmartExitStatus(exitStatus),
+    exit_status: exitStatus,
+    exit_flags: exitStatus === null ? [] : decodeSmartExitStatus(exitStatus),
     messages,
-    smartctlVersion: version === null ? null : version.map(String).join("."),
-    deviceType: asString(get(doc, "device", "type")),
+    smartctl_version: version === null ? null : version.map(String).join("."),
+    device_type: asString(get(doc, "device", "type")),
     transport:
       asString(get(doc, "scsi_transport_protocol", "name")) ??
       asString(get(doc, "sata_version", "string")) ??
       (protocol === "NVMe" ? "NVMe" : null),
     serial: asString(doc["serial_number"]),
     firmware: asString(doc["firmware_version"]) ?? asString(doc["scsi_revision"]) ?? asString(doc["revision"]),
-    capacityBytes: asNumber(get(doc, "user_capacity", "bytes")) ?? asNumber(doc["nvme_total_capacity"]),
-    rotationRateRpm: rotation !== null && rotation > 0 ? rotation : null,
+    capacity_bytes: asNumber(get(doc, "user_capacity", "bytes")) ?? asNumber(doc["nvme_total_capacity"]),
+    rotation_rate_rpm: rotation !== null && rotation > 0 ? rotation : null,
     ssd: rotation !== null ? rotation === 0 : protocol === "NVMe" ? true : null,
     ...partial,
-    temperatureC: rawTemp !== null && rawTemp > 0 ? rawTemp : null,
-    powerOnHours:
+    temperature_c: rawTemp !== null && rawTemp > 0 ? rawTemp : null,
+    power_on_hours:
       asNumber(get(doc, "power_on_time", "hours")) ??
       asNumber(get(doc, "nvme_smart_health_information_log", "power_on_hours")) ??
       attrCounter(9),
-    powerCycles:
+    power_cycles:
       asNumber(doc["power_cycle_count"]) ??
       asNumber(get(doc, "nvme_smart_health_information_log", "power_cycles")) ??
       asNumber(get(doc, "scsi_start_stop_cycle_counter", "accumulated_start_stop_cycles")) ??
@@ -295,29 +295,29 @@ export const parseSmartctlJson = (
 
 /** A disk record without any smartctl data (tool missing, sudo refused, output unusable). */
 const bareDisk = (devicePath: string, status: DiskStatus, message: string, exitStatus: number | null, reasons: Array<string>): DiskHealth => ({
-  devicePath,
+  device_path: devicePath,
   status,
   reasons,
   message,
-  exitStatus,
-  exitFlags: [],
+  exit_status: exitStatus,
+  exit_flags: [],
   messages: [],
-  smartctlVersion: null,
-  deviceType: null,
+  smartctl_version: null,
+  device_type: null,
   protocol: null,
   transport: null,
   model: null,
   serial: null,
   firmware: null,
-  capacityBytes: null,
-  rotationRateRpm: null,
+  capacity_bytes: null,
+  rotation_rate_rpm: null,
   ssd: null,
-  smartAvailable: null,
-  smartEnabled: null,
-  smartPassed: null,
-  temperatureC: null,
-  powerOnHours: null,
-  powerCycles: null,
+  smart_available: null,
+  smart_enabled: null,
+  smart_passed: null,
+  temperature_c: null,
+  power_on_hours: null,
+  power_cycles: null,
   ata: null,
   nvme: null,
   scsi: null,
@@ -365,7 +365,7 @@ export const parseSmartScan = (text: string): Result.Result<SmartScan, ParseErro
       if (name === null) {
         return Result.fail(new ParseError({ dataType: DATA_TYPE, message: `scan device has no name`, at: `devices[${i}]` }))
       }
-      out.push({ name, infoName: asString(get(d, "info_name")), type: asString(get(d, "type")), protocol: normalizeProtocol(asString(get(d, "protocol"))) })
+      out.push({ name, info_name: asString(get(d, "info_name")), type: asString(get(d, "type")), protocol: normalizeProtocol(asString(get(d, "protocol"))) })
     }
     return Result.succeed({ devices: out })
   })

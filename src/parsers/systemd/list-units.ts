@@ -24,7 +24,7 @@ export const parseListUnitsText = (text: string, at = "list-units"): Result.Resu
     if (name === undefined || !UNIT_NAME.test(name) || [load, active, sub].some((s) => s === undefined || !STATE_WORD.test(s))) {
       return sdFail(`expected 'UNIT LOAD ACTIVE SUB DESCRIPTION', got ${JSON.stringify(line.slice(0, 100))}`, `${at}:${i + 1}`)
     }
-    out.push({ name, loadState: load as string, activeState: active as string, subState: sub as string, description: t.slice(4).join(" ") })
+    out.push({ name, load_state: load as string, active_state: active as string, sub_state: sub as string, description: t.slice(4).join(" ") })
   }
   return Result.succeed(out)
 }
@@ -44,7 +44,7 @@ export const parseListUnitsJson = (text: string, at = "list-units"): Result.Resu
     const rows = decodeRows(json)
     if (Result.isFailure(rows)) return sdFail(`unexpected list-units JSON shape: ${rows.failure.message}`, at)
     return Result.succeed(
-      rows.success.map((r) => ({ name: r.unit, loadState: r.load, activeState: r.active, subState: r.sub, description: r.description ?? "" })),
+      rows.success.map((r) => ({ name: r.unit, load_state: r.load, active_state: r.active, sub_state: r.sub, description: r.description ?? "" })),
     )
   })
 

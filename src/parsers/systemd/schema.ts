@@ -6,9 +6,9 @@ const NullNum = Schema.NullOr(Schema.Finite)
 /** One row of `systemctl list-units` (text or JSON). */
 export const ListedUnit = Schema.Struct({
   name: Schema.String,
-  loadState: Schema.String,
-  activeState: Schema.String,
-  subState: Schema.String,
+  load_state: Schema.String,
+  active_state: Schema.String,
+  sub_state: Schema.String,
   description: Schema.String,
 })
 export type ListedUnit = typeof ListedUnit.Type
@@ -20,15 +20,15 @@ export type UnitFileEntry = typeof UnitFileEntry.Type
 export const ServiceUnit = Schema.Struct({
   ...ListedUnit.fields,
   /** UnitFileState: enabled, disabled, static, masked, generated… (null for transient units). */
-  enabledState: NullStr,
+  enabled_state: NullStr,
   /** NRestarts (systemd ≥ 235). */
   restarts: NullNum,
-  mainPid: NullNum,
-  exitStatus: NullNum,
-  memoryBytes: NullNum,
+  main_pid: NullNum,
+  exit_status: NullNum,
+  memory_bytes: NullNum,
   /** ActiveEnterTimestamp as systemctl prints it (local time with zone abbreviation). */
   since: NullStr,
-  fragmentPath: NullStr,
+  fragment_path: NullStr,
 })
 export type ServiceUnit = typeof ServiceUnit.Type
 
@@ -39,7 +39,7 @@ export const ServiceCounts = Schema.Struct({
   exited: Schema.Finite,
   inactive: Schema.Finite,
   failed: Schema.Finite,
-  notFound: Schema.Finite,
+  not_found: Schema.Finite,
   enabled: Schema.Finite,
   disabled: Schema.Finite,
   masked: Schema.Finite,
@@ -53,9 +53,9 @@ export const SystemdServices = Schema.Struct({
   units: Schema.Array(ServiceUnit),
   /** `systemctl --failed`: failed units of every type (mounts, sockets… too). */
   failed: Schema.Array(ListedUnit),
-  unitFiles: Schema.Array(UnitFileEntry),
+  unit_files: Schema.Array(UnitFileEntry),
   /** False when `systemctl show` gave nothing: restarts/pid/memory are then null. */
-  showAvailable: Schema.Boolean,
+  show_available: Schema.Boolean,
   counts: ServiceCounts,
 })
 export type SystemdServices = typeof SystemdServices.Type

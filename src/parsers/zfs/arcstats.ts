@@ -5,12 +5,12 @@ import type { ArcStats } from "./model.ts"
 
 export const ARC_UNAVAILABLE: ArcStats = {
   available: false,
-  sizeBytes: null,
-  targetBytes: null,
-  maxSizeBytes: null,
+  size_bytes: null,
+  target_bytes: null,
+  max_size_bytes: null,
   hits: null,
   misses: null,
-  hitRatio: null,
+  hit_ratio: null,
 }
 
 const REQUIRED = ["size", "c_max", "hits", "misses"] as const
@@ -35,11 +35,11 @@ export const parseArcstats = (text: string): Result.Result<ArcStats, ParseError>
     const misses = values.get("misses") as number
     return {
       available: true,
-      sizeBytes: values.get("size") as number,
-      targetBytes: values.get("c") ?? null,
-      maxSizeBytes: values.get("c_max") as number,
+      size_bytes: values.get("size") as number,
+      target_bytes: values.get("c") ?? null,
+      max_size_bytes: values.get("c_max") as number,
       hits,
       misses,
-      hitRatio: hits + misses > 0 ? hits / (hits + misses) : null,
+      hit_ratio: hits + misses > 0 ? hits / (hits + misses) : null,
     }
   })

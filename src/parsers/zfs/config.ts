@@ -7,9 +7,9 @@ interface Row {
   readonly depth: number
   readonly name: string
   readonly state: string | null
-  readonly readErrors: number | null
-  readonly writeErrors: number | null
-  readonly cksumErrors: number | null
+  readonly read_errors: number | null
+  readonly write_errors: number | null
+  readonly cksum_errors: number | null
   readonly note: string | null
   readonly extra: Record<string, string>
   readonly bare: boolean
@@ -19,9 +19,9 @@ interface MutableVdev {
   name: string
   type: string
   state: string | null
-  readErrors: number | null
-  writeErrors: number | null
-  cksumErrors: number | null
+  read_errors: number | null
+  write_errors: number | null
+  cksum_errors: number | null
   note: string | null
   extra: Record<string, string>
   children: Array<MutableVdev>
@@ -70,9 +70,9 @@ const parseRow = (
       depth,
       name,
       state: full[2] as string,
-      readErrors: parseCount(full[3] as string, at),
-      writeErrors: parseCount(full[4] as string, at),
-      cksumErrors: parseCount(full[5] as string, at),
+      read_errors: parseCount(full[3] as string, at),
+      write_errors: parseCount(full[4] as string, at),
+      cksum_errors: parseCount(full[5] as string, at),
       note: note === "" ? null : note,
       extra,
       bare: false,
@@ -84,9 +84,9 @@ const parseRow = (
     depth,
     name,
     state: tokens[1] ?? null,
-    readErrors: null,
-    writeErrors: null,
-    cksumErrors: null,
+    read_errors: null,
+    write_errors: null,
+    cksum_errors: null,
     note: rest === "" ? null : rest,
     extra,
     bare: tokens.length === 1,
@@ -97,9 +97,9 @@ const toVdev = (row: Row, type: string): MutableVdev => ({
   name: row.name,
   type,
   state: row.state,
-  readErrors: row.readErrors,
-  writeErrors: row.writeErrors,
-  cksumErrors: row.cksumErrors,
+  read_errors: row.read_errors,
+  write_errors: row.write_errors,
+  cksum_errors: row.cksum_errors,
   note: row.note,
   extra: row.extra,
   children: [],

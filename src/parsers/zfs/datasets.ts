@@ -54,12 +54,12 @@ export const parseZfsDatasetList = (
       return {
         name: values["name"] as string,
         type: text("type"),
-        usedBytes: sizeOf(values, "used", at),
-        availBytes: sizeOf(values, "avail", at),
-        referBytes: sizeOf(values, "refer", at),
-        usedBySnapshotsBytes: sizeOf(values, "usedsnap", at),
+        used_bytes: sizeOf(values, "used", at),
+        avail_bytes: sizeOf(values, "avail", at),
+        refer_bytes: sizeOf(values, "refer", at),
+        used_by_snapshots_bytes: sizeOf(values, "usedsnap", at),
         mountpoint: text("mountpoint"),
-        compressRatio: ratio === undefined ? null : parseRatio(ratio, `${at} compressratio`),
+        compress_ratio: ratio === undefined ? null : parseRatio(ratio, `${at} compressratio`),
       }
     }),
   )
@@ -83,9 +83,9 @@ export const parseZfsSnapshotList = (
       return {
         dataset: name.slice(0, atSign),
         snapshot: name.slice(atSign + 1),
-        usedBytes: sizeOf(values, "used", at),
-        referBytes: sizeOf(values, "refer", at),
-        createdAt: creationOf(values["creation"]),
+        used_bytes: sizeOf(values, "used", at),
+        refer_bytes: sizeOf(values, "refer", at),
+        created_at: creationOf(values["creation"]),
       }
     }),
   )

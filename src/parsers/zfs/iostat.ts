@@ -20,12 +20,12 @@ const statsOf = (tokens: ReadonlyArray<string>, extraNames: ReadonlyArray<string
   })
   return {
     name: tokens[0] as string,
-    allocBytes: size(1, "alloc"),
-    freeBytes: size(2, "free"),
-    readOps: size(3, "read operations"),
-    writeOps: size(4, "write operations"),
-    readBytesPerSec: size(5, "read bandwidth"),
-    writeBytesPerSec: size(6, "write bandwidth"),
+    alloc_bytes: size(1, "alloc"),
+    free_bytes: size(2, "free"),
+    read_ops: size(3, "read operations"),
+    write_ops: size(4, "write operations"),
+    read_bytes_per_sec: size(5, "read bandwidth"),
+    write_bytes_per_sec: size(6, "write bandwidth"),
     extra,
   }
 }

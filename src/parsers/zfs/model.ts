@@ -9,9 +9,9 @@ export interface ZfsVdev {
   /** "root", "mirror", "raidz2", "draid", "replacing", "spare", "disk", … */
   readonly type: string
   readonly state: string | null
-  readonly readErrors: number | null
-  readonly writeErrors: number | null
-  readonly cksumErrors: number | null
+  readonly read_errors: number | null
+  readonly write_errors: number | null
+  readonly cksum_errors: number | null
   /** Trailing text: "was /dev/…", "(resilvering)", "cannot open", "corrupted data". */
   readonly note: string | null
   /** `-c` script columns (vendor, model, size) or other per-vdev attributes from JSON. */
@@ -23,9 +23,9 @@ export const ZfsVdevSchema: Schema.Codec<ZfsVdev> = Schema.Struct({
   name: Schema.String,
   type: Schema.String,
   state: NullableString,
-  readErrors: NullableNumber,
-  writeErrors: NullableNumber,
-  cksumErrors: NullableNumber,
+  read_errors: NullableNumber,
+  write_errors: NullableNumber,
+  cksum_errors: NullableNumber,
   note: NullableString,
   extra: Schema.Record(Schema.String, Schema.String),
   children: Schema.Array(Schema.suspend((): Schema.Codec<ZfsVdev> => ZfsVdevSchema)),
@@ -41,26 +41,26 @@ export type ZfsVdevGroup = typeof ZfsVdevGroupSchema.Type
 export const ZfsScanSchema = Schema.Struct({
   function: Schema.NullOr(Schema.Literals(["scrub", "resilver", "error_scrub"])),
   state: Schema.Literals(["none", "in_progress", "paused", "finished", "canceled", "unknown"]),
-  startedAt: NullableString,
-  endedAt: NullableString,
-  durationSeconds: NullableNumber,
-  percentDone: NullableNumber,
+  started_at: NullableString,
+  ended_at: NullableString,
+  duration_seconds: NullableNumber,
+  percent_done: NullableNumber,
   /** As printed ("123h32m", "01:23:45"); null when zpool gives no estimate. */
   eta: NullableString,
-  scannedBytes: NullableNumber,
-  issuedBytes: NullableNumber,
-  totalBytes: NullableNumber,
+  scanned_bytes: NullableNumber,
+  issued_bytes: NullableNumber,
+  total_bytes: NullableNumber,
   /** Bytes repaired by a scrub or resilvered by a resilver. */
-  repairedBytes: NullableNumber,
+  repaired_bytes: NullableNumber,
   errors: NullableNumber,
   text: Schema.String,
 })
 export type ZfsScan = typeof ZfsScanSchema.Type
 
 export const ErrorTotalsSchema = Schema.Struct({
-  readErrors: Schema.Number,
-  writeErrors: Schema.Number,
-  cksumErrors: Schema.Number,
+  read_errors: Schema.Number,
+  write_errors: Schema.Number,
+  cksum_errors: Schema.Number,
 })
 export type ErrorTotals = typeof ErrorTotalsSchema.Type
 
@@ -75,9 +75,9 @@ export const ZfsPoolStatusSchema = Schema.Struct({
   scan: Schema.NullOr(ZfsScanSchema),
   root: Schema.NullOr(ZfsVdevSchema),
   groups: Schema.Array(ZfsVdevGroupSchema),
-  errorsText: NullableString,
+  errors_text: NullableString,
   /** 0 for "No known data errors"; null when zpool did not say. */
-  dataErrors: NullableNumber,
+  data_errors: NullableNumber,
   /** Sums of READ/WRITE/CKSUM over every node of the tree and groups. */
   totals: ErrorTotalsSchema,
 })
@@ -87,12 +87,12 @@ export const ZfsListVdevSchema = Schema.Struct({
   name: Schema.String,
   depth: Schema.Number,
   group: NullableString,
-  sizeBytes: NullableNumber,
-  allocBytes: NullableNumber,
-  freeBytes: NullableNumber,
-  expandSizeBytes: NullableNumber,
-  fragmentationPercent: NullableNumber,
-  capacityPercent: NullableNumber,
+  size_bytes: NullableNumber,
+  alloc_bytes: NullableNumber,
+  free_bytes: NullableNumber,
+  expand_size_bytes: NullableNumber,
+  fragmentation_percent: NullableNumber,
+  capacity_percent: NullableNumber,
   health: NullableString,
 })
 
@@ -100,14 +100,14 @@ export const ZfsListVdevSchema = Schema.Struct({
 export const ZfsPoolCapacitySchema = Schema.Struct({
   name: Schema.String,
   health: NullableString,
-  sizeBytes: NullableNumber,
-  allocBytes: NullableNumber,
-  freeBytes: NullableNumber,
-  checkpointBytes: NullableNumber,
-  expandSizeBytes: NullableNumber,
-  fragmentationPercent: NullableNumber,
-  capacityPercent: NullableNumber,
-  dedupRatio: NullableNumber,
+  size_bytes: NullableNumber,
+  alloc_bytes: NullableNumber,
+  free_bytes: NullableNumber,
+  checkpoint_bytes: NullableNumber,
+  expand_size_bytes: NullableNumber,
+  fragmentation_percent: NullableNumber,
+  capacity_percent: NullableNumber,
+  dedup_ratio: NullableNumber,
   altroot: NullableString,
   vdevs: Schema.Array(ZfsListVdevSchema),
 })
@@ -116,12 +116,12 @@ export type ZfsListVdev = typeof ZfsListVdevSchema.Type
 
 const IostatFields = {
   name: Schema.String,
-  allocBytes: NullableNumber,
-  freeBytes: NullableNumber,
-  readOps: NullableNumber,
-  writeOps: NullableNumber,
-  readBytesPerSec: NullableNumber,
-  writeBytesPerSec: NullableNumber,
+  alloc_bytes: NullableNumber,
+  free_bytes: NullableNumber,
+  read_ops: NullableNumber,
+  write_ops: NullableNumber,
+  read_bytes_per_sec: NullableNumber,
+  write_bytes_per_sec: NullableNumber,
   extra: Schema.Record(Schema.String, Schema.String),
 }
 export const ZfsIostatVdevSchema = Schema.Struct({ ...IostatFields, depth: Schema.Number, group: NullableString })
@@ -132,34 +132,34 @@ export type ZfsIostatVdev = typeof ZfsIostatVdevSchema.Type
 export const ZfsDatasetSchema = Schema.Struct({
   name: Schema.String,
   type: NullableString,
-  usedBytes: NullableNumber,
-  availBytes: NullableNumber,
-  referBytes: NullableNumber,
-  usedBySnapshotsBytes: NullableNumber,
+  used_bytes: NullableNumber,
+  avail_bytes: NullableNumber,
+  refer_bytes: NullableNumber,
+  used_by_snapshots_bytes: NullableNumber,
   mountpoint: NullableString,
-  compressRatio: NullableNumber,
+  compress_ratio: NullableNumber,
 })
 export type ZfsDataset = typeof ZfsDatasetSchema.Type
 
 export const ZfsSnapshotSchema = Schema.Struct({
   dataset: Schema.String,
   snapshot: Schema.String,
-  usedBytes: NullableNumber,
-  referBytes: NullableNumber,
+  used_bytes: NullableNumber,
+  refer_bytes: NullableNumber,
   /** ISO-8601, null when unknown. */
-  createdAt: NullableString,
+  created_at: NullableString,
 })
 export type ZfsSnapshot = typeof ZfsSnapshotSchema.Type
 
 export const ArcStatsSchema = Schema.Struct({
   available: Schema.Boolean,
-  sizeBytes: NullableNumber,
-  targetBytes: NullableNumber,
-  maxSizeBytes: NullableNumber,
+  size_bytes: NullableNumber,
+  target_bytes: NullableNumber,
+  max_size_bytes: NullableNumber,
   hits: NullableNumber,
   misses: NullableNumber,
   /** hits / (hits + misses), 0..1; null without any lookups. */
-  hitRatio: NullableNumber,
+  hit_ratio: NullableNumber,
 })
 export type ArcStats = typeof ArcStatsSchema.Type
 
@@ -173,7 +173,7 @@ export type ZfsPool = typeof ZfsPoolSchema.Type
 
 export const ZfsDataSchema = Schema.Struct({
   /** Which `zpool status` form was parsed: OpenZFS ≥ 2.3 JSON, text, or none (failed). */
-  statusSource: Schema.Literals(["json", "text", "none"]),
+  status_source: Schema.Literals(["json", "text", "none"]),
   pools: Schema.Array(ZfsPoolSchema),
   datasets: Schema.Struct({ available: Schema.Boolean, items: Schema.Array(ZfsDatasetSchema) }),
   snapshots: Schema.Struct({ available: Schema.Boolean, items: Schema.Array(ZfsSnapshotSchema) }),

@@ -4,15 +4,15 @@ import { parseCtime, parseDuration, parseSize } from "./units.ts"
 const emptyScan = (text: string): ZfsScan => ({
   function: null,
   state: "unknown",
-  startedAt: null,
-  endedAt: null,
-  durationSeconds: null,
-  percentDone: null,
+  started_at: null,
+  ended_at: null,
+  duration_seconds: null,
+  percent_done: null,
   eta: null,
-  scannedBytes: null,
-  issuedBytes: null,
-  totalBytes: null,
-  repairedBytes: null,
+  scanned_bytes: null,
+  issued_bytes: null,
+  total_bytes: null,
+  repaired_bytes: null,
   errors: null,
   text,
 })
@@ -46,12 +46,12 @@ export const parseScanText = (text: string): ZfsScan => {
 
   if ((m = /^(scrub|resilver|error scrub) (in progress|paused) since (.+)$/.exec(first)) !== null) {
     return parseProgress(
-      { ...base, function: fn(m[1] as string), state: m[2] === "paused" ? "paused" : "in_progress", startedAt: parseCtime(m[3] as string) },
+      { ...base, function: fn(m[1] as string), state: m[2] === "paused" ? "paused" : "in_progress", started_at: parseCtime(m[3] as string) },
       lines.slice(1).join(", "),
     )
   }
   if ((m = /^(scrub|resilver|error scrub) canceled on (.+)$/.exec(first)) !== null) {
-    return { ...base, function: fn(m[1] as string), state: "canceled", endedAt: parseCtime(m[2] as string) }
+    return { ...base, function: fn(m[1] as string), state: "canceled", ended_at: parseCtime(m[2] as string) }
   }
   const finished =
     /^(scrub) repaired (\S+) in (.+?) with (\d+) errors on (.+)$/.exec(first) ??
@@ -61,10 +61,10 @@ export const parseScanText = (text: string): ZfsScan => {
       ...base,
       function: fn(finished[1] as string),
       state: "finished",
-      repairedBytes: size(finished[2]),
-      durationSeconds: parseDuration(finished[3] as string),
+      repaired_bytes: size(finished[2]),
+      duration_seconds: parseDuration(finished[3] as string),
       errors: Number(finished[4]),
-      endedAt: parseCtime(finished[5] as string),
+      ended_at: parseCtime(finished[5] as string),
     }
   }
   // illumos / old Solaris: "scrub completed after 0h0m with 0 errors on …"
@@ -73,9 +73,9 @@ export const parseScanText = (text: string): ZfsScan => {
       ...base,
       function: fn(m[1] as string),
       state: "finished",
-      durationSeconds: parseDuration(m[2] as string),
+      duration_seconds: parseDuration(m[2] as string),
       errors: Number(m[3]),
-      endedAt: parseCtime(m[4] as string),
+      ended_at: parseCtime(m[4] as string),
     }
   }
   return base
@@ -87,21 +87,21 @@ const parseProgress = (scan: ZfsScan, rest: string): ZfsScan => {
   let m: RegExpExecArray | null
   // 0.7: "72.6M scanned out of 1.03T at 2.42M/s, 123h32m to go"
   if ((m = /(\S+) scanned out of (\S+)/.exec(rest)) !== null) {
-    out = { ...out, scannedBytes: size(m[1]), totalBytes: size(m[2]) }
+    out = { ...out, scanned_bytes: size(m[1]), total_bytes: size(m[2]) }
   }
   // 2.x: "704G / 1.66T scanned at 5.67G/s, 0B / 1.66T issued"
   if ((m = /(\S+) \/ (\S+) scanned/.exec(rest)) !== null) {
-    out = { ...out, scannedBytes: size(m[1]), totalBytes: size(m[2]) }
+    out = { ...out, scanned_bytes: size(m[1]), total_bytes: size(m[2]) }
   }
   if ((m = /(\S+) \/ (\S+) issued/.exec(rest)) !== null) {
-    out = { ...out, issuedBytes: size(m[1]), totalBytes: out.totalBytes ?? size(m[2]) }
+    out = { ...out, issued_bytes: size(m[1]), total_bytes: out.total_bytes ?? size(m[2]) }
   }
   // 0.8: "1.2T scanned at 500M/s, 800G issued at 300M/s, 3.4T total"
-  if (out.scannedBytes === null && (m = /(\S+) scanned at /.exec(rest)) !== null) out = { ...out, scannedBytes: size(m[1]) }
-  if (out.issuedBytes === null && (m = /(\S+) issued at /.exec(rest)) !== null) out = { ...out, issuedBytes: size(m[1]) }
-  if (out.totalBytes === null && (m = /(\S+) total/.exec(rest)) !== null) out = { ...out, totalBytes: size(m[1]) }
-  if ((m = /(\S+) (?:repaired|resilvered),/.exec(rest)) !== null) out = { ...out, repairedBytes: size(m[1]) }
-  if ((m = /([\d.]+)% done/.exec(rest)) !== null) out = { ...out, percentDone: Number(m[1]) }
+  if (out.scanned_bytes === null && (m = /(\S+) scanned at /.exec(rest)) !== null) out = { ...out, scanned_bytes: size(m[1]) }
+  if (out.issued_bytes === null && (m = /(\S+) issued at /.exec(rest)) !== null) out = { ...out, issued_bytes: size(m[1]) }
+  if (out.total_bytes === null && (m = /(\S+) total/.exec(rest)) !== null) out = { ...out, total_bytes: size(m[1]) }
+  if ((m = /(\S+) (?:repaired|resilvered),/.exec(rest)) !== null) out = { ...out, repaired_bytes: size(m[1]) }
+  if ((m = /([\d.]+)% done/.exec(rest)) !== null) out = { ...out, percent_done: Number(m[1]) }
   if ((m = /,\s*([^,]+?) to go/.exec(rest)) !== null) out = { ...out, eta: (m[1] as string).trim() }
   return out
 }

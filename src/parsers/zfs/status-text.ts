@@ -70,8 +70,8 @@ const poolFromBlock = (block: ReadonlyArray<Line>): ZfsPoolStatus => {
     scan: scanField === undefined ? null : parseScanText(scanField.lines.map((l) => l.line).join("\n")),
     root: tree.root,
     groups: tree.groups,
-    errorsText: errorsText === "" ? null : errorsText,
-    dataErrors: dataErrorCount(errors),
+    errors_text: errorsText === "" ? null : errorsText,
+    data_errors: dataErrorCount(errors),
     totals: sumErrors(tree.root, tree.groups),
   }
 }
@@ -89,8 +89,8 @@ const poolFromTable = (lines: ReadonlyArray<Line>): ZfsPoolStatus => {
     scan: null,
     root,
     groups: tree.groups,
-    errorsText: null,
-    dataErrors: null,
+    errors_text: null,
+    data_errors: null,
     totals: sumErrors(root, tree.groups),
   }
 }

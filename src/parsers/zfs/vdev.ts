@@ -25,11 +25,11 @@ export const interiorType = (name: string): string | undefined => {
 
 /** Sum READ/WRITE/CKSUM over every node; counters zpool did not print count as 0. */
 export const sumErrors = (root: ZfsVdev | null, groups: ReadonlyArray<ZfsVdevGroup>): ErrorTotals => {
-  const totals = { readErrors: 0, writeErrors: 0, cksumErrors: 0 }
+  const totals = { read_errors: 0, write_errors: 0, cksum_errors: 0 }
   const visit = (v: ZfsVdev): void => {
-    totals.readErrors += v.readErrors ?? 0
-    totals.writeErrors += v.writeErrors ?? 0
-    totals.cksumErrors += v.cksumErrors ?? 0
+    totals.read_errors += v.read_errors ?? 0
+    totals.write_errors += v.write_errors ?? 0
+    totals.cksum_errors += v.cksum_errors ?? 0
     v.children.forEach(visit)
   }
   if (root !== null) visit(root)

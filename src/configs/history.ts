@@ -1,0 +1,407 @@
+/**
+ * Configuration history: content-addressed versions of tracked files plus one change event per
+ * version. A version is recorded only when a file's content differs from its latest version.
+ */
+import { Buffer } from "node:buffer"
+import { createHash } from "node:crypto"
+import { Effect } from "effect"
+import type { Device } from "../domain/device.ts"
+import { NotFound, type StoreError, ValidationError } from "../domain/errors.ts"
+import { Events } from "../events/Events.ts"
+import { Store } from "../store/Store.ts"
+import { analyzeChange, parseConfig, redactContent, unifiedDiff } from "./analyze.ts"
+import type {
+  ChangeAnalysis,
+  ChangeType,
+  ConfigType,
+  ConfigVersion,
+  DetectionSource,
+  ParsedConfig,
+  RiskLevel,
+} from "./types.ts"
+
+/** What a read of one file found on the host. */
+export type DetectedFile =
+  & {
+    readonly path: string
+    readonly configType: ConfigType
+    readonly mtime?: Date | null | undefined
+    /** The tracked file this one was renamed from (inotify MOVED_FROM → MOVED_TO). */
+    readonly movedFrom?: string | undefined
+  }
+  & (
+    | { readonly state: "present"; readonly bytes: Uint8Array }
+    | { readonly state: "too_large"; readonly sha256: string; readonly size: number }
+    | { readonly state: "deleted" }
+  )
+
+export interface RecordContext {
+  readonly source: DetectionSource
+  /** When the change was noticed (ms, local clock); the latency stored is commit time minus this. */
+  readonly detectedAt?: number | undefined
+  /** Keep secrets in stored content (config `store_raw_secrets`); otherwise content is redacted. */
+  readonly storeRawSecrets: boolean
+}
+
+export type RecordOutcome =
+  | { readonly recorded: false; readonly path: string }
+  | {
+    readonly recorded: true
+    readonly path: string
+    readonly snapshotId: number
+    readonly eventId: number
+    readonly changeType: ChangeType
+    readonly risk: RiskLevel
+  }
+
+interface SnapshotRow {
+  readonly id: number
+  readonly path: string
+  readonly config_type: string
+  readonly content_hash: string | null
+  readonly content: string
+  readonly content_encoding: "utf8" | "base64"
+  readonly content_redacted: boolean
+  readonly size_too_large: boolean
+  readonly [key: string]: unknown
+}
+
+export const sha256Hex = (bytes: Uint8Array): string => createHash("sha256").update(bytes).digest("hex")
+
+/** UTF-8 text stays text (BOM kept); anything else (invalid UTF-8, NUL, which text columns refuse) is base64. */
+export const encodeContent = (bytes: Uint8Array): { readonly text: string; readonly encoding: "utf8" | "base64" } => {
+  try {
+    const text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes)
+    if (!text.includes("\u0000")) return { text, encoding: "utf8" }
+  } catch {
+    // not UTF-8
+  }
+  return { text: Buffer.from(bytes).toString("base64"), encoding: "base64" }
+}
+
+/** The stored bytes of a snapshot (as stored: redacted when it was redacted). */
+export const snapshotBytes = (row: Pick<SnapshotRow, "content" | "content_encoding">): Buffer =>
+  row.content_encoding === "base64" ? Buffer.from(row.content, "base64") : Buffer.from(row.content, "utf8")
+
+/** Text for parsing, diffs and display; binary content is shown lossily. */
+export const snapshotText = (row: Pick<SnapshotRow, "content" | "content_encoding">): string =>
+  row.content_encoding === "base64" ? snapshotBytes(row).toString("utf8") : row.content
+
+const safeParse = (type: ConfigType, path: string, text: string): ParsedConfig => {
+  try {
+    return parseConfig(type, path, text)
+  } catch (e) {
+    return { ok: false, error: `parser failed: ${(e as Error).message ?? String(e)}` }
+  }
+}
+
+const versionOf = (row: SnapshotRow | undefined): ConfigVersion | null => {
+  if (row === undefined || row.content_hash === null || row.size_too_large) return null
+  const text = snapshotText(row)
+  return { path: row.path, content: text, parsed: safeParse(row.config_type as ConfigType, row.path, text) }
+}
+
+const fixedAnalysis = (risk: RiskLevel, rule: string): ChangeAnalysis => ({
+  diff: { linesAdded: 0, linesRemoved: 0, hunks: 0, semantic: [] },
+  affectedServices: [],
+  requiresRestart: false,
+  restartServices: [],
+  risk,
+  rule,
+})
+
+const safeAnalyze = (
+  type: ConfigType,
+  change: ChangeType,
+  before: ConfigVersion | null,
+  after: ConfigVersion | null,
+): ChangeAnalysis => {
+  try {
+    return analyzeChange(type, change, before, after)
+  } catch {
+    return fixedAnalysis("MEDIUM", "analysis-failed")
+  }
+}
+
+const LATEST = `SELECT id, path, config_type, content_hash, content, content_encoding, content_redacted, size_too_large
+  FROM configuration_snapshots WHERE device_id = $1 AND path = $2 ORDER BY id DESC LIMIT 1`
+
+const LATEST_PRESENT =
+  `SELECT id, path, config_type, content_hash, content, content_encoding, content_redacted, size_too_large
+  FROM configuration_snapshots WHERE device_id = $1 AND path = $2 AND content_hash IS NOT NULL ORDER BY id DESC LIMIT 1`
+
+/**
+ * One statement, so snapshot and event commit together. ON CONFLICT DO NOTHING hits the chain
+ * index when another writer appended after the same head: then no row comes back and we retry.
+ */
+const INSERT = `WITH snap AS (
+  INSERT INTO configuration_snapshots (device_id, device_name, path, config_type, content_hash, content,
+    content_encoding, content_redacted, content_bytes, parsed, parse_error, change_type, previous_snapshot_id,
+    previous_hash, moved_from, file_mtime, detection_source, detection_latency_ms, size_too_large)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11, $12, $13, $14, $15, $16, $17, $18, $19)
+  ON CONFLICT DO NOTHING
+  RETURNING id, time
+), ev AS (
+  INSERT INTO configuration_change_events (time, device_id, device_name, path, config_type, snapshot_id,
+    previous_snapshot_id, change_type, diff_summary, affected_services, requires_restart, restart_services,
+    risk_level, risk_rule, detection_source)
+  SELECT snap.time, $1, $2, $3, $4, snap.id, $13, $12, $20::jsonb, $21::jsonb, $22, $23::jsonb, $24, $25, $17 FROM snap
+  RETURNING id
+)
+SELECT (SELECT id FROM snap) AS snapshot_id, (SELECT id FROM ev) AS event_id`
+
+const MAX_ATTEMPTS = 5
+
+/** Record what was found for one file, if it differs from the latest stored version. */
+export const recordVersion = (
+  device: Device,
+  file: DetectedFile,
+  ctx: RecordContext,
+): Effect.Effect<RecordOutcome, StoreError, Store | Events> =>
+  Effect.gen(function* () {
+    const store = yield* Store
+    const events = yield* Events
+    const type = file.configType
+    const hash = file.state === "present" ? sha256Hex(file.bytes) : file.state === "too_large" ? file.sha256 : null
+
+    // Stored form and parse of the new version, computed once.
+    let stored = { text: "", encoding: "utf8" as "utf8" | "base64", redacted: false }
+    let parsed: ParsedConfig | null = null
+    if (file.state === "present") {
+      const enc = encodeContent(file.bytes)
+      if (enc.encoding === "utf8") {
+        parsed = safeParse(type, file.path, enc.text)
+        const text = ctx.storeRawSecrets ? enc.text : redactContent(type, enc.text)
+        stored = { text, encoding: "utf8", redacted: text !== enc.text }
+      } else {
+        parsed = { ok: false, error: "content is not UTF-8 text" }
+        stored = { text: enc.text, encoding: "base64", redacted: false }
+      }
+    }
+    const bytes = file.state === "present" ? file.bytes.length : file.state === "too_large" ? file.size : 0
+
+    for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+      const latest = (yield* store.query<SnapshotRow>(LATEST, [device.id, file.path]))[0]
+      const latestHash = latest?.content_hash ?? null
+      if (hash === latestHash) return { recorded: false, path: file.path }
+      const changeType: ChangeType = hash === null
+        ? "DELETE"
+        : file.movedFrom !== undefined
+        ? "MOVE"
+        : latestHash === null
+        ? "CREATE"
+        : "MODIFY"
+
+      let before = versionOf(latest)
+      if (before === null && changeType === "MOVE" && file.movedFrom !== undefined) {
+        before = versionOf((yield* store.query<SnapshotRow>(LATEST_PRESENT, [device.id, file.movedFrom]))[0])
+      }
+      const after: ConfigVersion | null = file.state === "present" && parsed !== null
+        ? { path: file.path, content: stored.encoding === "utf8" ? stored.text : "", parsed }
+        : null
+      const analysis = file.state === "too_large"
+        ? fixedAnalysis("MEDIUM", "content-too-large")
+        : safeAnalyze(type, changeType, before, after)
+
+      const rows = yield* store.query<{ snapshot_id: number | null; event_id: number | null }>(INSERT, [
+        device.id,
+        device.name,
+        file.path,
+        type,
+        hash,
+        stored.text,
+        stored.encoding,
+        stored.redacted,
+        bytes,
+        parsed !== null && parsed.ok ? JSON.stringify(parsed.data ?? null) : null,
+        parsed !== null && !parsed.ok
+          ? parsed.error
+          : file.state === "too_large"
+          ? "file too large: content not stored"
+          : null,
+        changeType,
+        latest?.id ?? null,
+        latestHash,
+        changeType === "MOVE" ? file.movedFrom ?? null : null,
+        file.mtime ?? null,
+        ctx.source,
+        ctx.detectedAt === undefined ? null : Math.max(0, Date.now() - ctx.detectedAt),
+        file.state === "too_large",
+        JSON.stringify(analysis.diff),
+        JSON.stringify(analysis.affectedServices),
+        analysis.requiresRestart,
+        JSON.stringify(analysis.restartServices),
+        analysis.risk,
+        analysis.rule,
+      ])
+      const row = rows[0]
+      if (row === undefined || row.snapshot_id === null || row.event_id === null) continue // lost a race: re-read the head
+      const snapshotId = Number(row.snapshot_id)
+      yield* events.publish({
+        _tag: "ConfigurationChanged",
+        device: device.name,
+        path: file.path,
+        configType: type,
+        changeType,
+        risk: analysis.risk,
+        snapshotId,
+        detectionSource: ctx.source,
+      })
+      return {
+        recorded: true,
+        path: file.path,
+        snapshotId,
+        eventId: Number(row.event_id),
+        changeType,
+        risk: analysis.risk,
+      }
+    }
+    return yield* Effect.logWarning("config version not recorded: too many concurrent writers", file.path).pipe(
+      Effect.as({ recorded: false, path: file.path } as RecordOutcome),
+    )
+  })
+
+// --- queries ------------------------------------------------------------------------------------
+
+export interface KnownFile {
+  readonly path: string
+  readonly configType: string
+  /** null when the latest version is a deletion. */
+  readonly hash: string | null
+}
+
+/** Latest known hash per path of a device (deleted files included, hash null). */
+export const latestHashes = (deviceId: number): Effect.Effect<Map<string, KnownFile>, StoreError, Store> =>
+  Effect.gen(function* () {
+    const store = yield* Store
+    const rows = yield* store.query<{ path: string; config_type: string; content_hash: string | null }>(
+      `SELECT DISTINCT ON (path) path, config_type, content_hash FROM configuration_snapshots
+        WHERE device_id = $1 ORDER BY path, id DESC`,
+      [deviceId],
+    )
+    return new Map(rows.map((r) => [r.path, { path: r.path, configType: r.config_type, hash: r.content_hash }]))
+  })
+
+/** Every file ever tracked on a device: its current state, version count and last change. */
+export const trackedFiles = (deviceId: number) =>
+  Store.use((store) =>
+    store.query(
+      `SELECT path, config_type, content_hash, snapshot_id, change_type, last_change, versions, size_too_large,
+              content_bytes, detection_source, change_type = 'DELETE' AS deleted
+         FROM (SELECT DISTINCT ON (path) path, config_type, content_hash, id AS snapshot_id, change_type,
+                      time AS last_change, size_too_large, content_bytes, detection_source,
+                      count(*) OVER (PARTITION BY path) AS versions
+                 FROM configuration_snapshots WHERE device_id = $1 ORDER BY path, id DESC) t
+        ORDER BY path`,
+      [deviceId],
+    )
+  )
+
+const SUMMARY_COLUMNS = `s.id, s.time, s.device_name, s.path, s.config_type, s.change_type, s.content_hash,
+  s.previous_snapshot_id, s.previous_hash, s.moved_from, s.file_mtime, s.detection_source, s.detection_latency_ms,
+  s.size_too_large, s.content_bytes, s.content_redacted, s.parse_error,
+  e.id AS event_id, e.risk_level, e.risk_rule, e.diff_summary, e.requires_restart`
+
+/** Versions of one path, newest first, without content. */
+export const fileHistory = (deviceId: number, path: string, limit: number) =>
+  Store.use((store) =>
+    store.query(
+      `SELECT ${SUMMARY_COLUMNS} FROM configuration_snapshots s
+         LEFT JOIN configuration_change_events e ON e.snapshot_id = s.id
+        WHERE s.device_id = $1 AND s.path = $2 ORDER BY s.id DESC LIMIT $3`,
+      [deviceId, path, limit],
+    )
+  )
+
+const parseId = (name: string, raw: string | number | undefined): number => {
+  const n = typeof raw === "number" ? raw : /^\d{1,15}$/.test(raw ?? "") ? Number(raw) : Number.NaN
+  if (!Number.isSafeInteger(n) || n < 1) {
+    throw new ValidationError({ message: `${name} must be a snapshot id, got '${String(raw)}'` })
+  }
+  return n
+}
+
+export type FullSnapshot = SnapshotRow & { readonly device_id: number | null; readonly device_name: string }
+
+export const getSnapshot = (
+  rawId: string | number,
+): Effect.Effect<FullSnapshot, StoreError | NotFound | ValidationError, Store> =>
+  Effect.gen(function* () {
+    const id = yield* Effect.try({ try: () => parseId("id", rawId), catch: (e) => e as ValidationError })
+    const store = yield* Store
+    const row = (yield* store.query<FullSnapshot>(
+      `SELECT s.*, e.risk_level, e.risk_rule, e.diff_summary, e.affected_services, e.requires_restart, e.restart_services
+         FROM configuration_snapshots s LEFT JOIN configuration_change_events e ON e.snapshot_id = s.id WHERE s.id = $1`,
+      [id],
+    ))[0]
+    if (row === undefined) return yield* Effect.fail(new NotFound({ message: `no configuration snapshot ${id}` }))
+    return row
+  })
+
+/** Content for output: secrets redacted unless raw is asked for (only possible when stored raw). */
+export const displayContent = (row: FullSnapshot, raw: boolean): { content: string; redacted: boolean } => {
+  const text = snapshotText(row)
+  if (raw || row.content_encoding === "base64") return { content: text, redacted: row.content_redacted }
+  const redacted = redactContent(row.config_type as ConfigType, text)
+  return { content: redacted, redacted: row.content_redacted || redacted !== text }
+}
+
+export const snapshotView = (row: FullSnapshot, raw: boolean) => {
+  const { content, redacted } = displayContent(row, raw)
+  return { ...row, content, content_redacted: redacted }
+}
+
+/** Unified diff between two stored versions (redacted unless raw). */
+export const diffSnapshots = (from: string | number, to: string | number, raw: boolean) =>
+  Effect.gen(function* () {
+    const a = yield* getSnapshot(from)
+    const b = yield* getSnapshot(to)
+    const ca = a.content_hash === null ? "" : displayContent(a, raw).content
+    const cb = b.content_hash === null ? "" : displayContent(b, raw).content
+    return {
+      from: { id: a.id, path: a.path, device: a.device_name, content_hash: a.content_hash, time: a["time"] },
+      to: { id: b.id, path: b.path, device: b.device_name, content_hash: b.content_hash, time: b["time"] },
+      identical: a.content_hash === b.content_hash,
+      diff: unifiedDiff(`${a.path}@${a.id}`, ca, `${b.path}@${b.id}`, cb),
+    }
+  })
+
+export interface ChangeFilter {
+  readonly device?: string | undefined
+  readonly configType?: string | undefined
+  readonly since?: Date | undefined
+  readonly risk?: ReadonlyArray<string> | undefined
+  readonly path?: string | undefined
+  readonly limit: number
+}
+
+const RISKS = ["LOW", "MEDIUM", "HIGH", "CRITICAL"]
+
+/** Change events, newest first. */
+export const listChanges = (f: ChangeFilter) =>
+  Effect.gen(function* () {
+    const where: Array<string> = []
+    const params: Array<unknown> = []
+    const add = (sql: string, value: unknown) => {
+      params.push(value)
+      where.push(sql.replace("?", `$${params.length}`))
+    }
+    if (f.device !== undefined) add("device_name = ?", f.device)
+    if (f.configType !== undefined) add("config_type = ?", f.configType)
+    if (f.since !== undefined) add("time >= ?", f.since)
+    if (f.path !== undefined) add("path = ?", f.path)
+    if (f.risk !== undefined && f.risk.length > 0) {
+      const bad = f.risk.find((r) => !RISKS.includes(r))
+      if (bad !== undefined) {
+        return yield* Effect.fail(new ValidationError({ message: `risk must be one of ${RISKS.join(", ")}` }))
+      }
+      add("risk_level = ANY(?::text[])", `{${f.risk.join(",")}}`)
+    }
+    params.push(f.limit)
+    const store = yield* Store
+    return yield* store.query(
+      `SELECT * FROM configuration_change_events ${where.length === 0 ? "" : `WHERE ${where.join(" AND ")}`}
+        ORDER BY id DESC LIMIT $${params.length}`,
+      params,
+    )
+  })

@@ -1,0 +1,163 @@
+/**
+ * Put a stored version back on the host: dry run = diff against the file as it is now; otherwise
+ * one atomic write with backup, an optional syntax check, and a rollback when the check fails.
+ */
+import { Buffer } from "node:buffer"
+import { Data, Effect } from "effect"
+import { Collector } from "../collect/Collector.ts"
+import { CommandFailed, NotFound, ValidationError } from "../domain/errors.ts"
+import type { ConfigFiles } from "../registry/config-files.ts"
+import type { RestoreOutcome, Validator } from "../registry/config-restore.ts"
+import { Store } from "../store/Store.ts"
+import type { ResolvedWatchSettings } from "../watch/settings.ts"
+import { redactContent, unifiedDiff } from "./analyze.ts"
+import { getSnapshot, recordVersion, sha256Hex, snapshotBytes } from "./history.ts"
+import type { ConfigType } from "./types.ts"
+
+/** The validator ran and rejected the restored file; the previous content is back in place. */
+export class RestoreValidationFailed extends Data.TaggedError("RestoreValidationFailed")<{
+  readonly message: string
+  readonly validator: string | null
+  readonly exitCode: number | null
+  readonly output: string
+  readonly rolledBack: boolean
+}> {}
+
+export interface RestoreRequest {
+  readonly snapshotId: string | number
+  readonly dryRun: boolean
+  readonly validate: boolean
+  /** Who asked, for the audit row. */
+  readonly source?: string | undefined
+}
+
+export const validatorFor = (type: ConfigType): Validator => {
+  switch (type) {
+    case "proxy_configs":
+      return "nginx"
+    case "docker_compose":
+      return "compose"
+    case "systemd_services":
+      return "systemd"
+    default:
+      return "none"
+  }
+}
+
+export const restoreSnapshot = (deviceRef: string | number, req: RestoreRequest, settings: ResolvedWatchSettings) =>
+  Effect.gen(function* () {
+    const store = yield* Store
+    const collector = yield* Collector
+    const device = yield* store.getDevice(deviceRef)
+    const snap = yield* getSnapshot(req.snapshotId)
+    if (snap.device_id !== device.id) {
+      return yield* Effect.fail(
+        new NotFound({ message: `snapshot ${snap.id} is not a version of a file on ${device.name}` }),
+      )
+    }
+    if (snap.content_hash === null) {
+      return yield* Effect.fail(
+        new ValidationError({ message: `snapshot ${snap.id} records a deletion: there is no content to restore` }),
+      )
+    }
+    if (snap.size_too_large) {
+      return yield* Effect.fail(
+        new ValidationError({ message: `snapshot ${snap.id} was too large to store: its content is not kept` }),
+      )
+    }
+    if (snap.content_redacted) {
+      return yield* Effect.fail(
+        new ValidationError({
+          message: `snapshot ${snap.id} was stored with secrets redacted; restoring it would write placeholders ` +
+            "(keep raw secrets with store_raw_secrets to make versions restorable)",
+        }),
+      )
+    }
+    const type = snap.config_type as ConfigType
+    const bytes = snapshotBytes(snap)
+    const started = Date.now()
+
+    const current = (yield* collector.collect(device.id, "config_files", {
+      method: "api",
+      source: req.source ?? "config restore",
+      params: { paths: JSON.stringify([snap.path]), max_bytes: settings.maxFileBytes },
+    })).data as ConfigFiles
+    const now = current.files[0]
+    const currentText = now?.status === "ok" ? Buffer.from(now.content_base64 ?? "", "base64").toString("utf8") : ""
+    const identical = now?.sha256 === snap.content_hash
+    const diff = unifiedDiff(
+      `${snap.path} (current)`,
+      redactContent(type, currentText),
+      `${snap.path} (snapshot ${snap.id})`,
+      redactContent(type, bytes.toString("utf8")),
+    )
+    const summary = {
+      device: device.name,
+      path: snap.path,
+      snapshot_id: Number(snap.id),
+      current_status: now?.status ?? "missing",
+      current_sha256: now?.sha256 ?? null,
+      snapshot_sha256: snap.content_hash,
+      identical,
+      diff,
+    }
+    if (req.dryRun) return { ...summary, dry_run: true, restored: false }
+    if (identical) return { ...summary, dry_run: false, restored: false, message: "the file already has this content" }
+
+    const validator = req.validate ? validatorFor(type) : "none"
+    const acted = yield* collector.act(device.id, "config_restore", {
+      method: "api",
+      source: req.source ?? "config restore",
+      params: {
+        path: snap.path,
+        content_base64: bytes.toString("base64"),
+        validator,
+        stamp: String(started),
+      },
+    })
+    const outcome = acted.result as RestoreOutcome
+    if (outcome.error !== null) {
+      return yield* Effect.fail(
+        new CommandFailed({ device: device.name, exitCode: 1, stderr: `restore failed: ${outcome.error}` }),
+      )
+    }
+    if (outcome.validation_exit_code !== null && outcome.validation_exit_code !== 0) {
+      return yield* Effect.fail(
+        new RestoreValidationFailed({
+          message: `${outcome.validator ?? "validation"} failed (exit ${outcome.validation_exit_code}); ` +
+            (outcome.rolled_back ? "the previous content was put back" : "ROLLBACK FAILED: check the file"),
+          validator: outcome.validator,
+          exitCode: outcome.validation_exit_code,
+          output: outcome.validation_output,
+          rolledBack: outcome.rolled_back,
+        }),
+      )
+    }
+    if (outcome.sha256 !== null && outcome.sha256 !== sha256Hex(bytes)) {
+      yield* Effect.logWarning(
+        "restored file hash differs from the snapshot (changed right after the write?)",
+        snap.path,
+      )
+    }
+    const recorded = yield* recordVersion(device, {
+      path: snap.path,
+      configType: type,
+      state: "present",
+      bytes,
+      mtime: null,
+    }, {
+      source: "restore",
+      detectedAt: started,
+      storeRawSecrets: settings.storeRawSecrets,
+    })
+    return {
+      ...summary,
+      dry_run: false,
+      restored: true,
+      backup: outcome.backup,
+      validator: outcome.validator,
+      validation_output: outcome.validation_output,
+      new_snapshot_id: recorded.recorded ? recorded.snapshotId : null,
+      change_type: recorded.recorded ? recorded.changeType : null,
+    }
+  })

@@ -1,0 +1,54 @@
+/** The service map of a device: stored proxy-config versions joined with the live container list. */
+import { Effect } from "effect"
+import { Collector } from "../collect/Collector.ts"
+import { errorCode, errorMessage } from "../collect/error-info.ts"
+import type { Device } from "../domain/device.ts"
+import type { CollectError } from "../domain/errors.ts"
+import type { ContainersData } from "../parsers/containers.ts"
+import { Store } from "../store/Store.ts"
+import { buildServiceMap, type ContainerRef } from "./service-map.ts"
+
+/** Latest parsed proxy confs joined with the containers the pipeline sees (a fresh read if the cache is stale). */
+export const buildDeviceServiceMap = (device: Device) =>
+  Effect.gen(function* () {
+    const store = yield* Store
+    const confs = yield* store.query<{ path: string; parsed: unknown }>(
+      `SELECT path, parsed FROM (SELECT DISTINCT ON (path) path, parsed, content_hash FROM configuration_snapshots
+          WHERE device_id = $1 AND config_type = 'proxy_configs' ORDER BY path, id DESC) t
+        WHERE content_hash IS NOT NULL ORDER BY path`,
+      [device.id],
+    )
+    const collector = yield* Collector
+    const containers = yield* collector.collect(device.id, "containers", { method: "api", source: "service map" }).pipe(
+      Effect.map((c) => ({
+        collected_at: c.collected_at as string | null,
+        error: null as { code: string; message: string } | null,
+        list: (c.data as ContainersData).containers.map((x): ContainerRef => ({
+          name: x.name,
+          state: x.state,
+          ports: x.ports,
+          ...(x.compose?.service ? { compose_service: x.compose.service } : {}),
+          ...(x.compose?.project ? { compose_project: x.compose.project } : {}),
+        })),
+      })),
+      // No docker or an unreachable host still gives the map, without container matches.
+      Effect.catch((e: CollectError) =>
+        Effect.succeed({
+          collected_at: null,
+          error: { code: errorCode(e), message: errorMessage(e) },
+          list: [] as Array<ContainerRef>,
+        })
+      ),
+    )
+    const entries = buildServiceMap(
+      confs.map((r) => ({ path: r.path, parsed: (r.parsed ?? null) as never })),
+      containers.list,
+    )
+    return {
+      device: device.name,
+      proxy_configs: confs.length,
+      containers: { count: containers.list.length, collected_at: containers.collected_at, error: containers.error },
+      count: entries.length,
+      entries,
+    }
+  })

@@ -1,0 +1,130 @@
+import { Effect } from "effect"
+import type { Hono } from "hono"
+import { streamSSE } from "hono/streaming"
+import { ValidationError } from "../domain/errors.ts"
+import type { InfraEventWithMeta } from "../events/Events.ts"
+import { EventLog } from "../observe/EventLog.ts"
+import { toHttpError } from "./errors.ts"
+
+export interface EventFilter {
+  readonly devices?: ReadonlySet<string> | undefined
+  readonly dataTypes?: ReadonlySet<string> | undefined
+  readonly kinds?: ReadonlySet<string> | undefined
+}
+
+const listParam = (name: string, raw: string | undefined): ReadonlySet<string> | undefined => {
+  if (raw === undefined || raw.trim() === "") return undefined
+  const items = raw.split(",").map((s) => s.trim()).filter((s) => s !== "")
+  if (items.length > 100 || items.some((s) => s.length > 200)) {
+    throw new ValidationError({ message: `${name} must be a comma list of at most 100 names` })
+  }
+  return items.length === 0 ? undefined : new Set(items)
+}
+
+export const parseEventFilter = (query: (name: string) => string | undefined): EventFilter => ({
+  devices: listParam("device", query("device")),
+  dataTypes: listParam("data_type", query("data_type")),
+  kinds: listParam("kind", query("kind")),
+})
+
+/**
+ * A filter on a field applies to events that carry it: an event without the field (a status
+ * change has no data type) is left out; null means "all" (a cache-wide invalidation) and passes.
+ */
+const fieldPasses = (set: ReadonlySet<string> | undefined, value: unknown): boolean => {
+  if (set === undefined) return true
+  if (value === null) return true
+  return typeof value === "string" && set.has(value)
+}
+
+export const eventMatches = (f: EventFilter, e: InfraEventWithMeta): boolean => {
+  const fields = e as unknown as Record<string, unknown>
+  return (f.kinds === undefined || f.kinds.has(e._tag)) &&
+    fieldPasses(f.devices, fields["device"]) &&
+    fieldPasses(f.dataTypes, fields["dataType"])
+}
+
+/** Last-Event-ID header (EventSource reconnects) or last_event_id query (first connection). */
+export const parseLastEventId = (raw: string | undefined): number => {
+  if (raw === undefined || raw.trim() === "") return 0
+  if (!/^\d{1,15}$/.test(raw.trim())) {
+    throw new ValidationError({ message: `Last-Event-ID must be a non-negative integer, got '${raw}'` })
+  }
+  return Number(raw.trim())
+}
+
+/** Events a client may fall behind by before it is cut off (it can resume with Last-Event-ID). */
+const maxQueued = 10_000
+
+/** GET /api/events: Server-Sent Events with filters, replay from Last-Event-ID and heartbeats. */
+export const mountEventRoutes = (app: Hono) =>
+  Effect.gen(function* () {
+    const log = yield* EventLog
+
+    app.get("/api/events", (c) => {
+      let filter: EventFilter
+      let afterId: number
+      try {
+        filter = parseEventFilter((n) => c.req.query(n))
+        afterId = parseLastEventId(c.req.header("last-event-id") ?? c.req.query("last_event_id"))
+      } catch (e) {
+        const http = toHttpError(e)
+        return c.json(http.body, http.status)
+      }
+      c.header("X-Accel-Buffering", "no")
+      return streamSSE(c, async (stream) => {
+        const queue: Array<InfraEventWithMeta> = []
+        let wake: (() => void) | undefined
+        let closed = false
+        const close = () => {
+          closed = true
+          wake?.()
+        }
+        // Attach before reading the buffer: nothing published in between is lost (duplicates are skipped by id).
+        const detach = log.attach((e) => {
+          if (!eventMatches(filter, e)) return
+          if (queue.length >= maxQueued) return close()
+          queue.push(e)
+          wake?.()
+        })
+        stream.onAbort(close)
+        c.req.raw.signal.addEventListener("abort", close)
+        const heartbeat = setInterval(() => {
+          void stream.write(": heartbeat\n\n")
+        }, log.heartbeatMs)
+        try {
+          await stream.write(": connected\n\n")
+          // An id from before a restart is unknown here: send only what happens next.
+          let lastSent = afterId > log.lastId() ? log.lastId() : afterId
+          const replay = log.since(lastSent)
+          if (replay.missed) {
+            await stream.writeSSE({
+              event: "ReplayGap",
+              data: JSON.stringify({ requested_after: lastSent, oldest_available: replay.oldestId }),
+            })
+          }
+          const send = async (e: InfraEventWithMeta) => {
+            if (e.id <= lastSent) return
+            lastSent = e.id
+            await stream.writeSSE({ id: String(e.id), event: e._tag, data: JSON.stringify(e) })
+          }
+          for (const e of replay.events) if (eventMatches(filter, e)) await send(e)
+          while (!closed && !stream.aborted) {
+            const next = queue.shift()
+            if (next !== undefined) {
+              await send(next)
+              continue
+            }
+            await new Promise<void>((resolve) => {
+              wake = resolve
+            })
+            wake = undefined
+          }
+        } finally {
+          clearInterval(heartbeat)
+          detach()
+          c.req.raw.signal.removeEventListener("abort", close)
+        }
+      })
+    })
+  })

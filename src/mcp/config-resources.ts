@@ -1,0 +1,93 @@
+import { type McpServer, ResourceTemplate } from "@modelcontextprotocol/sdk/server/mcp.js"
+import { ErrorCode, McpError, type ReadResourceResult } from "@modelcontextprotocol/sdk/types.js"
+import { Effect } from "effect"
+import { getSnapshot, listChanges, snapshotView } from "../configs/history.ts"
+import { Store } from "../store/Store.ts"
+import type { HandlerExtra, ToolContext } from "./context.ts"
+import { jsonResource } from "./resources.ts"
+import { configFileUri } from "./subscriptions.ts"
+import { latestSnapshotId } from "./tools/configs.ts"
+
+/** Current (latest, not deleted) version of every tracked file, optionally of one type; parsed form only. */
+const currentFiles = (configType: string | undefined) =>
+  Store.use((s) =>
+    s.query(
+      `SELECT * FROM (SELECT DISTINCT ON (device_id, path) id AS snapshot_id, device_name, path, config_type,
+              change_type, time AS last_change, parsed, parse_error
+         FROM configuration_snapshots ${configType === undefined ? "" : "WHERE config_type = $1"}
+        ORDER BY device_id, path, id DESC) t
+        WHERE change_type <> 'DELETE' ORDER BY device_name, path`,
+      configType === undefined ? [] : [configType],
+    )
+  )
+
+const byType = (configType: string) =>
+  Effect.map(currentFiles(configType), (rows) => ({
+    count: rows.length,
+    files: rows.map((r) => ({ ...r, uri: configFileUri(String(r["device_name"]), String(r["path"])) })),
+  }))
+
+const first = (v: string | Array<string> | undefined): string => (Array.isArray(v) ? (v[0] ?? "") : (v ?? ""))
+
+export const registerConfigResources = (server: McpServer, ctx: ToolContext): void => {
+  server.registerResource("proxy-configs", "config://proxy-configs", {
+    title: "Reverse proxy configs",
+    description: "Current parsed reverse proxy configuration files of every device (server names, upstreams, auth)",
+    mimeType: "application/json",
+  }, (uri, extra) => jsonResource(ctx, uri, byType("proxy_configs"), extra))
+
+  server.registerResource("docker-compose", "config://docker-compose", {
+    title: "Docker compose files",
+    description: "Current parsed docker compose files of every device (services, images, ports, volumes)",
+    mimeType: "application/json",
+  }, (uri, extra) => jsonResource(ctx, uri, byType("docker_compose"), extra))
+
+  server.registerResource("changes", "config://changes", {
+    title: "Recent configuration changes",
+    description: "The last 100 configuration change events with risk levels (subscribe: updates on every change)",
+    mimeType: "application/json",
+  }, (uri, extra) =>
+    jsonResource(ctx, uri, Effect.map(listChanges({ limit: 100 }), (changes) => ({ count: changes.length, changes })), extra))
+
+  server.registerResource(
+    "config-file",
+    new ResourceTemplate("config://{device}/{+path}", {
+      list: async (extra) => {
+        const outcome = await ctx.run(currentFiles(undefined), extra)
+        const rows = outcome.ok ? outcome.value : []
+        return {
+          resources: rows.map((r) => ({
+            uri: configFileUri(String(r["device_name"]), String(r["path"])),
+            name: `${String(r["device_name"])}:${String(r["path"])}`,
+            description: `${String(r["config_type"])}, changed ${String(r["last_change"])}`,
+            mimeType: "text/plain",
+          })),
+        }
+      },
+    }),
+    {
+      title: "Config file",
+      description: "The current stored version of a tracked config file (secrets redacted)",
+      mimeType: "text/plain",
+    },
+    async (uri, vars, extra: HandlerExtra): Promise<ReadResourceResult> => {
+      const device = decodeURIComponent(first(vars["device"]))
+      const path = `/${first(vars["path"])}`
+      const outcome = await ctx.run(
+        Effect.gen(function*() {
+          const { ids } = yield* latestSnapshotId(device, path)
+          return snapshotView(yield* getSnapshot(ids[0]!), false)
+        }),
+        extra,
+      )
+      if (!outcome.ok) {
+        const code = outcome.error.code === "not_found" || outcome.error.code === "device_not_found"
+          ? ErrorCode.InvalidParams
+          : ErrorCode.InternalError
+        throw new McpError(code, `${outcome.error.code}: ${outcome.error.message}`)
+      }
+      if (outcome.value.content_hash === null) throw new McpError(ErrorCode.InvalidParams, `${path} was deleted on ${device}`)
+      return { contents: [{ uri: uri.href, mimeType: "text/plain", text: outcome.value.content }] }
+    },
+  )
+}

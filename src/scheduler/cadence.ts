@@ -1,0 +1,71 @@
+import { Cron } from "croner"
+import type { CadenceSetting, SchedulerSettings } from "./settings.ts"
+
+/** A resolved cadence for one device + data type, with its deterministic phase offset. */
+export type Cadence =
+  | { readonly kind: "interval"; readonly ms: number; readonly offsetMs: number }
+  | { readonly kind: "cron"; readonly expression: string; readonly cron: Cron; readonly offsetMs: number }
+
+/** FNV-1a 32-bit: stable across processes and instances, so every instance computes the same phase. */
+export const fnv1a = (text: string): number => {
+  let h = 0x811c9dc5
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i)
+    h = Math.imul(h, 0x01000193)
+  }
+  return h >>> 0
+}
+
+/** A number in [0, 1) from a key. */
+export const unitHash = (key: string): number => fnv1a(key) / 0x1_0000_0000
+
+/**
+ * What applies to a device + type: per-device setting, then global, then the registry ttl.
+ * Returns undefined when polling is off for it (setting "off", or a ttl of 0).
+ */
+export const resolveCadence = (
+  settings: Pick<SchedulerSettings, "cadence" | "devices" | "jitter" | "cronJitterMs">,
+  deviceName: string,
+  dataType: string,
+  ttlSeconds: number,
+): Cadence | undefined => {
+  const setting: CadenceSetting = settings.devices[deviceName]?.cadence[dataType] ??
+    settings.cadence[dataType] ?? (ttlSeconds > 0 ? { kind: "interval", ms: ttlSeconds * 1000 } : { kind: "off" })
+  const phase = unitHash(`${deviceName}\u0000${dataType}`)
+  switch (setting.kind) {
+    case "off":
+      return undefined
+    case "interval":
+      return { kind: "interval", ms: setting.ms, offsetMs: Math.floor(phase * settings.jitter * setting.ms) }
+    case "cron":
+      return {
+        kind: "cron",
+        expression: setting.expression,
+        cron: new Cron(setting.expression, { paused: true }),
+        offsetMs: Math.floor(phase * settings.cronJitterMs),
+      }
+  }
+}
+
+/** Identity of a cadence: a job is restarted only when this changes. */
+export const cadenceKey = (c: Cadence): string =>
+  c.kind === "interval" ? `every ${c.ms}ms +${c.offsetMs}` : `cron ${c.expression} +${c.offsetMs}`
+
+/** Human form for status output. */
+export const describeCadence = (c: Cadence): string =>
+  c.kind === "interval" ? `every ${c.ms / 1000}s` : `cron ${c.expression}`
+
+/**
+ * The first run strictly after `now` (epoch ms). Interval runs sit on a fixed grid
+ * (offset + k * interval), so a fleet is spread over the interval and a restarted or
+ * taken-over job keeps its phase. Undefined when a cron has no future run.
+ */
+export const nextRunAt = (c: Cadence, now: number): number | undefined => {
+  if (c.kind === "interval") {
+    const k = Math.floor((now - c.offsetMs) / c.ms) + 1
+    return k * c.ms + c.offsetMs
+  }
+  // The offset delays each cron instant; look from (now - offset) so a delayed run is not skipped.
+  const next = c.cron.nextRun(new Date(now - c.offsetMs))
+  return next === null ? undefined : next.getTime() + c.offsetMs
+}

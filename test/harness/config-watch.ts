@@ -1,0 +1,110 @@
+/**
+ * Helpers for the config watching/history tests: the real service graph with watch settings, and a
+ * writable directory under the sshd harness user's home that the test host can watch.
+ */
+import { execFileSync } from "node:child_process"
+import { chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import path from "node:path"
+import { Layer, ManagedRuntime } from "effect"
+import { makeCacheLayer } from "../../src/cache/CacheLive.ts"
+import { makeHttpApp } from "../../src/http/app.ts"
+import { composeServices } from "../../src/layers.ts"
+import { allActions, allDataTypes } from "../../src/registry/index.ts"
+import { Registry } from "../../src/registry/Registry.ts"
+import { makeSshLayer } from "../../src/ssh/SshLive.ts"
+import type { WatchSettings } from "../../src/watch/settings.ts"
+import type { TestApp } from "./app.ts"
+import { type TestBackend, uniqueSchema } from "./db.ts"
+import { TEST_USER } from "./sshd.ts"
+
+export const withWatchApp = async <A>(
+  backend: TestBackend,
+  watch: WatchSettings,
+  body: (t: TestApp) => Promise<A>,
+): Promise<A> => {
+  const layer = composeServices({
+    store: backend.layer(uniqueSchema("cfg")),
+    ssh: makeSshLayer({ sshDir: "/nonexistent", connectTimeoutMs: 5000, commandTimeoutMs: 30_000 }),
+    cache: makeCacheLayer({}),
+    registry: Registry.make(allDataTypes, {}, allActions),
+    watch,
+  }).pipe(Layer.orDie)
+  const runtime = ManagedRuntime.make(layer)
+  try {
+    const app = await runtime.runPromise(makeHttpApp)
+    const request = async (method: string, p: string, payload?: unknown) => {
+      const init: RequestInit = payload === undefined
+        ? { method }
+        : { method, body: JSON.stringify(payload), headers: { "content-type": "application/json" } }
+      const res = await app.request(p, init)
+      const text = await res.text()
+      let parsed: unknown = text
+      try {
+        parsed = JSON.parse(text)
+      } catch {
+        // keep text
+      }
+      return { status: res.status, body: parsed as any }
+    }
+    return await body({ app, runtime, request })
+  } finally {
+    await runtime.dispose()
+  }
+}
+
+const ids = (): { uid: number; gid: number } => {
+  const uid = Number(execFileSync("id", ["-u", TEST_USER], { encoding: "utf8" }).trim())
+  const gid = Number(execFileSync("id", ["-g", TEST_USER], { encoding: "utf8" }).trim())
+  return { uid, gid }
+}
+
+export interface HostDir {
+  readonly root: string
+  /** Write a file (creating parent dirs) owned by the harness user, as the host would have it. */
+  readonly put: (rel: string, content: string | Uint8Array) => string
+  readonly remove: () => void
+}
+
+/** A fresh directory in the harness user's home (created by root, handed to the user). */
+export const hostDir = (prefix: string): HostDir => {
+  const { uid, gid } = ids()
+  const home = path.join("/home", TEST_USER)
+  mkdirSync(home, { recursive: true })
+  const root = mkdtempSync(path.join(home, `${prefix}-`))
+  chownSync(root, uid, gid)
+  const put = (rel: string, content: string | Uint8Array) => {
+    const file = path.join(root, rel)
+    let dir = path.dirname(file)
+    const created: Array<string> = []
+    while (dir.startsWith(root) && dir !== root) {
+      created.unshift(dir)
+      dir = path.dirname(dir)
+    }
+    for (const d of created) {
+      mkdirSync(d, { recursive: true })
+      chownSync(d, uid, gid)
+    }
+    writeFileSync(file, content)
+    chownSync(file, uid, gid)
+    return file
+  }
+  return { root, put, remove: () => rmSync(root, { recursive: true, force: true }) }
+}
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+/** Poll `check` until it returns a value (not undefined) or the deadline passes. */
+export const waitFor = async <A>(what: string, check: () => Promise<A | undefined>, timeoutMs = 15_000): Promise<A> => {
+  const deadline = Date.now() + timeoutMs
+  let last: unknown
+  while (Date.now() < deadline) {
+    try {
+      const v = await check()
+      if (v !== undefined) return v
+    } catch (e) {
+      last = e
+    }
+    await sleep(50)
+  }
+  throw new Error(`timed out waiting for ${what}${last === undefined ? "" : `: ${String(last)}`}`)
+}
