@@ -2,7 +2,8 @@
 
 -- One row per minute per method (polling, api, mcp, watch, cli, library), plus method 'all' carrying
 -- the process-wide figures that belong to no single method (SSH pool, cache size, evictions).
--- Per-method rows leave those process-wide columns NULL.
+-- Per-method rows leave those process-wide columns NULL. Writers add increments into a row
+-- (ON CONFLICT (time, method)), so several instances sharing the database sum up.
 CREATE TABLE IF NOT EXISTS service_performance_metrics (
   id                      bigserial PRIMARY KEY,
   time                    timestamptz NOT NULL,

@@ -170,6 +170,19 @@ for (const backend of testBackends()) {
         const audit = await t.request("GET", "/api/audit?device=cfg&data_type=config_restore")
         assert.equal(audit.body.count, 3, "each restore that wrote is audited")
 
+        // Service map: the stored proxy confs joined with the containers read (docker fails here: no matches).
+        const map = await t.request("GET", "/api/devices/cfg/service-map")
+        assert.equal(map.status, 200, JSON.stringify(map.body))
+        assert.equal(map.body.proxy_configs, 1)
+        assert.deepEqual(
+          map.body.entries.map((
+            e: any,
+          ) => [e.server_names, e.upstream_app, e.upstream_port, e.config_path, e.container]),
+          [[["app.example.com"], "app", 9090, file, null]],
+        )
+        assert.equal(map.body.containers.count, 0)
+        assert.equal(typeof map.body.containers.error.code, "string")
+
         // Bad requests.
         assert.equal((await t.request("POST", "/api/devices/cfg/configs/restore", {})).status, 400)
         assert.equal((await t.request("POST", "/api/devices/cfg/configs/restore", { snapshot_id: 999999 })).status, 404)

@@ -87,7 +87,6 @@ const routes = (e: string): Array<[string, string]> => [
   ["GET", `/api/devices/inj/drive_health?sudo=${e}`],
   ["GET", `/api/devices/inj/zfs?pool=${e}`],
   ["GET", `/api/devices/inj/zfs?snapshots=${e}`],
-  ["GET", `/api/devices/inj/system_metrics?x=${e}`],
   ["GET", `/api/devices/inj/system_metrics?force_refresh=${e}`],
   ["GET", `/api/devices/${e}/system_metrics`],
   ["GET", `/api/devices/inj/${e}`],
@@ -126,8 +125,11 @@ describe("shell injection corpus against a real sshd", () => {
       })
       assert.equal(add.status, 201, JSON.stringify(add.body))
       const statuses = new Map<number, number>()
-      for (const payload of payloads()) {
-        for (const [method, url] of routes(encodeURIComponent(payload))) {
+      for (const [n, payload] of payloads().entries()) {
+        const e = encodeURIComponent(payload)
+        // Unknown params reach no script, only the cache key; system_metrics is slow, so a few suffice.
+        const extra: Array<[string, string]> = n < 3 ? [["GET", `/api/devices/inj/system_metrics?x=${e}`]] : []
+        for (const [method, url] of [...routes(e), ...extra]) {
           const res = await t.request(method, url)
           statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1)
           assert.notEqual(
@@ -141,8 +143,9 @@ describe("shell injection corpus against a real sshd", () => {
         for (const field of ["name", "host", "username", "private_key_path"]) {
           const body: Record<string, unknown> = {
             name: "victim",
-            host: "127.0.0.1",
-            port: 1,
+            host: sshd.host,
+            port: sshd.port,
+            username: sshd.user,
             private_key_path: sshd.privateKeyPath,
           }
           body[field] = payload

@@ -99,10 +99,13 @@ test("MCP write setting: flag over env over config file, off by default", () => 
 
 test("events map to the resource URIs they make stale", () => {
   const meta = { id: 1, time: "2024-05-01T00:00:00Z" }
-  assert.deepEqual(urisForEvent({ ...meta, _tag: "DeviceStatusChanged", device: "nas", from: "unknown", to: "online" }), [
-    "infra://devices",
-    "infra://devices/nas",
-  ])
+  assert.deepEqual(
+    urisForEvent({ ...meta, _tag: "DeviceStatusChanged", device: "nas", from: "unknown", to: "online" }),
+    [
+      "infra://devices",
+      "infra://devices/nas",
+    ],
+  )
   assert.deepEqual(
     urisForEvent({
       ...meta,

@@ -116,7 +116,9 @@ const assertCollected = (r: any, dataType: string) => {
 const exerciseReads = async (client: Client, device: string) => {
   const { tools } = await client.listTools()
   const names = tools.map((t) => t.name)
-  for (const name of [...READ_TOOLS, ...WRITE_TOOLS, ...CONFIG_TOOLS]) assert.ok(names.includes(name), `tool ${name} listed`)
+  for (const name of [...READ_TOOLS, ...WRITE_TOOLS, ...CONFIG_TOOLS]) {
+    assert.ok(names.includes(name), `tool ${name} listed`)
+  }
   for (const t of tools) {
     assert.ok((t.description ?? "").length > 20, `${t.name} has a description`)
     for (const [prop, schema] of Object.entries((t.inputSchema.properties ?? {}) as Record<string, any>)) {
@@ -255,7 +257,8 @@ const exerciseWrites = async (client: Client, device: string, allowed: boolean) 
   assert.equal(notThere.isError, true)
 }
 
-const NGINX_V1 = "server {\n  listen 443 ssl;\n  server_name app.example.com;\n  location / {\n    proxy_pass http://app:8080;\n  }\n}\n"
+const NGINX_V1 =
+  "server {\n  listen 443 ssl;\n  server_name app.example.com;\n  location / {\n    proxy_pass http://app:8080;\n  }\n}\n"
 const NGINX_V2 = NGINX_V1.replace("app:8080", "app:9090").replace("listen 443 ssl;", "listen 443 ssl;\n  listen 80;")
 
 /**
@@ -275,7 +278,7 @@ const exerciseConfigs = async (
     const file = path.join(dir, "app.subdomain.conf")
     const record = (content: string) => {
       writeFileSync(file, content)
-      return runtime.runPromise(Effect.gen(function*() {
+      return runtime.runPromise(Effect.gen(function* () {
         const dev = yield* Store.use((s) => s.getDevice(device))
         return yield* recordVersion(dev, {
           path: file,
@@ -298,7 +301,9 @@ const exerciseConfigs = async (
     assert.ok(v2.recorded)
     await Promise.race([
       changed,
-      new Promise((_, reject) => setTimeout(() => reject(new Error("no resources/updated for config://changes")), 10_000)),
+      new Promise((_, reject) =>
+        setTimeout(() => reject(new Error("no resources/updated for config://changes")), 10_000)
+      ),
     ])
     // The restore script runs as the SSH user: it must own the directory to back up and rename.
     execFileSync("chown", ["-R", `${TEST_USER}:`, dir])
@@ -315,7 +320,10 @@ const exerciseConfigs = async (
     const diff = await ok(client, "diff_config_versions", { device, path: file })
     assert.match(diff.diff, /-\s+proxy_pass http:\/\/app:8080;/)
     assert.match(diff.diff, /\+\s+proxy_pass http:\/\/app:9090;/)
-    const byIds = await ok(client, "diff_config_versions", { from_snapshot_id: v1.snapshotId, to_snapshot_id: v2.snapshotId })
+    const byIds = await ok(client, "diff_config_versions", {
+      from_snapshot_id: v1.snapshotId,
+      to_snapshot_id: v2.snapshotId,
+    })
     assert.equal(byIds.diff, diff.diff)
     const changes = await ok(client, "list_recent_changes", { device, since: "1h" })
     assert.ok(changes.changes.filter((c: any) => c.path === file).length === 2)
@@ -490,7 +498,10 @@ describe("MCP over stdio (infrastructor mcp)", () => {
     const transport = new StdioClientTransport({
       command: process.execPath,
       args: cliArgs(["mcp", "--config", path.join(dir, "infrastructor.yaml"), ...extraArgs]),
-      env: { ...process.env, INFRA_DATA_DIR: path.join(dir, "data"), DATABASE_URL: "", INFRA_CONFIG: "" } as Record<string, string>,
+      env: { ...process.env, INFRA_DATA_DIR: path.join(dir, "data"), DATABASE_URL: "", INFRA_CONFIG: "" } as Record<
+        string,
+        string
+      >,
       stderr: "pipe",
     })
     let stderr = ""

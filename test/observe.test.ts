@@ -1,6 +1,7 @@
 import assert from "node:assert/strict"
 import { after, before, describe, test } from "node:test"
-import { Effect, Result } from "effect"
+import { Effect, Layer, ManagedRuntime, Result } from "effect"
+import { makeCacheLayer } from "../src/cache/CacheLive.ts"
 import { Collector } from "../src/collect/Collector.ts"
 import { resolveConfig } from "../src/config/config.ts"
 import { ParseError, ValidationError } from "../src/domain/errors.ts"
@@ -11,9 +12,13 @@ import { runRetention } from "../src/observe/retention.ts"
 import { resolveRetention, validateRetention } from "../src/observe/retention-policy.ts"
 import type { DataTypeSpec } from "../src/registry/DataType.ts"
 import { shq } from "../src/shell/quote.ts"
+import { Registry } from "../src/registry/Registry.ts"
+import { makeSshLayer } from "../src/ssh/SshLive.ts"
+import { makeStoreLayer } from "../src/store/layer.ts"
 import { Store } from "../src/store/Store.ts"
+import { composeServices } from "../src/layers.ts"
 import { runIn, type TestApp, withTestApp } from "./harness/app.ts"
-import { testBackends } from "./harness/db.ts"
+import { testBackends, uniqueSchema } from "./harness/db.ts"
 import { type SshdHandle, startSshd, stopAllSshd } from "./harness/sshd.ts"
 import { parseExposition, sampleValue } from "./harness/prometheus.ts"
 
@@ -56,6 +61,12 @@ const metricsText = async (t: TestApp): Promise<{ status: number; type: string |
 }
 
 const daysAgo = (n: number) => new Date(Date.now() - n * 86_400_000)
+
+/** Rollups are per minute: start a rollup test early in a minute so it cannot straddle two. */
+const awayFromMinuteEdge = async () => {
+  const into = Date.now() % 60_000
+  if (into > 45_000) await new Promise((r) => setTimeout(r, 60_000 - into + 50))
+}
 
 let sshd: SshdHandle
 before(async () => {
@@ -151,6 +162,7 @@ for (const backend of testBackends()) {
 
     test("per-minute rollups: flush writes one row per method plus 'all', and a second flush updates it", async () => {
       await withTestApp(backend, { specs, ssh: { connectTimeoutMs: 3000, commandTimeoutMs: 5000 } }, async (t) => {
+        await awayFromMinuteEdge()
         const created = await t.request("POST", "/api/devices?probe=false", {
           name: "remote",
           host: sshd.host,
@@ -193,19 +205,78 @@ for (const backend of testBackends()) {
         assert.equal(Number(all.ssh_connections_reused), 2)
         assert.equal(Number(all.cache_entries), 2)
 
-        // Same minute again: the row is replaced with the running totals, not duplicated.
+        // Same minute again: the increments add into the same row (as they would from a second instance).
         await t.request("GET", "/api/devices/remote/echo_probe?word=x")
-        await runIn(t, Observability.use((o) => o.flush({ includeCurrent: true })))
+        await t.request("GET", "/api/devices/remote/broken_probe")
+        assert.equal(await runIn(t, Observability.use((o) => o.flush({ includeCurrent: true }))), 2, "api and all")
+        assert.equal(await runIn(t, Observability.use((o) => o.flush({ includeCurrent: true }))), 0, "nothing new")
         const again = await t.request("GET", "/api/performance?method=api")
         assert.equal(again.body.count, 1)
-        assert.equal(Number(again.body.rows[0].operations_total), 4)
-        assert.equal(Number(again.body.rows[0].operations_cached), 2)
+        const merged = again.body.rows[0]
+        assert.equal(Number(merged.operations_total), 5)
+        assert.equal(Number(merged.operations_failed), 2)
+        assert.equal(Number(merged.operations_cached), 2)
+        assert.equal(Number(merged.db_writes), 5)
+        assert.ok(Math.abs(Number(merged.cache_hit_ratio) - 2 / 5) < 1e-9)
+        assert.ok(Number(merged.min_duration_ms) <= Number(api.min_duration_ms))
+        assert.ok(Number(merged.max_duration_ms) >= Number(api.max_duration_ms))
+        assert.ok(Number(merged.min_duration_ms) <= Number(merged.avg_duration_ms))
+        assert.ok(Number(merged.avg_duration_ms) <= Number(merged.max_duration_ms))
+        const mergedErrors = typeof merged.error_types === "string"
+          ? JSON.parse(merged.error_types)
+          : merged.error_types
+        assert.deepEqual(mergedErrors, { parse_error: 2 })
+        const allAgain = (await t.request("GET", "/api/performance?method=all")).body.rows[0]
+        assert.equal(Number(allAgain.operations_total), 6)
+        assert.equal(Number(allAgain.ssh_connections_created), 1)
+        assert.equal(Number(allAgain.ssh_connections_reused), 3, "the hit ran no command")
 
         const old = await t.request("GET", `/api/performance?to=${encodeURIComponent(daysAgo(1).toISOString())}`)
         assert.equal(old.body.count, 0)
         assert.equal((await t.request("GET", "/api/performance?method=bogus")).status, 400)
         assert.equal((await t.request("GET", "/api/performance?from=tomorrow")).status, 400)
       })
+    })
+
+    test("shutting down writes the running minute's rollup and the cache state", async () => {
+      const schema = uniqueSchema("obs_shutdown")
+      // The outer runtime owns the schema (and keeps PGlite open); the inner one is the service that stops.
+      const outer = ManagedRuntime.make(backend.layer(schema).pipe(Layer.orDie))
+      try {
+        const store = await outer.runPromise(Store)
+        await awayFromMinuteEdge()
+        const inner = ManagedRuntime.make(
+          composeServices({
+            store: makeStoreLayer(backend.options(schema)),
+            ssh: makeSshLayer({ sshDir: "/nonexistent" }),
+            cache: makeCacheLayer({}),
+            registry: Registry.make(specs, {}, []),
+          }).pipe(Layer.orDie),
+        )
+        try {
+          await inner.runPromise(
+            Effect.flatMap(Store, (s) => s.createDevice({ name: "bye", host: "localhost", transport: "local" })),
+          )
+          await inner.runPromise(Collector.use((c) => c.collect("bye", "echo_probe", { method: "library" })))
+          await inner.runPromise(Collector.use((c) => c.collect("bye", "echo_probe", { method: "library" })))
+          const none = await outer.runPromise(store.query("SELECT * FROM service_performance_metrics"))
+          assert.equal(none.length, 0, "nothing is written before a flush")
+        } finally {
+          await inner.dispose()
+        }
+        const rows = await outer.runPromise(
+          store.query<any>("SELECT * FROM service_performance_metrics WHERE method = 'library'"),
+        )
+        assert.equal(rows.length, 1)
+        assert.equal(Number(rows[0].operations_total), 2)
+        assert.equal(Number(rows[0].operations_cached), 1)
+        const cached = await outer.runPromise(store.query<any>("SELECT * FROM cache_metadata"))
+        assert.equal(cached.length, 1)
+        assert.equal(cached[0].device, "bye")
+        assert.equal(Number(cached[0].hits), 1)
+      } finally {
+        await outer.dispose()
+      }
     })
 
     test("cache API: stats, invalidation with audit row, CacheInvalidated event and cache_metadata", async () => {

@@ -42,12 +42,22 @@ export const registerConfigResources = (server: McpServer, ctx: ToolContext): vo
     mimeType: "application/json",
   }, (uri, extra) => jsonResource(ctx, uri, byType("docker_compose"), extra))
 
-  server.registerResource("changes", "config://changes", {
-    title: "Recent configuration changes",
-    description: "The last 100 configuration change events with risk levels (subscribe: updates on every change)",
-    mimeType: "application/json",
-  }, (uri, extra) =>
-    jsonResource(ctx, uri, Effect.map(listChanges({ limit: 100 }), (changes) => ({ count: changes.length, changes })), extra))
+  server.registerResource(
+    "changes",
+    "config://changes",
+    {
+      title: "Recent configuration changes",
+      description: "The last 100 configuration change events with risk levels (subscribe: updates on every change)",
+      mimeType: "application/json",
+    },
+    (uri, extra) =>
+      jsonResource(
+        ctx,
+        uri,
+        Effect.map(listChanges({ limit: 100 }), (changes) => ({ count: changes.length, changes })),
+        extra,
+      ),
+  )
 
   server.registerResource(
     "config-file",
@@ -74,7 +84,7 @@ export const registerConfigResources = (server: McpServer, ctx: ToolContext): vo
       const device = decodeURIComponent(first(vars["device"]))
       const path = `/${first(vars["path"])}`
       const outcome = await ctx.run(
-        Effect.gen(function*() {
+        Effect.gen(function* () {
           const { ids } = yield* latestSnapshotId(device, path)
           return snapshotView(yield* getSnapshot(ids[0]!), false)
         }),
@@ -86,7 +96,9 @@ export const registerConfigResources = (server: McpServer, ctx: ToolContext): vo
           : ErrorCode.InternalError
         throw new McpError(code, `${outcome.error.code}: ${outcome.error.message}`)
       }
-      if (outcome.value.content_hash === null) throw new McpError(ErrorCode.InvalidParams, `${path} was deleted on ${device}`)
+      if (outcome.value.content_hash === null) {
+        throw new McpError(ErrorCode.InvalidParams, `${path} was deleted on ${device}`)
+      }
       return { contents: [{ uri: uri.href, mimeType: "text/plain", text: outcome.value.content }] }
     },
   )

@@ -33,7 +33,7 @@ export interface McpCaller {
 export type McpHttpHandler = (request: Request, caller?: McpCaller) => Promise<Response>
 
 export const makeMcpHttpHandler: Effect.Effect<McpHttpHandler, never, McpServices> = Effect
-  .gen(function*() {
+  .gen(function* () {
     const settings = yield* McpSettings
     const create = yield* makeMcpServer(settings)
     const sessions = new Map<string, Session>()

@@ -37,7 +37,9 @@ export const registerPrompts = (server: McpServer, configTools: boolean): void =
       "4. If it runs containers: list_containers, then get_container and get_container_logs for any container " +
       "that is unhealthy, restarting or exited with a non-zero code.",
       "5. list_systemd_services state=failed; get_drive_health; get_zfs_status; get_network_interfaces (errors, drops, link down).",
-      ...(configTools ? [`6. list_recent_changes device=${device} since=7d: did a configuration change precede the problem?`] : []),
+      ...(configTools
+        ? [`6. list_recent_changes device=${device} since=7d: did a configuration change precede the problem?`]
+        : []),
       "Explain the most likely cause with evidence, then the fix. Only propose actions (restart_container…); " +
       "do not run them unless the user asks.",
     ].join("\n")))

@@ -1,10 +1,10 @@
 import { type McpServer, ResourceTemplate } from "@modelcontextprotocol/sdk/server/mcp.js"
 import type { ReadResourceResult } from "@modelcontextprotocol/sdk/types.js"
-import { McpError, ErrorCode } from "@modelcontextprotocol/sdk/types.js"
+import { ErrorCode, McpError } from "@modelcontextprotocol/sdk/types.js"
 import { Effect } from "effect"
 import { publicDevice } from "../domain/device.ts"
 import { Store } from "../store/Store.ts"
-import { type HandlerExtra, type ToolContext, toJson } from "./context.ts"
+import { type HandlerExtra, toJson, type ToolContext } from "./context.ts"
 
 /** A resource body: JSON text, or a protocol error carrying the pipeline's message. */
 export const jsonResource = async (
@@ -26,12 +26,22 @@ export const jsonResource = async (
 const first = (v: string | Array<string> | undefined): string => (Array.isArray(v) ? (v[0] ?? "") : (v ?? ""))
 
 export const registerDeviceResources = (server: McpServer, ctx: ToolContext): void => {
-  server.registerResource("devices", "infra://devices", {
-    title: "Devices",
-    description: "Every managed device with status and last contact (subscribe: updates when a status changes)",
-    mimeType: "application/json",
-  }, (uri, extra) =>
-    jsonResource(ctx, uri, Effect.map(Store.use((s) => s.listDevices()), (ds) => ({ devices: ds.map(publicDevice) })), extra))
+  server.registerResource(
+    "devices",
+    "infra://devices",
+    {
+      title: "Devices",
+      description: "Every managed device with status and last contact (subscribe: updates when a status changes)",
+      mimeType: "application/json",
+    },
+    (uri, extra) =>
+      jsonResource(
+        ctx,
+        uri,
+        Effect.map(Store.use((s) => s.listDevices()), (ds) => ({ devices: ds.map(publicDevice) })),
+        extra,
+      ),
+  )
 
   server.registerResource(
     "device",

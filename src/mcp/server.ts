@@ -29,7 +29,7 @@ enabled on servers started with --allow-writes.`
  * in-process (reads through Collector.collect with method "mcp", audited) — never another path to a host.
  */
 export const makeMcpServer = (options: McpServerOptions): Effect.Effect<McpServerFactory, never, McpServices> =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const context = yield* Effect.context<McpServices>()
     const runExit = Effect.runPromiseExitWith(context)
     const events = yield* Events

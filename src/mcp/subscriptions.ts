@@ -10,7 +10,9 @@ export const urisForEvent = (e: InfraEventWithMeta): Array<string> => {
     case "DeviceStatusChanged":
       return device === undefined ? [] : ["infra://devices", `infra://devices/${encodeURIComponent(device)}`]
     case "DataCollected":
-      return r["dataType"] === "capabilities" && device !== undefined ? [`infra://devices/${encodeURIComponent(device)}`] : []
+      return r["dataType"] === "capabilities" && device !== undefined
+        ? [`infra://devices/${encodeURIComponent(device)}`]
+        : []
     case "ConfigurationChanged": {
       const uris = ["config://changes"]
       const file = typeof r["path"] === "string" ? r["path"] : undefined

@@ -13,8 +13,8 @@ import { makeOperationMetrics } from "./metrics.ts"
 import { type Family, makeLabeledCounter, renderExposition } from "./prometheus.ts"
 import { type RetentionResult, runRetention } from "./retention.ts"
 import { resolveRetention, type RetentionRule } from "./retention-policy.ts"
-import { bucketValues, type GlobalSample, makeRollup, rollupColumns } from "./rollup.ts"
-import { upsert } from "./sql.ts"
+import { type GlobalSample, makeRollup } from "./rollup.ts"
+import { writeRollups } from "./rollup-sql.ts"
 
 export interface ObservabilityOptions {
   /** Retention overrides, days per table (config `retention:`). */
@@ -110,19 +110,11 @@ export class Observability extends Context.Service<Observability, ObservabilityS
           Effect.gen(function* () {
             const now = Date.now()
             rollup.sample(globals(), now)
-            const due = rollup.due(now, flushOptions?.includeCurrent === true)
+            const due = rollup.take(now, flushOptions?.includeCurrent === true)
             if (due.length === 0) return 0
-            const written = yield* upsert(
-              store,
-              "service_performance_metrics",
-              rollupColumns,
-              due.map(bucketValues),
-              "time, method",
-              rollupColumns.slice(2),
-              { error_types: "jsonb" },
+            return yield* writeRollups(store, due).pipe(
+              Effect.tapError(() => Effect.sync(() => rollup.restore(due))),
             )
-            rollup.written(due, now)
-            return written
           })
 
         const snapshotCache = () => Effect.suspend(() => metadata.snapshot(cache.entries(), new Date()))
@@ -290,12 +282,15 @@ export class Observability extends Context.Service<Observability, ObservabilityS
         )
         const retentionEvery = options.retentionIntervalMs ?? 3_600_000
         if (retentionEvery > 0) {
+          const every = Math.max(1000, retentionEvery)
+          const once = retention().pipe(
+            Effect.tap((r) => Effect.logInfo("retention run", { deleted: r.deleted, errors: r.errors })),
+          )
+          // First run a few minutes after start (a server restarted more often than hourly still ages data out).
           yield* Effect.forkScoped(
-            Effect.forever(
-              Effect.sleep(Math.max(1000, retentionEvery)).pipe(
-                Effect.andThen(retention()),
-                Effect.tap((r) => Effect.logInfo("retention run", { deleted: r.deleted, errors: r.errors })),
-              ),
+            Effect.sleep(Math.min(every, 300_000)).pipe(
+              Effect.andThen(once),
+              Effect.andThen(Effect.forever(Effect.sleep(every).pipe(Effect.andThen(once)))),
             ),
           )
         }

@@ -54,10 +54,14 @@ export interface Rollup {
   readonly record: (e: OperationEvent, now: number) => void
   /** Attribute the change in process-wide counters since the last sample to the minute of `now`. */
   readonly sample: (current: GlobalSample, now: number) => void
-  /** Buckets due for writing: finished minutes, plus the current one when includeCurrent. */
-  readonly due: (now: number, includeCurrent: boolean) => Array<Bucket>
-  /** Forget finished minutes once written (the current minute stays: later writes replace its row). */
-  readonly written: (buckets: ReadonlyArray<Bucket>, now: number) => void
+  /**
+   * Remove and return the buckets due for writing: finished minutes, plus the running one when
+   * includeCurrent. Rows are written as increments, so a minute taken early just continues in a
+   * fresh bucket (and several instances can share one row).
+   */
+  readonly take: (now: number, includeCurrent: boolean) => Array<Bucket>
+  /** Put back buckets whose write failed, merged with anything recorded since. */
+  readonly restore: (buckets: ReadonlyArray<Bucket>) => void
   readonly pending: () => number
 }
 
@@ -101,18 +105,50 @@ export const makeRollup = (initial: GlobalSample): Rollup => {
     if (e.errorCode !== null) b.errors[e.errorCode] = (b.errors[e.errorCode] ?? 0) + 1
   }
 
+  const merge = (into: Bucket, from: Bucket) => {
+    into.total += from.total
+    into.successful += from.successful
+    into.failed += from.failed
+    into.cached += from.cached
+    into.durationSum += from.durationSum
+    into.durationMin = Math.min(into.durationMin, from.durationMin)
+    into.durationMax = Math.max(into.durationMax, from.durationMax)
+    into.commands += from.commands
+    into.bytes += from.bytes
+    into.dbWrites += from.dbWrites
+    for (const [code, n] of Object.entries(from.errors)) into.errors[code] = (into.errors[code] ?? 0) + n
+    if (from.global !== undefined) {
+      const g = into.global
+      into.global = g === undefined ? { ...from.global } : {
+        sshOpened: g.sshOpened + from.global.sshOpened,
+        sshReused: g.sshReused + from.global.sshReused,
+        cacheEvictions: g.cacheEvictions + from.global.cacheEvictions,
+        // gauges: the newer bucket's reading stands
+        cacheEntries: g.cacheEntries,
+        cacheBytes: g.cacheBytes,
+      }
+    }
+  }
+
   const sample = (current: GlobalSample, now: number) => {
-    const b = get(minuteOf(now), allMethods)
-    const g = b.global ?? { sshOpened: 0, sshReused: 0, cacheEntries: 0, cacheBytes: 0, cacheEvictions: 0 }
     // Counters only grow; a smaller value means a fresh service instance, so count from zero.
     const delta = (now: number, before: number) => (now >= before ? now - before : now)
-    g.sshOpened += delta(current.sshOpened, last.sshOpened)
-    g.sshReused += delta(current.sshReused, last.sshReused)
-    g.cacheEvictions += delta(current.cacheEvictions, last.cacheEvictions)
+    const opened = delta(current.sshOpened, last.sshOpened)
+    const reused = delta(current.sshReused, last.sshReused)
+    const evicted = delta(current.cacheEvictions, last.cacheEvictions)
+    const moved = opened + reused + evicted > 0 || current.cacheEntries !== last.cacheEntries ||
+      current.cacheBytes !== last.cacheBytes
+    last = current
+    // An idle minute writes no row.
+    if (!moved && !buckets.has(`${minuteOf(now)}|${allMethods}`)) return
+    const b = get(minuteOf(now), allMethods)
+    const g = b.global ?? { sshOpened: 0, sshReused: 0, cacheEntries: 0, cacheBytes: 0, cacheEvictions: 0 }
+    g.sshOpened += opened
+    g.sshReused += reused
+    g.cacheEvictions += evicted
     g.cacheEntries = current.cacheEntries
     g.cacheBytes = current.cacheBytes
     b.global = g
-    last = current
   }
 
   return {
@@ -122,15 +158,14 @@ export const makeRollup = (initial: GlobalSample): Rollup => {
       add(get(minute, allMethods), e)
     },
     sample,
-    due: (now, includeCurrent) => {
+    take: (now, includeCurrent) => {
       const current = minuteOf(now)
-      return [...buckets.values()]
-        .filter((b) => b.minute < current || includeCurrent)
-        .sort((a, b) => a.minute - b.minute || a.method.localeCompare(b.method))
+      const due = [...buckets.entries()].filter(([, b]) => b.minute < current || includeCurrent)
+      for (const [key] of due) buckets.delete(key)
+      return due.map(([, b]) => b).sort((a, b) => a.minute - b.minute || a.method.localeCompare(b.method))
     },
-    written: (done, now) => {
-      const current = minuteOf(now)
-      for (const b of done) if (b.minute < current) buckets.delete(`${b.minute}|${b.method}`)
+    restore: (failed) => {
+      for (const old of failed) merge(get(old.minute, old.method), old)
     },
     pending: () => buckets.size,
   }

@@ -57,7 +57,7 @@ export const makeStore = (client: SqlClient, storeOptions: MakeStoreOptions = {}
   /** Like sql, but a unique violation becomes DeviceConflict. */
   const sqlUnique = (op: string, name: string, text: string, params: ReadonlyArray<unknown>) =>
     Effect.tryPromise({
-      try: () => client.query(text, params),
+      try: () => client.query(text, params.map((p) => (typeof p === "string" ? pgSafeText(p) : p))),
       catch: (e): DeviceConflict | StoreError => (isUniqueViolation(e) ? new DeviceConflict({ name }) : toStoreError(op, e)),
     })
 

@@ -1,7 +1,14 @@
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js"
 import { Effect } from "effect"
 import { z } from "zod"
-import { diffSnapshots, fileHistory, getSnapshot, listChanges, snapshotView, trackedFiles } from "../../configs/history.ts"
+import {
+  diffSnapshots,
+  fileHistory,
+  getSnapshot,
+  listChanges,
+  snapshotView,
+  trackedFiles,
+} from "../../configs/history.ts"
 import { restoreSnapshot } from "../../configs/restore.ts"
 import { buildDeviceServiceMap } from "../../configs/service-map-route.ts"
 import { NotFound, ValidationError } from "../../domain/errors.ts"
@@ -14,12 +21,16 @@ import { deviceArg, hostWrite, readOnly } from "./shared.ts"
 const CONFIG_TYPES = ["proxy_configs", "docker_compose", "systemd_services", "env_files"] as const
 const RISKS = ["LOW", "MEDIUM", "HIGH", "CRITICAL"] as const
 
-const snapshotId = z.number().int().min(1).describe("Snapshot (version) id, from get_config_history or list_recent_changes")
-const pathArg = z.string().min(1).describe("Absolute path of the tracked file on the device, e.g. /etc/nginx/nginx.conf")
+const snapshotId = z.number().int().min(1).describe(
+  "Snapshot (version) id, from get_config_history or list_recent_changes",
+)
+const pathArg = z.string().min(1).describe(
+  "Absolute path of the tracked file on the device, e.g. /etc/nginx/nginx.conf",
+)
 
 /** Newest snapshot id of one file, or NotFound. */
 export const latestSnapshotId = (device: string, path: string) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const dev = yield* Store.use((s) => s.getDevice(device))
     const rows = yield* fileHistory(dev.id, path, 2)
     if (rows.length === 0) return yield* Effect.fail(new NotFound({ message: `${path} is not tracked on ${dev.name}` }))
@@ -41,12 +52,15 @@ export const registerConfigTools = (server: McpServer, ctx: ToolContext): void =
     inputSchema: { device: deviceArg },
     annotations: readOnly,
   }, ({ device }, extra) =>
-    ctx.tool(Effect.gen(function*() {
-      const dev = yield* Store.use((s) => s.getDevice(device))
-      const files = yield* trackedFiles(dev.id)
-      const watch = (yield* Watcher).status().find((s) => s.device === dev.name) ?? null
-      return { device: dev.name, count: files.length, files, watch }
-    }), extra))
+    ctx.tool(
+      Effect.gen(function* () {
+        const dev = yield* Store.use((s) => s.getDevice(device))
+        const files = yield* trackedFiles(dev.id)
+        const watch = (yield* Watcher).status().find((s) => s.device === dev.name) ?? null
+        return { device: dev.name, count: files.length, files, watch }
+      }),
+      extra,
+    ))
 
   server.registerTool("get_config_history", {
     title: "Config file history",
@@ -59,11 +73,14 @@ export const registerConfigTools = (server: McpServer, ctx: ToolContext): void =
     },
     annotations: readOnly,
   }, ({ device, path, limit }, extra) =>
-    ctx.tool(Effect.gen(function*() {
-      const dev = yield* Store.use((s) => s.getDevice(device))
-      const versions = yield* fileHistory(dev.id, path, limit ?? 50)
-      return { device: dev.name, path, count: versions.length, versions }
-    }), extra))
+    ctx.tool(
+      Effect.gen(function* () {
+        const dev = yield* Store.use((s) => s.getDevice(device))
+        const versions = yield* fileHistory(dev.id, path, limit ?? 50)
+        return { device: dev.name, path, count: versions.length, versions }
+      }),
+      extra,
+    ))
 
   server.registerTool("get_config_version", {
     title: "Config file version",
@@ -76,12 +93,15 @@ export const registerConfigTools = (server: McpServer, ctx: ToolContext): void =
     },
     annotations: readOnly,
   }, ({ snapshot_id, device, path }, extra) =>
-    ctx.tool(Effect.gen(function*() {
-      const id = snapshot_id ?? (device !== undefined && path !== undefined
-        ? (yield* latestSnapshotId(device, path)).ids[0]!
-        : yield* Effect.fail(new ValidationError({ message: "give snapshot_id, or device and path" })))
-      return snapshotView(yield* getSnapshot(id), false)
-    }), extra))
+    ctx.tool(
+      Effect.gen(function* () {
+        const id = snapshot_id ?? (device !== undefined && path !== undefined
+          ? (yield* latestSnapshotId(device, path)).ids[0]!
+          : yield* Effect.fail(new ValidationError({ message: "give snapshot_id, or device and path" })))
+        return snapshotView(yield* getSnapshot(id), false)
+      }),
+      extra,
+    ))
 
   server.registerTool("diff_config_versions", {
     title: "Diff config versions",
@@ -95,20 +115,25 @@ export const registerConfigTools = (server: McpServer, ctx: ToolContext): void =
     },
     annotations: readOnly,
   }, ({ from_snapshot_id, to_snapshot_id, device, path }, extra) =>
-    ctx.tool(Effect.gen(function*() {
-      if (from_snapshot_id !== undefined && to_snapshot_id !== undefined) {
-        return yield* diffSnapshots(from_snapshot_id, to_snapshot_id, false)
-      }
-      if (device === undefined || path === undefined) {
-        return yield* Effect.fail(new ValidationError({ message: "give from_snapshot_id and to_snapshot_id, or device and path" }))
-      }
-      const { ids } = yield* latestSnapshotId(device, path)
-      const [latest, previous] = ids
-      if (previous === undefined) {
-        return yield* Effect.fail(new ValidationError({ message: `${path} has a single version: nothing to diff` }))
-      }
-      return yield* diffSnapshots(previous, latest!, false)
-    }), extra))
+    ctx.tool(
+      Effect.gen(function* () {
+        if (from_snapshot_id !== undefined && to_snapshot_id !== undefined) {
+          return yield* diffSnapshots(from_snapshot_id, to_snapshot_id, false)
+        }
+        if (device === undefined || path === undefined) {
+          return yield* Effect.fail(
+            new ValidationError({ message: "give from_snapshot_id and to_snapshot_id, or device and path" }),
+          )
+        }
+        const { ids } = yield* latestSnapshotId(device, path)
+        const [latest, previous] = ids
+        if (previous === undefined) {
+          return yield* Effect.fail(new ValidationError({ message: `${path} has a single version: nothing to diff` }))
+        }
+        return yield* diffSnapshots(previous, latest!, false)
+      }),
+      extra,
+    ))
 
   server.registerTool("list_recent_changes", {
     title: "Recent config changes",
@@ -125,31 +150,38 @@ export const registerConfigTools = (server: McpServer, ctx: ToolContext): void =
     },
     annotations: readOnly,
   }, (args, extra) =>
-    ctx.tool(Effect.gen(function*() {
-      const now = Date.now()
-      const since = yield* Effect.try({
-        try: () => parseWhen("since", args.since, now) ?? new Date(now - 7 * 86_400_000),
-        catch: (e) => e as ValidationError,
-      })
-      const changes = yield* listChanges({
-        device: args.device,
-        configType: args.config_type,
-        path: args.path,
-        since,
-        risk: risksFrom(args.risk, args.min_risk),
-        limit: args.limit ?? 50,
-      })
-      return { since: since.toISOString(), count: changes.length, changes }
-    }), extra))
+    ctx.tool(
+      Effect.gen(function* () {
+        const now = Date.now()
+        const since = yield* Effect.try({
+          try: () => parseWhen("since", args.since, now) ?? new Date(now - 7 * 86_400_000),
+          catch: (e) => e as ValidationError,
+        })
+        const changes = yield* listChanges({
+          device: args.device,
+          configType: args.config_type,
+          path: args.path,
+          since,
+          risk: risksFrom(args.risk, args.min_risk),
+          limit: args.limit ?? 50,
+        })
+        return { since: since.toISOString(), count: changes.length, changes }
+      }),
+      extra,
+    ))
 
-  server.registerTool("get_service_map", {
-    title: "Service map",
-    description: "Which public hostname routes to which container on a device: reverse proxy server names and " +
-      "locations joined with upstreams, auth in force and the running containers (and compose dependencies).",
-    inputSchema: { device: deviceArg },
-    annotations: readOnly,
-  }, ({ device }, extra) =>
-    ctx.tool(Effect.flatMap(Store.use((s) => s.getDevice(device)), (dev) => buildDeviceServiceMap(dev)), extra))
+  server.registerTool(
+    "get_service_map",
+    {
+      title: "Service map",
+      description: "Which public hostname routes to which container on a device: reverse proxy server names and " +
+        "locations joined with upstreams, auth in force and the running containers (and compose dependencies).",
+      inputSchema: { device: deviceArg },
+      annotations: readOnly,
+    },
+    ({ device }, extra) =>
+      ctx.tool(Effect.flatMap(Store.use((s) => s.getDevice(device)), (dev) => buildDeviceServiceMap(dev)), extra),
+  )
 
   server.registerTool("restore_config_version", {
     title: "Restore config version",
@@ -164,22 +196,25 @@ export const registerConfigTools = (server: McpServer, ctx: ToolContext): void =
       validate: z.boolean().optional().describe("Run the syntax check after writing (default true)"),
     },
     annotations: hostWrite,
-  }, async ({ device, snapshot_id, confirm, validate }, extra) => {
+  }, ({ device, snapshot_id, confirm, validate }, extra) => {
     const dryRun = confirm !== true
     // The dry run only reads the host, so it is allowed everywhere; writing needs writes enabled.
     if (!dryRun) {
       const refused = ctx.refuseWrite("restore_config_version with confirm=true", extra)
       if (refused !== undefined) return refused
     }
-    return ctx.tool(Effect.gen(function*() {
-      const watcher = yield* Watcher
-      const outcome = yield* restoreSnapshot(device, {
-        snapshotId: snapshot_id,
-        dryRun,
-        validate: validate !== false,
-        source: `mcp restore_config_version${dryRun ? " (dry run)" : ""}`,
-      }, watcher.settings)
-      return dryRun ? { ...outcome, hint: "dry run: call again with confirm=true to write this version" } : outcome
-    }), extra)
+    return ctx.tool(
+      Effect.gen(function* () {
+        const watcher = yield* Watcher
+        const outcome = yield* restoreSnapshot(device, {
+          snapshotId: snapshot_id,
+          dryRun,
+          validate: validate !== false,
+          source: `mcp restore_config_version${dryRun ? " (dry run)" : ""}`,
+        }, watcher.settings)
+        return dryRun ? { ...outcome, hint: "dry run: call again with confirm=true to write this version" } : outcome
+      }),
+      extra,
+    )
   })
 }

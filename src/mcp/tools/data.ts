@@ -68,115 +68,164 @@ const simpleReads: ReadonlyArray<SimpleRead> = [
 
 export const registerDataTools = (server: McpServer, ctx: ToolContext): void => {
   for (const read of simpleReads) {
-    server.registerTool(read.tool, {
-      title: read.title,
-      description: `${read.description} Result carries collected_at, age_seconds and cache (hit/miss/refresh).`,
-      inputSchema: { device: deviceArg, force_refresh: forceRefreshArg },
-      annotations: readOnly,
-    }, ({ device, force_refresh }, extra) => ctx.tool(collectFor(read.tool, device, read.dataType, force_refresh), extra))
+    server.registerTool(
+      read.tool,
+      {
+        title: read.title,
+        description: `${read.description} Result carries collected_at, age_seconds and cache (hit/miss/refresh).`,
+        inputSchema: { device: deviceArg, force_refresh: forceRefreshArg },
+        annotations: readOnly,
+      },
+      ({ device, force_refresh }, extra) =>
+        ctx.tool(collectFor(read.tool, device, read.dataType, force_refresh), extra),
+    )
   }
 
-  server.registerTool("get_container", {
-    title: "Get container",
-    description: "One container's docker inspect: config, image, env names, mounts, networks, health check, " +
-      "restart policy and count, state with exit code and times.",
-    inputSchema: {
-      device: deviceArg,
-      name: z.string().min(1).describe("Container name or id"),
-      force_refresh: forceRefreshArg,
+  server.registerTool(
+    "get_container",
+    {
+      title: "Get container",
+      description: "One container's docker inspect: config, image, env names, mounts, networks, health check, " +
+        "restart policy and count, state with exit code and times.",
+      inputSchema: {
+        device: deviceArg,
+        name: z.string().min(1).describe("Container name or id"),
+        force_refresh: forceRefreshArg,
+      },
+      annotations: readOnly,
     },
-    annotations: readOnly,
-  }, ({ device, name, force_refresh }, extra) =>
-    ctx.tool(collectFor("get_container", device, "container_inspect", force_refresh, { name }), extra))
+    ({ device, name, force_refresh }, extra) =>
+      ctx.tool(collectFor("get_container", device, "container_inspect", force_refresh, { name }), extra),
+  )
 
-  server.registerTool("get_container_logs", {
-    title: "Container logs",
-    description: "A container's recent log lines (stdout and stderr) with timestamps. Always read live.",
-    inputSchema: {
-      device: deviceArg,
-      name: z.string().min(1).describe("Container name or id"),
-      tail: z.number().int().min(1).max(10_000).optional().describe("Last N lines (default 200)"),
-      since: z.string().optional().describe("Only lines since this time: RFC 3339 date or relative like 10m, 2h"),
+  server.registerTool(
+    "get_container_logs",
+    {
+      title: "Container logs",
+      description: "A container's recent log lines (stdout and stderr) with timestamps. Always read live.",
+      inputSchema: {
+        device: deviceArg,
+        name: z.string().min(1).describe("Container name or id"),
+        tail: z.number().int().min(1).max(10_000).optional().describe("Last N lines (default 200)"),
+        since: z.string().optional().describe("Only lines since this time: RFC 3339 date or relative like 10m, 2h"),
+      },
+      annotations: readOnly,
     },
-    annotations: readOnly,
-  }, ({ device, name, tail, since }, extra) =>
-    ctx.tool(collectFor("get_container_logs", device, "container_logs", false, { name, tail: tail ?? 200, since }), extra))
+    ({ device, name, tail, since }, extra) =>
+      ctx.tool(
+        collectFor("get_container_logs", device, "container_logs", false, { name, tail: tail ?? 200, since }),
+        extra,
+      ),
+  )
 
-  server.registerTool("get_zfs_status", {
-    title: "ZFS status",
-    description: "ZFS pools (health, capacity, fragmentation, scrub/resilver, vdev tree with read/write/checksum " +
-      "errors), datasets and ARC statistics. Snapshots are only counted here: use list_zfs_snapshots.",
-    inputSchema: {
-      device: deviceArg,
-      pool: z.string().optional().describe("Only this pool"),
-      force_refresh: forceRefreshArg,
+  server.registerTool(
+    "get_zfs_status",
+    {
+      title: "ZFS status",
+      description: "ZFS pools (health, capacity, fragmentation, scrub/resilver, vdev tree with read/write/checksum " +
+        "errors), datasets and ARC statistics. Snapshots are only counted here: use list_zfs_snapshots.",
+      inputSchema: {
+        device: deviceArg,
+        pool: z.string().optional().describe("Only this pool"),
+        force_refresh: forceRefreshArg,
+      },
+      annotations: readOnly,
     },
-    annotations: readOnly,
-  }, ({ device, pool, force_refresh }, extra) =>
-    ctx.tool(Effect.map(collectFor("get_zfs_status", device, "zfs", force_refresh, { pool }), (c) => {
-      const { snapshots, ...rest } = c.data as { snapshots: { available: boolean; items: Array<unknown> } }
-      return { ...c, data: { ...rest, snapshots: { available: snapshots.available, count: snapshots.items.length } } }
-    }), extra))
+    ({ device, pool, force_refresh }, extra) =>
+      ctx.tool(
+        Effect.map(collectFor("get_zfs_status", device, "zfs", force_refresh, { pool }), (c) => {
+          const { snapshots, ...rest } = c.data as { snapshots: { available: boolean; items: Array<unknown> } }
+          return {
+            ...c,
+            data: { ...rest, snapshots: { available: snapshots.available, count: snapshots.items.length } },
+          }
+        }),
+        extra,
+      ),
+  )
 
-  server.registerTool("list_zfs_snapshots", {
-    title: "List ZFS snapshots",
-    description: "ZFS snapshots (dataset, name, used/referenced bytes, creation time), newest first.",
-    inputSchema: {
-      device: deviceArg,
-      dataset: z.string().optional().describe("Only snapshots of this dataset (and its children)"),
-      limit: z.number().int().min(1).max(5000).optional().describe("At most this many (default 200)"),
-      force_refresh: forceRefreshArg,
+  server.registerTool(
+    "list_zfs_snapshots",
+    {
+      title: "List ZFS snapshots",
+      description: "ZFS snapshots (dataset, name, used/referenced bytes, creation time), newest first.",
+      inputSchema: {
+        device: deviceArg,
+        dataset: z.string().optional().describe("Only snapshots of this dataset (and its children)"),
+        limit: z.number().int().min(1).max(5000).optional().describe("At most this many (default 200)"),
+        force_refresh: forceRefreshArg,
+      },
+      annotations: readOnly,
     },
-    annotations: readOnly,
-  }, ({ device, dataset, limit, force_refresh }, extra) =>
-    ctx.tool(Effect.map(collectFor("list_zfs_snapshots", device, "zfs", force_refresh), (c) => {
-      type Snap = { dataset: string; created_at: string | null }
-      const items = ((c.data as { snapshots: { items: Array<Snap> } }).snapshots.items)
-        .filter((s) => dataset === undefined || s.dataset === dataset || s.dataset.startsWith(`${dataset}/`))
-        .sort((a, b) => (b.created_at ?? "").localeCompare(a.created_at ?? ""))
-      const max = limit ?? 200
-      return { ...reshape(c, "snapshots", items.slice(0, max)), total: items.length, truncated: items.length > max }
-    }), extra))
+    ({ device, dataset, limit, force_refresh }, extra) =>
+      ctx.tool(
+        Effect.map(collectFor("list_zfs_snapshots", device, "zfs", force_refresh), (c) => {
+          type Snap = { dataset: string; created_at: string | null }
+          const items = (c.data as { snapshots: { items: Array<Snap> } }).snapshots.items
+            .filter((s) => dataset === undefined || s.dataset === dataset || s.dataset.startsWith(`${dataset}/`))
+            .sort((a, b) => (b.created_at ?? "").localeCompare(a.created_at ?? ""))
+          const max = limit ?? 200
+          return { ...reshape(c, "snapshots", items.slice(0, max)), total: items.length, truncated: items.length > max }
+        }),
+        extra,
+      ),
+  )
 
-  server.registerTool("list_systemd_services", {
-    title: "List systemd services",
-    description: "systemd services with load/active/sub state, enabled state, restarts, main PID, exit status, " +
-      "memory; plus failed units and counts. Filter to keep the answer short.",
-    inputSchema: {
-      device: deviceArg,
-      state: z.string().optional().describe("Only units whose active or sub state equals this (failed, running, inactive…)"),
-      name: z.string().optional().describe("Only units whose name contains this text"),
-      force_refresh: forceRefreshArg,
+  server.registerTool(
+    "list_systemd_services",
+    {
+      title: "List systemd services",
+      description: "systemd services with load/active/sub state, enabled state, restarts, main PID, exit status, " +
+        "memory; plus failed units and counts. Filter to keep the answer short.",
+      inputSchema: {
+        device: deviceArg,
+        state: z.string().optional().describe(
+          "Only units whose active or sub state equals this (failed, running, inactive…)",
+        ),
+        name: z.string().optional().describe("Only units whose name contains this text"),
+        force_refresh: forceRefreshArg,
+      },
+      annotations: readOnly,
     },
-    annotations: readOnly,
-  }, ({ device, state, name, force_refresh }, extra) =>
-    ctx.tool(Effect.map(collectFor("list_systemd_services", device, "systemd_services", force_refresh), (c) => {
-      type Unit = { name: string; active_state: string; sub_state: string }
-      const data = c.data as { units: Array<Unit>; failed: unknown; counts?: unknown }
-      const units = data.units
-        .filter((u) => state === undefined || u.active_state === state || u.sub_state === state)
-        .filter((u) => name === undefined || u.name.includes(name))
-      return { ...reshape(c, "units", units), failed: data.failed, counts: data.counts ?? null }
-    }), extra))
+    ({ device, state, name, force_refresh }, extra) =>
+      ctx.tool(
+        Effect.map(collectFor("list_systemd_services", device, "systemd_services", force_refresh), (c) => {
+          type Unit = { name: string; active_state: string; sub_state: string }
+          const data = c.data as { units: Array<Unit>; failed: unknown; counts?: unknown }
+          const units = data.units
+            .filter((u) => state === undefined || u.active_state === state || u.sub_state === state)
+            .filter((u) => name === undefined || u.name.includes(name))
+          return { ...reshape(c, "units", units), failed: data.failed, counts: data.counts ?? null }
+        }),
+        extra,
+      ),
+  )
 
-  server.registerTool("query_system_logs", {
-    title: "Query system logs",
-    description: "System journal entries (journalctl; dmesg where there is no journald). With unit, priority or " +
-      "since: the newest matching entries. With no filter: entries new since the previous unfiltered read.",
-    inputSchema: {
-      device: deviceArg,
-      unit: z.string().optional().describe("systemd unit name or glob, e.g. nginx.service, docker*"),
-      priority: z.string().optional().describe("Max priority: 0-7 or emerg|alert|crit|err|warning|notice|info|debug"),
-      since: z.string().optional().describe("journalctl time: '2024-05-01 10:00', '-1h', 'today', 'yesterday'"),
-      limit: z.number().int().min(1).max(10_000).optional().describe("At most this many entries (default 200)"),
-      force_refresh: forceRefreshArg,
+  server.registerTool(
+    "query_system_logs",
+    {
+      title: "Query system logs",
+      description: "System journal entries (journalctl; dmesg where there is no journald). With unit, priority or " +
+        "since: the newest matching entries. With no filter: entries new since the previous unfiltered read.",
+      inputSchema: {
+        device: deviceArg,
+        unit: z.string().optional().describe("systemd unit name or glob, e.g. nginx.service, docker*"),
+        priority: z.string().optional().describe("Max priority: 0-7 or emerg|alert|crit|err|warning|notice|info|debug"),
+        since: z.string().optional().describe("journalctl time: '2024-05-01 10:00', '-1h', 'today', 'yesterday'"),
+        limit: z.number().int().min(1).max(10_000).optional().describe("At most this many entries (default 200)"),
+        force_refresh: forceRefreshArg,
+      },
+      annotations: readOnly,
     },
-    annotations: readOnly,
-  }, ({ device, unit, priority, since, limit, force_refresh }, extra) =>
-    ctx.tool(collectFor("query_system_logs", device, "system_logs", force_refresh, {
-      unit,
-      priority,
-      since,
-      limit: limit ?? 200,
-    }), extra))
+    ({ device, unit, priority, since, limit, force_refresh }, extra) =>
+      ctx.tool(
+        collectFor("query_system_logs", device, "system_logs", force_refresh, {
+          unit,
+          priority,
+          since,
+          limit: limit ?? 200,
+        }),
+        extra,
+      ),
+  )
 }

@@ -26,7 +26,7 @@ const probe = (deviceId: number, source: string) =>
   )
 
 const addDevice = (input: DeviceInput, withProbe: boolean, source: string) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const store = yield* Store
     const created = yield* store.createDevice(input)
     if (!withProbe) return publicDevice(created)
@@ -36,7 +36,7 @@ const addDevice = (input: DeviceInput, withProbe: boolean, source: string) =>
 
 /** Connection details may change: drop the old connection and everything cached for the device. */
 const forgetConnection = (name: string) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     yield* (yield* Ssh).close(name)
     ;(yield* Cache).invalidate(`${name}\u0000`)
   })
@@ -96,17 +96,20 @@ export const registerDeviceTools = (server: McpServer, ctx: ToolContext): void =
     },
     annotations: readOnly,
   }, ({ tag, status }, extra) =>
-    ctx.tool(Effect.map(Store.use((s) => s.listDevices()), (devices) => {
-      const list = devices
-        .filter((d) => tag === undefined || d.tags.includes(tag))
-        .filter((d) => status === undefined || d.status === status)
-        .map((d) => {
-          const { capabilities, ...rest } = publicDevice(d)
-          const tools = capabilities?.tools
-          return { ...rest, tools: tools === undefined ? null : Object.keys(tools).filter((k) => tools[k] === true) }
-        })
-      return { count: list.length, devices: list }
-    }), extra))
+    ctx.tool(
+      Effect.map(Store.use((s) => s.listDevices()), (devices) => {
+        const list = devices
+          .filter((d) => tag === undefined || d.tags.includes(tag))
+          .filter((d) => status === undefined || d.status === status)
+          .map((d) => {
+            const { capabilities, ...rest } = publicDevice(d)
+            const tools = capabilities?.tools
+            return { ...rest, tools: tools === undefined ? null : Object.keys(tools).filter((k) => tools[k] === true) }
+          })
+        return { count: list.length, devices: list }
+      }),
+      extra,
+    ))
 
   server.registerTool("get_device", {
     title: "Get device",
@@ -132,15 +135,22 @@ export const registerDeviceTools = (server: McpServer, ctx: ToolContext): void =
     },
     annotations: inventoryWrite,
   }, (args, extra) =>
-    ctx.tool(addDevice({
-      name: args.name,
-      host: args.host,
-      port: args.port ?? null,
-      username: args.username ?? null,
-      privateKeyPath: args.private_key_path ?? null,
-      transport: args.transport,
-      tags: args.tags,
-    }, args.probe !== false, "mcp add_device"), extra))
+    ctx.tool(
+      addDevice(
+        {
+          name: args.name,
+          host: args.host,
+          port: args.port ?? null,
+          username: args.username ?? null,
+          privateKeyPath: args.private_key_path ?? null,
+          transport: args.transport,
+          tags: args.tags,
+        },
+        args.probe !== false,
+        "mcp add_device",
+      ),
+      extra,
+    ))
 
   server.registerTool("update_device", {
     title: "Update device",
@@ -158,35 +168,41 @@ export const registerDeviceTools = (server: McpServer, ctx: ToolContext): void =
     },
     annotations: inventoryWrite,
   }, ({ device, private_key_path, ...rest }, extra) =>
-    ctx.tool(Effect.gen(function*() {
-      const patch: Record<string, unknown> = {}
-      for (const [k, v] of Object.entries(rest)) if (v !== undefined) patch[k] = v
-      if (private_key_path !== undefined) patch["privateKeyPath"] = private_key_path
-      if (Object.keys(patch).length === 0) {
-        return yield* Effect.fail(new ValidationError({ message: "nothing to update: give at least one field" }))
-      }
-      const store = yield* Store
-      const before = yield* store.getDevice(device)
-      const after = yield* store.updateDevice(before.id, patch as DevicePatch)
-      yield* forgetConnection(before.name)
-      return publicDevice(after)
-    }), extra))
+    ctx.tool(
+      Effect.gen(function* () {
+        const patch: Record<string, unknown> = {}
+        for (const [k, v] of Object.entries(rest)) if (v !== undefined) patch[k] = v
+        if (private_key_path !== undefined) patch["privateKeyPath"] = private_key_path
+        if (Object.keys(patch).length === 0) {
+          return yield* Effect.fail(new ValidationError({ message: "nothing to update: give at least one field" }))
+        }
+        const store = yield* Store
+        const before = yield* store.getDevice(device)
+        const after = yield* store.updateDevice(before.id, patch as DevicePatch)
+        yield* forgetConnection(before.name)
+        return publicDevice(after)
+      }),
+      extra,
+    ))
 
   server.registerTool("remove_device", {
     title: "Remove device",
     description: "Delete a device and its collected history. Needs a server started with writes enabled.",
     inputSchema: { device: deviceArg },
     annotations: { readOnlyHint: false, destructiveHint: true, openWorldHint: false },
-  }, async ({ device }, extra) => {
+  }, ({ device }, extra) => {
     const refused = ctx.refuseWrite("remove_device", extra)
     if (refused !== undefined) return refused
-    return ctx.tool(Effect.gen(function*() {
-      const store = yield* Store
-      const found = yield* store.getDevice(device)
-      yield* store.removeDevice(found.id)
-      yield* forgetConnection(found.name)
-      return { deleted: found.name }
-    }), extra)
+    return ctx.tool(
+      Effect.gen(function* () {
+        const store = yield* Store
+        const found = yield* store.getDevice(device)
+        yield* store.removeDevice(found.id)
+        yield* forgetConnection(found.name)
+        return { deleted: found.name }
+      }),
+      extra,
+    )
   })
 
   server.registerTool("import_ssh_config", {
@@ -202,32 +218,35 @@ export const registerDeviceTools = (server: McpServer, ctx: ToolContext): void =
     },
     annotations: inventoryWrite,
   }, ({ config_text, hosts, dry_run, probe: withProbe }, extra) =>
-    ctx.tool(Effect.gen(function*() {
-      const text = config_text ?? (yield* Effect.try({
-        try: () => readFileSync(path.join(os.homedir(), ".ssh", "config"), "utf8"),
-        catch: (e) => new ValidationError({ message: `cannot read ~/.ssh/config: ${(e as Error).message}` }),
-      }))
-      const { inputs, skipped } = devicesFromSshConfig(text, hosts)
-      const store = yield* Store
-      const existing = new Set((yield* store.listDevices()).map((d) => d.name))
-      const added: Array<unknown> = []
-      const failed: Array<{ host: string; error: string }> = []
-      for (const { input, problems } of inputs) {
-        if (existing.has(input.name)) {
-          skipped.push({ host: input.name, reason: "a device of that name exists" })
-          continue
+    ctx.tool(
+      Effect.gen(function* () {
+        const text = config_text ?? (yield* Effect.try({
+          try: () => readFileSync(path.join(os.homedir(), ".ssh", "config"), "utf8"),
+          catch: (e) => new ValidationError({ message: `cannot read ~/.ssh/config: ${(e as Error).message}` }),
+        }))
+        const { inputs, skipped } = devicesFromSshConfig(text, hosts)
+        const store = yield* Store
+        const existing = new Set((yield* store.listDevices()).map((d) => d.name))
+        const added: Array<unknown> = []
+        const failed: Array<{ host: string; error: string }> = []
+        for (const { input, problems } of inputs) {
+          if (existing.has(input.name)) {
+            skipped.push({ host: input.name, reason: "a device of that name exists" })
+            continue
+          }
+          if (dry_run === true) {
+            added.push({ ...input, problems })
+            continue
+          }
+          const outcome = yield* addDevice(input, withProbe === true, "mcp import_ssh_config").pipe(
+            Effect.map((d) => ({ ok: true as const, d })),
+            Effect.catch((e: { readonly _tag: string }) => Effect.succeed({ ok: false as const, e })),
+          )
+          if (outcome.ok) added.push(problems.length > 0 ? { ...outcome.d, problems } : outcome.d)
+          else failed.push({ host: input.name, error: errorMessage(outcome.e) })
         }
-        if (dry_run === true) {
-          added.push({ ...input, problems })
-          continue
-        }
-        const outcome = yield* addDevice(input, withProbe === true, "mcp import_ssh_config").pipe(
-          Effect.map((d) => ({ ok: true as const, d })),
-          Effect.catch((e: { readonly _tag: string }) => Effect.succeed({ ok: false as const, e })),
-        )
-        if (outcome.ok) added.push(problems.length > 0 ? { ...outcome.d, problems } : outcome.d)
-        else failed.push({ host: input.name, error: errorMessage(outcome.e) })
-      }
-      return { dry_run: dry_run === true, added, skipped, failed }
-    }), extra))
+        return { dry_run: dry_run === true, added, skipped, failed }
+      }),
+      extra,
+    ))
 }

@@ -36,28 +36,36 @@ export const registerHistoryTools = (server: McpServer, ctx: ToolContext): void 
     },
     annotations: readOnly,
   }, ({ device, from, to, points }, extra) =>
-    ctx.tool(Effect.gen(function*() {
-      const now = Date.now()
-      const range = yield* Effect.try({
-        try: () => ({ from: parseWhen("from", from, now) ?? new Date(now - 86_400_000), to: parseWhen("to", to, now) ?? new Date(now) }),
-        catch: (e) => e as ValidationError,
-      })
-      if (range.from > range.to) return yield* Effect.fail(new ValidationError({ message: "from must not be after to" }))
-      const store = yield* Store
-      const dev = yield* store.getDevice(device)
-      const rows = yield* store.query(
-        `SELECT time, ${[...METRIC_COLUMNS, "net_rx_bytes", "net_tx_bytes"].join(", ")} FROM system_metrics
+    ctx.tool(
+      Effect.gen(function* () {
+        const now = Date.now()
+        const range = yield* Effect.try({
+          try: () => ({
+            from: parseWhen("from", from, now) ?? new Date(now - 86_400_000),
+            to: parseWhen("to", to, now) ?? new Date(now),
+          }),
+          catch: (e) => e as ValidationError,
+        })
+        if (range.from > range.to) {
+          return yield* Effect.fail(new ValidationError({ message: "from must not be after to" }))
+        }
+        const store = yield* Store
+        const dev = yield* store.getDevice(device)
+        const rows = yield* store.query(
+          `SELECT time, ${[...METRIC_COLUMNS, "net_rx_bytes", "net_tx_bytes"].join(", ")} FROM system_metrics
          WHERE device_id = $1 AND time >= $2 AND time <= $3 ORDER BY time DESC LIMIT ${MAX_ROWS}`,
-        [dev.id, range.from, range.to],
-      )
-      const summary = summariseMetrics(rows, points ?? 48)
-      return {
-        device: dev.name,
-        from: range.from.toISOString(),
-        to: range.to.toISOString(),
-        truncated: rows.length >= MAX_ROWS,
-        ...summary,
-        ...(summary.samples === 0 ? { hint: "no stored samples in range: call get_system_metrics to take one" } : {}),
-      }
-    }), extra))
+          [dev.id, range.from, range.to],
+        )
+        const summary = summariseMetrics(rows, points ?? 48)
+        return {
+          device: dev.name,
+          from: range.from.toISOString(),
+          to: range.to.toISOString(),
+          truncated: rows.length >= MAX_ROWS,
+          ...summary,
+          ...(summary.samples === 0 ? { hint: "no stored samples in range: call get_system_metrics to take one" } : {}),
+        }
+      }),
+      extra,
+    ))
 }

@@ -43,20 +43,26 @@ export const registerOperationTools = (server: McpServer, ctx: ToolContext): voi
     },
     annotations: readOnly,
   }, (args, extra) =>
-    ctx.tool(Effect.gen(function*() {
-      const since = yield* Effect.try({ try: () => parseWhen("since", args.since, Date.now()), catch: (e) => e as ValidationError })
-      const rows = yield* Store.use((s) =>
-        s.queryAudit({
-          device: args.device,
-          dataType: args.data_type,
-          method: args.method,
-          status: args.status,
-          since,
-          limit: args.limit ?? 50,
+    ctx.tool(
+      Effect.gen(function* () {
+        const since = yield* Effect.try({
+          try: () => parseWhen("since", args.since, Date.now()),
+          catch: (e) => e as ValidationError,
         })
-      )
-      return { count: rows.length, entries: rows }
-    }), extra))
+        const rows = yield* Store.use((s) =>
+          s.queryAudit({
+            device: args.device,
+            dataType: args.data_type,
+            method: args.method,
+            status: args.status,
+            since,
+            limit: args.limit ?? 50,
+          })
+        )
+        return { count: rows.length, entries: rows }
+      }),
+      extra,
+    ))
 
   server.registerTool("get_cache_stats", {
     title: "Cache statistics",
@@ -76,21 +82,24 @@ export const registerOperationTools = (server: McpServer, ctx: ToolContext): voi
     },
     annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   }, ({ device, data_type, reason }, extra) =>
-    ctx.tool(Effect.gen(function*() {
-      // Unknown names fail rather than silently dropping nothing: a typo should not look like success.
-      const dev = device === undefined ? undefined : yield* Store.use((s) => s.getDevice(device))
-      if (data_type !== undefined) yield* Registry.use((r) => r.get(data_type))
-      return yield* Observability.use((o) =>
-        o.invalidateCache({
-          device: dev?.name,
-          dataType: data_type,
-          reason: reason ?? "mcp request",
-          method: "mcp",
-          source: "mcp invalidate_cache",
-          deviceId: dev?.id ?? null,
-        })
-      )
-    }), extra))
+    ctx.tool(
+      Effect.gen(function* () {
+        // Unknown names fail rather than silently dropping nothing: a typo should not look like success.
+        const dev = device === undefined ? undefined : yield* Store.use((s) => s.getDevice(device))
+        if (data_type !== undefined) yield* Registry.use((r) => r.get(data_type))
+        return yield* Observability.use((o) =>
+          o.invalidateCache({
+            device: dev?.name,
+            dataType: data_type,
+            reason: reason ?? "mcp request",
+            method: "mcp",
+            source: "mcp invalidate_cache",
+            deviceId: dev?.id ?? null,
+          })
+        )
+      }),
+      extra,
+    ))
 
   server.registerTool("get_performance", {
     title: "Performance",
@@ -101,32 +110,37 @@ export const registerOperationTools = (server: McpServer, ctx: ToolContext): voi
     },
     annotations: readOnly,
   }, ({ since }, extra) =>
-    ctx.tool(Effect.gen(function*() {
-      const now = Date.now()
-      const from = yield* Effect.try({
-        try: () => parseWhen("since", since, now) ?? new Date(now - 3_600_000),
-        catch: (e) => e as ValidationError,
-      })
-      const rows = yield* Store.use((s) => s.query(performanceQuery, [from]))
-      // Per-minute rollups (flushed every minute) for trends; the audit summary above covers the current minute.
-      const rollups = yield* Observability.use((o) => o.performance({ from, to: new Date(now), method: "all", limit: 120 }))
-      const ssh = (yield* Ssh).stats()
-      return {
-        since: from.toISOString(),
-        data_types: rows.map((r) => ({
-          data_type: String(r["data_type"]),
-          calls: Number(r["calls"]),
-          cache_hits: Number(r["cache_hits"]),
-          errors: Number(r["errors"]),
-          avg_ms: round(r["avg_ms"]),
-          max_ms: round(r["max_ms"]),
-          avg_uncached_ms: round(r["avg_uncached_ms"]),
-        })),
-        rollups,
-        ssh,
-        cache: yield* cacheStats,
-      }
-    }), extra))
+    ctx.tool(
+      Effect.gen(function* () {
+        const now = Date.now()
+        const from = yield* Effect.try({
+          try: () => parseWhen("since", since, now) ?? new Date(now - 3_600_000),
+          catch: (e) => e as ValidationError,
+        })
+        const rows = yield* Store.use((s) => s.query(performanceQuery, [from]))
+        // Per-minute rollups (flushed every minute) for trends; the audit summary above covers the current minute.
+        const rollups = yield* Observability.use((o) =>
+          o.performance({ from, to: new Date(now), method: "all", limit: 120 })
+        )
+        const ssh = (yield* Ssh).stats()
+        return {
+          since: from.toISOString(),
+          data_types: rows.map((r) => ({
+            data_type: String(r["data_type"]),
+            calls: Number(r["calls"]),
+            cache_hits: Number(r["cache_hits"]),
+            errors: Number(r["errors"]),
+            avg_ms: round(r["avg_ms"]),
+            max_ms: round(r["max_ms"]),
+            avg_uncached_ms: round(r["avg_uncached_ms"]),
+          })),
+          rollups,
+          ssh,
+          cache: yield* cacheStats,
+        }
+      }),
+      extra,
+    ))
 
   for (const verb of ["start", "stop", "restart"] as const) {
     const tool = `${verb}_container`
@@ -139,14 +153,15 @@ export const registerOperationTools = (server: McpServer, ctx: ToolContext): voi
         name: z.string().min(1).describe("Container name or id"),
       },
       annotations: hostWrite,
-    }, async ({ device, name }, extra) => {
+    }, ({ device, name }, extra) => {
       const refused = ctx.refuseWrite(tool, extra)
       if (refused !== undefined) return refused
       return ctx.tool(
-        Collector.use((c) => c.act(device, `container_${verb}`, { method: "mcp", source: `mcp ${tool}`, params: { name } })),
+        Collector.use((c) =>
+          c.act(device, `container_${verb}`, { method: "mcp", source: `mcp ${tool}`, params: { name } })
+        ),
         extra,
       )
     })
   }
 }
-

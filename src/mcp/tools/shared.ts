@@ -9,4 +9,3 @@ export const forceRefreshArg = z
 export const readOnly = { readOnlyHint: true, openWorldHint: true } as const
 export const inventoryWrite = { readOnlyHint: false, destructiveHint: false, openWorldHint: false } as const
 export const hostWrite = { readOnlyHint: false, destructiveHint: true, openWorldHint: true } as const
-
