@@ -101,7 +101,11 @@ for (const backend of testBackends()) {
         const [oa, ob] = [await owned(instA), await owned(b)]
         assert.deepEqual([...oa, ...ob].sort(), [1, 2, 3, 4, 5, 6])
         assert.equal(new Set([...oa, ...ob]).size, 6, "no device owned twice")
-        const leases = await b.run(Store.use((s) => s.query<{ device_id: number; owner: string }>("SELECT device_id, owner FROM scheduler_leases")))
+        const leases = await b.run(
+          Store.use((s) =>
+            s.query<{ device_id: number; owner: string }>("SELECT device_id, owner FROM scheduler_leases")
+          ),
+        )
         for (const l of leases) assert.equal(l.owner, oa.includes(Number(l.device_id)) ? "node-a" : "node-b")
 
         const balancedAt = Date.now()
@@ -110,7 +114,11 @@ for (const backend of testBackends()) {
         const namesA = new Set(oa.map((id) => `n${id}`))
         for (const device of DEVICES) {
           const sources = new Set(steady.filter((p) => p.device === device).map((p) => p.source))
-          assert.deepEqual([...sources], [namesA.has(device) ? "scheduler:node-a" : "scheduler:node-b"], `${device} polled by its owner only`)
+          assert.deepEqual(
+            [...sources],
+            [namesA.has(device) ? "scheduler:node-a" : "scheduler:node-b"],
+            `${device} polled by its owner only`,
+          )
         }
 
         // Kill a: its leases stay in the table until they expire; then b takes its devices.
@@ -134,7 +142,9 @@ for (const backend of testBackends()) {
         await waitFor("b to own every device again", async () => (await owned(b)).length === DEVICES.length, 4 * TTL)
         const handback = Date.now() - stoppedAt
         assert.ok(handback < TTL, `graceful handover took ${handback} ms, under the ${TTL} ms TTL`)
-        const instances = await b.run(Store.use((s) => s.query<{ instance_id: string }>("SELECT instance_id FROM scheduler_instances")))
+        const instances = await b.run(
+          Store.use((s) => s.query<{ instance_id: string }>("SELECT instance_id FROM scheduler_instances")),
+        )
         assert.ok(!instances.some((r) => r.instance_id === "node-c"), "a stopped instance leaves the cluster table")
 
         assertNoOverlap(await polls(b))
@@ -149,7 +159,10 @@ for (const backend of testBackends()) {
     if (backend.name === "postgres") {
       test("events fan out between instances over LISTEN/NOTIFY", async () => {
         const schema = uniqueSchema("fanout")
-        const b = await startInstance({ store: backend.layer(schema), settings: { ...settingsFor("node-b"), enabled: false } })
+        const b = await startInstance({
+          store: backend.layer(schema),
+          settings: { ...settingsFor("node-b"), enabled: false },
+        })
         let a: Instance | undefined
         try {
           a = await startInstance({
@@ -157,26 +170,52 @@ for (const backend of testBackends()) {
             settings: { ...settingsFor("node-a"), ownership: "single" },
           })
           const instA = a
-          await waitFor("fan-out on both", async () => (await instA.status()).fanout.running && (await b.status()).fanout.running)
+          await waitFor(
+            "fan-out on both",
+            async () => (await instA.status()).fanout.running && (await b.status()).fanout.running,
+          )
           assert.equal((await b.status()).running, false, "schedule disabled: b only serves and relays")
 
-          await instA.run(Events.use((e) => e.publish({ _tag: "DeviceStatusChanged", device: "x", from: "online", to: "offline" })))
-          await waitFor("a's event on b", () => b.events.some((e) => e._tag === "DeviceStatusChanged" && (e as any).device === "x"))
+          await instA.run(
+            Events.use((e) => e.publish({ _tag: "DeviceStatusChanged", device: "x", from: "online", to: "offline" })),
+          )
+          await waitFor(
+            "a's event on b",
+            () => b.events.some((e) => e._tag === "DeviceStatusChanged" && (e as any).device === "x"),
+          )
           const seen = b.events.find((e) => e._tag === "DeviceStatusChanged" && (e as any).device === "x") as any
           assert.equal(seen.origin, "node-a")
           assert.equal(seen.to, "offline")
 
           // Real pipeline events travel too: a polls, b sees DataCollected.
           await instA.run(Store.use((s) => s.createDevice(sshdDeviceInput(sshd, "fan"))))
-          await waitFor("a's poll results on b", () =>
-            b.events.some((e) => e._tag === "DataCollected" && (e as any).device === "fan" && (e as any).origin === "node-a"), 15_000)
-          assert.ok(!b.events.some((e) => e._tag === "OperationCompleted" && "origin" in e), "internal telemetry stays local")
+          await waitFor(
+            "a's poll results on b",
+            () =>
+              b.events.some((e) =>
+                e._tag === "DataCollected" && (e as any).device === "fan" && (e as any).origin === "node-a"
+              ),
+            15_000,
+          )
+          assert.ok(
+            !b.events.some((e) => e._tag === "OperationCompleted" && "origin" in e),
+            "internal telemetry stays local",
+          )
 
           // b's events reach a; nothing echoes back or loops.
-          await b.run(Events.use((e) => e.publish({ _tag: "DeviceStatusChanged", device: "y", from: "unknown", to: "online" })))
-          await waitFor("b's event on a", () => instA.events.some((e) => e._tag === "DeviceStatusChanged" && (e as any).device === "y"))
+          await b.run(
+            Events.use((e) => e.publish({ _tag: "DeviceStatusChanged", device: "y", from: "unknown", to: "online" })),
+          )
+          await waitFor(
+            "b's event on a",
+            () => instA.events.some((e) => e._tag === "DeviceStatusChanged" && (e as any).device === "y"),
+          )
           await sleep(500)
-          assert.equal(instA.events.filter((e) => (e as any).device === "x").length, 1, "a's own event is not echoed back")
+          assert.equal(
+            instA.events.filter((e) => (e as any).device === "x").length,
+            1,
+            "a's own event is not echoed back",
+          )
           assert.equal(b.events.filter((e) => (e as any).device === "y").length, 1)
           assert.ok((await b.status()).fanout.received >= 2)
           assert.ok((await instA.status()).fanout.sent >= 2)
@@ -189,7 +228,10 @@ for (const backend of testBackends()) {
 
     test("ownership is exposed for watchers: owns() and change notifications", async () => {
       const schema = uniqueSchema("owns")
-      const b = await startInstance({ store: backend.layer(schema), settings: { ...settingsFor("node-b"), cadence: { ...settingsFor("x").cadence, system_metrics: off } } })
+      const b = await startInstance({
+        store: backend.layer(schema),
+        settings: { ...settingsFor("node-b"), cadence: { ...settingsFor("x").cadence, system_metrics: off } },
+      })
       try {
         const device = await b.run(Store.use((s) => s.createDevice({ name: "w1", host: "192.0.2.10" })))
         const changes: Array<unknown> = []
@@ -198,8 +240,11 @@ for (const backend of testBackends()) {
         await waitFor("acquired notification", () => changes.length > 0)
         assert.deepEqual(changes[0], { acquired: [device.id], lost: [] })
         await b.run(Store.use((s) => s.updateDevice("w1", { enabled: false })))
-        await waitFor("lease given up for a disabled device", () =>
-          b.run(Ownership.use((o) => Effect.sync(() => !o.owns(device.id)))), 10_000)
+        await waitFor(
+          "lease given up for a disabled device",
+          () => b.run(Ownership.use((o) => Effect.sync(() => !o.owns(device.id)))),
+          10_000,
+        )
         assert.deepEqual(changes.at(-1), { acquired: [], lost: [device.id] })
       } finally {
         await b.stop(1000)

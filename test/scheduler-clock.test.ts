@@ -23,7 +23,9 @@ describe("scheduler on the test clock", () => {
   test("each supported type polls at its interval (registry ttl, global and per-device settings, cron), staggered", async () => {
     const settings = testSettings({
       cadence: { system_logs: every(120) },
-      devices: { db: { cadence: { containers: every(60), system_metrics: { kind: "cron", expression: "*/2 * * * *" } } } },
+      devices: {
+        db: { cadence: { containers: every(60), system_metrics: { kind: "cron", expression: "*/2 * * * *" } } },
+      },
       cronJitterMs: 0,
     })
     await withClockedScheduler(backend, settings, async (t) => {
@@ -51,7 +53,9 @@ describe("scheduler on the test clock", () => {
       const phase = (device: string, type: string, interval: number) =>
         new Set(t.hosts.calls.filter((c) => c.device === device && c.dataType === type).map((c) => c.at % interval))
       assert.equal(phase("web", "containers", 30_000).size, 1)
-      assert.notDeepEqual([...phase("web", "network_interfaces", 120_000)], [...phase("db", "network_interfaces", 120_000)])
+      assert.notDeepEqual([...phase("web", "network_interfaces", 120_000)], [
+        ...phase("db", "network_interfaces", 120_000),
+      ])
       const atOnce = new Set(t.hosts.calls.map((c) => c.at)).size
       assert.ok(atOnce > t.hosts.calls.length / 3, "polls are spread out, not all at the same instants")
 
@@ -78,7 +82,9 @@ describe("scheduler on the test clock", () => {
   test("added, disabled and removed devices are picked up without a restart", async () => {
     const settings = testSettings({
       cadence: Object.fromEntries(
-        ["system_metrics", "docker_networks", "network_interfaces", "systemd_services", "system_logs"].map((k) => [k, off]),
+        ["system_metrics", "docker_networks", "network_interfaces", "systemd_services", "system_logs"].map((
+          k,
+        ) => [k, off]),
       ),
       deviceRefreshMs: 60_000,
     })
@@ -92,7 +98,10 @@ describe("scheduler on the test clock", () => {
       // Added: found by the periodic re-read (every 60 s of clock time here).
       await t.addDevice("b", dockerHost)
       await t.advance(60_000, 5000)
-      await waitFor("job for b", async () => (await t.run(status)).devices.some((d) => d.device === "b" && d.jobs.length > 0))
+      await waitFor(
+        "job for b",
+        async () => (await t.run(status)).devices.some((d) => d.device === "b" && d.jobs.length > 0),
+      )
       const before = t.hosts.count("b")
       await t.advance(60_000, 5000)
       assert.equal(t.hosts.count("b", "containers") - before, 2)
@@ -207,7 +216,9 @@ describe("scheduler on the test clock", () => {
   test("a type that keeps failing while others work makes the device degraded, not offline", async () => {
     const settings = testSettings({
       cadence: Object.fromEntries(
-        ["system_metrics", "docker_networks", "network_interfaces", "systemd_services", "system_logs"].map((k) => [k, off]),
+        ["system_metrics", "docker_networks", "network_interfaces", "systemd_services", "system_logs"].map((
+          k,
+        ) => [k, off]),
       ),
       devices: { nas: { cadence: { zfs: every(60), containers: every(30) } } },
     })

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict"
 import { describe, test } from "node:test"
-import { encodeEvents, decodeEvents, MAX_PAYLOAD_BYTES } from "../src/instances/wire.ts"
+import { decodeEvents, encodeEvents, MAX_PAYLOAD_BYTES } from "../src/instances/wire.ts"
 import { preferredOwner } from "../src/instances/rendezvous.ts"
 import { cadenceKey, nextRunAt, resolveCadence } from "../src/scheduler/cadence.ts"
 import { backoffMs, gate, initialHealth, observe } from "../src/scheduler/health-state.ts"
@@ -122,14 +122,22 @@ describe("schedule settings", () => {
       [{ schedule: "often" }, /schedule must be a mapping/],
     ]
     for (const [file, message] of bad) {
-      assert.throws(() => parseSchedulerSettings(file, {}), (e: unknown) => e instanceof ValidationError && message.test(e.message))
+      assert.throws(
+        () => parseSchedulerSettings(file, {}),
+        (e: unknown) => e instanceof ValidationError && message.test(e.message),
+      )
     }
   })
 })
 
 describe("device health state machine", () => {
   const h = { offlineAfter: 2, backoffBaseMs: 1000, backoffMaxMs: 8000, breakerThreshold: 3 }
-  const down = (dataType = "containers") => ({ kind: "unreachable" as const, dataType, code: "ssh_connect_refused", message: "x" })
+  const down = (dataType = "containers") => ({
+    kind: "unreachable" as const,
+    dataType,
+    code: "ssh_connect_refused",
+    message: "x",
+  })
 
   test("online, degraded by a failing type, offline after N transport failures, back online", () => {
     let s = initialHealth("unknown", null)
@@ -180,7 +188,10 @@ describe("device health state machine", () => {
     const mismatch = classify("containers", { ok: false, error: ssh("host_key_mismatch") })
     assert.ok(mismatch?.kind === "unreachable" && mismatch.status === "host_key_mismatch")
     assert.equal(classify("containers", { ok: false, error: ssh("output_too_large") })?.kind, "type-failed")
-    assert.equal(classify("zfs", { ok: false, error: new ParseError({ dataType: "zfs", message: "x" }) })?.kind, "type-failed")
+    assert.equal(
+      classify("zfs", { ok: false, error: new ParseError({ dataType: "zfs", message: "x" }) })?.kind,
+      "type-failed",
+    )
     assert.equal(
       classify("container_logs", { ok: false, error: new ParseError({ dataType: "container_logs", message: "x" }) }),
       undefined,

@@ -53,15 +53,25 @@ for (const backend of testBackends()) {
       try {
         const logins = sshd.acceptedLogins()
         await instance.run(Store.use((s) => s.createDevice(sshdDeviceInput(sshd, "box"))))
-        await waitFor("6 successful polls", async () => (await audit(instance, "box")).filter((r) => r["status"] === "success").length >= 6)
+        await waitFor(
+          "6 successful polls",
+          async () => (await audit(instance, "box")).filter((r) => r["status"] === "success").length >= 6,
+        )
         const rows = await audit(instance, "box")
         assert.ok(rows.every((r) => r["source"] === "scheduler:test-instance" && r["force_refresh"] === true))
-        assert.ok(rows.some((r) => r["data_type"] === "system_metrics") && rows.some((r) => r["data_type"] === "network_interfaces"))
+        assert.ok(
+          rows.some((r) => r["data_type"] === "system_metrics") &&
+            rows.some((r) => r["data_type"] === "network_interfaces"),
+        )
         assert.ok(!rows.some((r) => r["data_type"] === "containers"), "types turned off are not polled")
-        const history = await instance.run(Store.use((s) => s.history({ table: "system_metrics", deviceId: Number(rows[0]!["device_id"]) })))
+        const history = await instance.run(
+          Store.use((s) => s.history({ table: "system_metrics", deviceId: Number(rows[0]!["device_id"]) })),
+        )
         assert.ok(history.length >= 2, "each poll stores a row")
         // Interval: 400 ms between system_metrics polls (each takes ~0.5 s, so runs land every 400-800 ms).
-        const times = rows.filter((r) => r["data_type"] === "system_metrics").map((r) => new Date(r["time"] as Date | string).getTime())
+        const times = rows.filter((r) => r["data_type"] === "system_metrics").map((r) =>
+          new Date(r["time"] as Date | string).getTime()
+        )
           .sort((a, b) => a - b)
         const gaps = times.slice(1).map((t, i) => t - times[i]!)
         assert.ok(gaps.every((g) => g >= 300 && g < 3000), `system_metrics poll gaps: ${gaps}`)
@@ -70,13 +80,18 @@ for (const backend of testBackends()) {
         assert.equal(online.status, "online")
 
         sshd.kill()
-        await waitFor("offline", async () => (await instance.run(Store.use((s) => s.getDevice("box")))).status === "offline")
+        await waitFor(
+          "offline",
+          async () => (await instance.run(Store.use((s) => s.getDevice("box")))).status === "offline",
+        )
         assert.ok(instance.events.some((e) => e._tag === "DeviceStatusChanged" && e.to === "offline"))
         const failures = (await audit(instance, "box")).filter((r) => r["status"] === "error")
         assert.ok(failures.length >= 1)
         assert.match(String(failures[0]!["error_message"]), /connect_refused|connection_lost|closed|refused/)
-        await waitFor("breaker open", async () =>
-          (await instance.status()).devices.find((d) => d.device === "box")?.health?.breaker !== "closed")
+        await waitFor(
+          "breaker open",
+          async () => (await instance.status()).devices.find((d) => d.device === "box")?.health?.breaker !== "closed",
+        )
         const whileDown = (await audit(instance, "box")).filter((r) => r["status"] === "error").length
         await sleep(1500)
         const attempts = (await audit(instance, "box")).filter((r) => r["status"] === "error").length - whileDown
@@ -84,9 +99,15 @@ for (const backend of testBackends()) {
 
         const successesBefore = (await audit(instance, "box")).filter((r) => r["status"] === "success").length
         await sshd.restart()
-        await waitFor("online again", async () => (await instance.run(Store.use((s) => s.getDevice("box")))).status === "online")
-        await waitFor("polling resumed", async () =>
-          (await audit(instance, "box")).filter((r) => r["status"] === "success").length >= successesBefore + 3)
+        await waitFor(
+          "online again",
+          async () => (await instance.run(Store.use((s) => s.getDevice("box")))).status === "online",
+        )
+        await waitFor(
+          "polling resumed",
+          async () =>
+            (await audit(instance, "box")).filter((r) => r["status"] === "success").length >= successesBefore + 3,
+        )
         const changes = instance.events.filter((e) => e._tag === "DeviceStatusChanged").map((e) => (e as any).to)
         assert.deepEqual(changes.slice(-3), ["online", "offline", "online"])
         const view = (await instance.status()).devices.find((d) => d.device === "box")!

@@ -136,6 +136,31 @@ for (const backend of testBackends()) {
       })
     })
 
+    test("a dead stream is restarted with backoff and events flow again", async () => {
+      const root = `${dir.root}/${backend.name}-restart`
+      const rel = (p: string) => `${backend.name}-restart/${p}`
+      dir.put(rel("proxy-confs/a.conf"), "# a\n")
+      await withWatchApp(backend, { globs: globsUnder(root), debounceMs: 50 }, async (t) => {
+        await addDevice(t, "r1", sshd)
+        await runIn(t, Watcher.use((w) => w.startDevice("r1")))
+        const isReady = async () => {
+          const s = await statusOf(t, "r1")
+          return s?.mode === "inotify" && s.ready ? s : undefined
+        }
+        await waitFor("inotify ready", isReady)
+        await sshd.restart() // the host's sshd dies with every session, then comes back
+        const back = await waitFor("inotify ready again", async () => {
+          const s = await isReady()
+          return s !== undefined && s.restarts >= 1 ? s : undefined
+        })
+        assert.ok(back.last_error !== null)
+        const after = dir.put(rel("proxy-confs/after.conf"), "# after\n")
+        const v = await versionWhere(t, "r1", after, (x) => x.change_type === "CREATE")
+        assert.ok(v.detection_source === "watch" || v.detection_source === "verify")
+        await runIn(t, Watcher.use((w) => w.stop()))
+      })
+    })
+
     test("no inotifywait (exit 127): the poll fallback records changes", async () => {
       const root = `${dir.root}/${backend.name}-poll`
       const rel = (p: string) => `${backend.name}-poll/${p}`

@@ -9,7 +9,7 @@ import { Scheduler } from "../scheduler/Scheduler.ts"
  * POST /api/scheduler/refresh        re-read the device list now (after adding or editing devices).
  */
 export const mountSchedulerRoutes = (app: Hono) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const scheduler = yield* Scheduler
     const run = Effect.runPromiseWith(yield* Effect.context<never>())
 

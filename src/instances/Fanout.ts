@@ -35,7 +35,7 @@ export class Fanout extends Context.Service<Fanout, FanoutShape>()("infrastructo
   static readonly make = (instanceId: string) =>
     Layer.effect(
       Fanout,
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         const store = yield* Store
         const events = yield* Events
         const layerScope = yield* Effect.scope
@@ -46,7 +46,7 @@ export class Fanout extends Context.Service<Fanout, FanoutShape>()("infrastructo
         let received = 0
         let dropped = 0
 
-        const startOrFail = Effect.gen(function*() {
+        const startOrFail = Effect.gen(function* () {
           if (running !== undefined) return
           const notifications = store.notifications
           if (notifications === undefined) {
@@ -76,7 +76,7 @@ export class Fanout extends Context.Service<Fanout, FanoutShape>()("infrastructo
 
           yield* Effect.forkIn(
             Effect.forever(
-              Effect.gen(function*() {
+              Effect.gen(function* () {
                 const batch = yield* Queue.takeAll(outgoing)
                 const packed = encodeEvents(instanceId, batch)
                 dropped += packed.dropped
@@ -96,7 +96,7 @@ export class Fanout extends Context.Service<Fanout, FanoutShape>()("infrastructo
           )
           yield* Effect.forkIn(
             Effect.forever(
-              Effect.gen(function*() {
+              Effect.gen(function* () {
                 const event = yield* Queue.take(incoming)
                 received += 1
                 yield* events.publish(event as Parameters<typeof events.publish>[0])

@@ -81,7 +81,7 @@ export class Ownership extends Context.Service<Ownership, OwnershipShape>()("inf
 }
 
 const makeLeaseOwnership = (options: Omit<OwnershipOptions, "mode">) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const store = yield* Store
     const layerScope = yield* Effect.scope
     const { instanceId, leaseTtlMs } = options
@@ -101,13 +101,15 @@ const makeLeaseOwnership = (options: Omit<OwnershipOptions, "mode">) =>
     let running: { scope: Scope.Closeable; fiber: Fiber.Fiber<unknown> } | undefined
 
     const notify = (change: OwnershipChange) =>
-      change.acquired.length === 0 && change.lost.length === 0
-        ? Effect.void
-        : Effect.forEach([...listeners], (l) => l(change).pipe(Effect.catchCause((c) => Effect.logWarning("ownership listener failed", c))), {
+      change.acquired.length === 0 && change.lost.length === 0 ? Effect.void : Effect.forEach(
+        [...listeners],
+        (l) => l(change).pipe(Effect.catchCause((c) => Effect.logWarning("ownership listener failed", c))),
+        {
           discard: true,
-        })
+        },
+      )
 
-    const cycle = Effect.gen(function*() {
+    const cycle = Effect.gen(function* () {
       const started = Date.now()
       yield* sql.heartbeat()
       live = yield* sql.liveInstances()
@@ -163,12 +165,12 @@ const makeLeaseOwnership = (options: Omit<OwnershipOptions, "mode">) =>
       yield* notify({ acquired, lost })
     })
 
-    const loop = Effect.gen(function*() {
+    const loop = Effect.gen(function* () {
       let sweeps = 0
       for (;;) {
         yield* cycle.pipe(
           Effect.catchCause((cause) =>
-            Effect.gen(function*() {
+            Effect.gen(function* () {
               lastError = String(cause).slice(0, 500)
               yield* Effect.logWarning("lease renewal failed", { instance: instanceId, error: lastError })
               // Past the local deadline our leases may belong to someone else: drop them.
@@ -185,7 +187,7 @@ const makeLeaseOwnership = (options: Omit<OwnershipOptions, "mode">) =>
       }
     })
 
-    const start = Effect.gen(function*() {
+    const start = Effect.gen(function* () {
       if (running !== undefined) return
       const scope = yield* Scope.fork(layerScope)
       const fiber = yield* Effect.forkIn(loop, scope)
@@ -194,7 +196,7 @@ const makeLeaseOwnership = (options: Omit<OwnershipOptions, "mode">) =>
     })
 
     const stop = (opts: { readonly release: boolean }) =>
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         const current = running
         if (current === undefined) return
         running = undefined

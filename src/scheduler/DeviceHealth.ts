@@ -88,7 +88,7 @@ export class DeviceHealth extends Context.Service<DeviceHealth, DeviceHealthShap
   static readonly make = (settings: HealthSettings = defaultHealthSettings) =>
     Layer.effect(
       DeviceHealth,
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         const store = yield* Store
         const events = yield* Events
         const entries = new Map<number, Entry>()
@@ -101,13 +101,15 @@ export class DeviceHealth extends Context.Service<DeviceHealth, DeviceHealthShap
           consecutive_failures: e.state.consecutiveFailures,
           failing_types: e.state.failingTypes,
           last_seen: iso(e.state.lastSeenAt),
-          last_error: e.state.lastError === null ? null : { ...e.state.lastError, at: new Date(e.state.lastError.at).toISOString() },
+          last_error: e.state.lastError === null
+            ? null
+            : { ...e.state.lastError, at: new Date(e.state.lastError.at).toISOString() },
           retry_at: e.state.retryAt === 0 ? null : iso(e.state.retryAt),
           breaker: e.state.breaker === "open" && probing.has(id) ? "half-open" : e.state.breaker,
         })
 
         const record = (device: Device, dataType: string, outcome: CollectOutcome) =>
-          Effect.gen(function*() {
+          Effect.gen(function* () {
             const observation = classify(dataType, outcome)
             if (observation === undefined) return
             const now = yield* Clock.currentTimeMillis
@@ -117,12 +119,18 @@ export class DeviceHealth extends Context.Service<DeviceHealth, DeviceHealthShap
             entries.set(device.id, { name: device.name, state: after })
             const changed = after.status !== before.status
             if (observation.kind === "success" || changed) {
-              yield* store.setDeviceStatus(device.id, after.status, observation.kind === "success" ? new Date() : null).pipe(
-                Effect.catch((e) => Effect.logWarning("device status write failed", e.message)),
-              )
+              yield* store.setDeviceStatus(device.id, after.status, observation.kind === "success" ? new Date() : null)
+                .pipe(
+                  Effect.catch((e) => Effect.logWarning("device status write failed", e.message)),
+                )
             }
             if (changed) {
-              yield* events.publish({ _tag: "DeviceStatusChanged", device: device.name, from: before.status, to: after.status })
+              yield* events.publish({
+                _tag: "DeviceStatusChanged",
+                device: device.name,
+                from: before.status,
+                to: after.status,
+              })
               yield* Effect.logInfo("device status changed", {
                 device: device.name,
                 from: before.status,

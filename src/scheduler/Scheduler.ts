@@ -97,7 +97,7 @@ export class Scheduler extends Context.Service<Scheduler, SchedulerShape>()("inf
 }
 
 const makeScheduler = (settings: SchedulerSettings) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const store = yield* Store
     const registry = yield* Registry
     const collector = yield* Collector
@@ -130,12 +130,16 @@ const makeScheduler = (settings: SchedulerSettings) =>
     const reconcileLock = yield* Semaphore.make(1)
 
     const poll = (job: Job) =>
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         if (stopping) return
         const started = yield* Clock.currentTimeMillis
         job.stats.running = true
         job.stats.lastRunAt = started
-        const exit = yield* collector.collect(job.deviceId, job.dataType, { method: "polling", source, forceRefresh: true })
+        const exit = yield* collector.collect(job.deviceId, job.dataType, {
+          method: "polling",
+          source,
+          forceRefresh: true,
+        })
           .pipe(Effect.exit)
         const ended = yield* Clock.currentTimeMillis
         job.stats.running = false
@@ -153,8 +157,14 @@ const makeScheduler = (settings: SchedulerSettings) =>
         job.stats.failures++
         job.stats.lastResult = errorCode(error.value)
         // The device lost the tool or was removed: the next device read drops the job.
-        if (error.value._tag === "UnsupportedDataType" || error.value._tag === "DeviceNotFound") Queue.offerUnsafe(wake, undefined)
-        yield* Effect.logDebug("poll failed", { device: job.deviceName, dataType: job.dataType, error: job.stats.lastResult })
+        if (error.value._tag === "UnsupportedDataType" || error.value._tag === "DeviceNotFound") {
+          Queue.offerUnsafe(wake, undefined)
+        }
+        yield* Effect.logDebug("poll failed", {
+          device: job.deviceName,
+          dataType: job.dataType,
+          error: job.stats.lastResult,
+        })
       }).pipe(
         Effect.onExit(() => Effect.sync(() => void (job.stats.running = false))),
       )
@@ -173,7 +183,7 @@ const makeScheduler = (settings: SchedulerSettings) =>
       )
 
     const runDue = (job: Job) =>
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         if (stopping) return
         if (!ownership.owns(job.deviceId)) {
           job.stats.skipped++
@@ -192,7 +202,7 @@ const makeScheduler = (settings: SchedulerSettings) =>
       })
 
     const jobLoop = (job: Job) =>
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         for (;;) {
           const now = yield* Clock.currentTimeMillis
           const next = nextRunAt(job.cadence, now)
@@ -207,7 +217,7 @@ const makeScheduler = (settings: SchedulerSettings) =>
       })
 
     const stopJob = (job: Job) =>
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         jobs.delete(jobId(job.deviceId, job.dataType))
         if (job.fiber !== undefined) yield* Fiber.interrupt(job.fiber)
       })
@@ -227,7 +237,7 @@ const makeScheduler = (settings: SchedulerSettings) =>
 
     /** Bring the running jobs in line with the devices, their capabilities, ownership and cadences. */
     const reconcile = reconcileLock.withPermit(
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         if (run === undefined || stopping) return
         const scope = run.scope
         const listed = yield* store.listDevices()
@@ -279,7 +289,7 @@ const makeScheduler = (settings: SchedulerSettings) =>
       }),
     )
 
-    const reconcileLoop = Effect.gen(function*() {
+    const reconcileLoop = Effect.gen(function* () {
       for (;;) {
         yield* reconcile.pipe(
           Effect.catchCause((cause) => Effect.logWarning("scheduler: reading devices failed", Cause.pretty(cause))),
@@ -289,13 +299,13 @@ const makeScheduler = (settings: SchedulerSettings) =>
     })
 
     const onOwnership = (change: OwnershipChange) =>
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         // Stop first: a device handed over must not be polled here and there at once.
         if (change.lost.length > 0) yield* stopDeviceJobs(change.lost)
         if (change.acquired.length > 0) Queue.offerUnsafe(wake, undefined)
       })
 
-    const start = Effect.gen(function*() {
+    const start = Effect.gen(function* () {
       if (run !== undefined) return
       yield* fanout.start
       if (!settings.enabled) {
@@ -323,7 +333,7 @@ const makeScheduler = (settings: SchedulerSettings) =>
     })
 
     const stop = (options: StopOptions = {}) =>
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         const current = run
         if (current === undefined) {
           yield* fanout.stop
@@ -340,7 +350,12 @@ const makeScheduler = (settings: SchedulerSettings) =>
         jobs.clear()
         yield* ownership.stop({ release: options.release ?? true })
         yield* fanout.stop
-        yield* Effect.logInfo("scheduler stopped", { instance: instanceId, in_flight_at_stop: waiting, drained, cancelled })
+        yield* Effect.logInfo("scheduler stopped", {
+          instance: instanceId,
+          in_flight_at_stop: waiting,
+          drained,
+          cancelled,
+        })
       })
 
     // Released with the runtime (also after a crash-like dispose): fibers go with the layer scope;

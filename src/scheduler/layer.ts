@@ -1,4 +1,4 @@
-import { Effect, Layer } from "effect"
+import { Layer } from "effect"
 import { Fanout } from "../instances/Fanout.ts"
 import { Ownership } from "../instances/Ownership.ts"
 import { Store } from "../store/Store.ts"
@@ -14,7 +14,8 @@ export const ownershipLayer = (settings: SchedulerSettings) =>
         instanceId: settings.instanceId,
         leaseTtlMs: settings.leaseTtlMs,
         mode: settings.ownership === "auto" ? (store.backend === "postgres" ? "leases" : "single") : settings.ownership,
-      })),
+      })
+    ),
   )
 
 /**

@@ -49,7 +49,9 @@ export interface SchedulerSettings {
 }
 
 export const defaultInstanceId = (): string =>
-  `${os.hostname().replace(/[^A-Za-z0-9._-]/g, "").slice(0, 40) || "host"}-${process.pid}-${Math.random().toString(36).slice(2, 6)}`
+  `${os.hostname().replace(/[^A-Za-z0-9._-]/g, "").slice(0, 40) || "host"}-${process.pid}-${
+    Math.random().toString(36).slice(2, 6)
+  }`
 
 export const defaultHealthSettings: HealthSettings = {
   offlineAfter: 1,
@@ -90,7 +92,9 @@ export const parseDurationMs = (v: unknown, where: string, minMs: number, maxMs:
   if (typeof v === "number") ms = v * 1000
   else if (typeof v === "string") {
     const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/.exec(v)
-    if (m === null || m[1] === undefined) throw bad(`${where} must be a duration like 30, "30s", "5m" or "500ms", got ${JSON.stringify(v)}`)
+    if (m === null || m[1] === undefined) {
+      throw bad(`${where} must be a duration like 30, "30s", "5m" or "500ms", got ${JSON.stringify(v)}`)
+    }
     ms = Number(m[1]) * (units[m[2] ?? "s"] ?? 1000)
   } else throw bad(`${where} must be a duration like 30, "30s", "5m" or "500ms"`)
   if (!Number.isFinite(ms) || ms < minMs || ms > maxMs) {
@@ -102,7 +106,9 @@ export const parseDurationMs = (v: unknown, where: string, minMs: number, maxMs:
 const num = (v: unknown, where: string, min: number, max: number, fallback: number): number => {
   if (v === undefined || v === null || v === "") return fallback
   const n = typeof v === "number" ? v : Number(v)
-  if (!Number.isFinite(n) || n < min || n > max) throw bad(`${where} must be a number between ${min} and ${max}, got ${String(v)}`)
+  if (!Number.isFinite(n) || n < min || n > max) {
+    throw bad(`${where} must be a number between ${min} and ${max}, got ${String(v)}`)
+  }
   return n
 }
 
@@ -195,8 +201,20 @@ export const parseSchedulerSettings = (
   }
   const ms = (v: unknown, where: string, min: number, max: number, fallback: number) =>
     v === undefined || v === null || v === "" ? fallback : parseDurationMs(v, where, min, max)
-  const backoffBaseMs = ms(health["backoff_base"], "schedule.health.backoff_base", 10, 86_400_000, defaults.health.backoffBaseMs)
-  const backoffMaxMs = ms(health["backoff_max"], "schedule.health.backoff_max", 10, 7 * 86_400_000, defaults.health.backoffMaxMs)
+  const backoffBaseMs = ms(
+    health["backoff_base"],
+    "schedule.health.backoff_base",
+    10,
+    86_400_000,
+    defaults.health.backoffBaseMs,
+  )
+  const backoffMaxMs = ms(
+    health["backoff_max"],
+    "schedule.health.backoff_max",
+    10,
+    7 * 86_400_000,
+    defaults.health.backoffMaxMs,
+  )
   if (backoffMaxMs < backoffBaseMs) throw bad("schedule.health.backoff_max must not be below backoff_base")
   return {
     enabled: bool(env["INFRA_SCHEDULE"] ?? s["enabled"], "schedule.enabled", defaults.enabled),
@@ -210,7 +228,13 @@ export const parseSchedulerSettings = (
     deviceRefreshMs: ms(s["device_refresh"], "schedule.device_refresh", 100, 86_400_000, defaults.deviceRefreshMs),
     drainTimeoutMs: ms(s["drain_timeout"], "schedule.drain_timeout", 0, 600_000, defaults.drainTimeoutMs),
     health: {
-      offlineAfter: int(health["offline_after"], "schedule.health.offline_after", 1, 1000, defaults.health.offlineAfter),
+      offlineAfter: int(
+        health["offline_after"],
+        "schedule.health.offline_after",
+        1,
+        1000,
+        defaults.health.offlineAfter,
+      ),
       backoffBaseMs,
       backoffMaxMs,
       breakerThreshold: int(

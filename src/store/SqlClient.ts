@@ -16,7 +16,9 @@ export interface SqlClient {
   /** Idempotent. */
   readonly close: () => Promise<void>
   /** LISTEN on a channel (PostgreSQL only); resolves to an unlisten function. */
-  readonly listen?: ((channel: string, onMessage: (payload: string) => void) => Promise<() => Promise<void>>) | undefined
+  readonly listen?:
+    | ((channel: string, onMessage: (payload: string) => void) => Promise<() => Promise<void>>)
+    | undefined
   /** NOTIFY (PostgreSQL only). */
   readonly notify?: ((channel: string, payload: string) => Promise<void>) | undefined
 }

@@ -1,6 +1,6 @@
 import { Clock, Effect, Layer, ManagedRuntime, References } from "effect"
 import { TestClock } from "effect/testing"
-import { Collector, type CollectOptions } from "../../src/collect/Collector.ts"
+import { type CollectOptions, Collector } from "../../src/collect/Collector.ts"
 import type { Device } from "../../src/domain/device.ts"
 import { ParseError, SshError } from "../../src/domain/errors.ts"
 import { Events, type InfraEventWithMeta } from "../../src/events/Events.ts"
@@ -25,7 +25,11 @@ import type { SshdHandle } from "./sshd.ts"
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 /** Poll a condition in real time; fail with `what` after timeoutMs. */
-export const waitFor = async (what: string, cond: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> => {
+export const waitFor = async (
+  what: string,
+  cond: () => boolean | Promise<boolean>,
+  timeoutMs = 10_000,
+): Promise<void> => {
   const deadline = Date.now() + timeoutMs
   while (!(await cond())) {
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
@@ -65,73 +69,75 @@ export class FakeHosts {
   pendingIo = 0
 
   layer(): Layer.Layer<Collector, never, DeviceHealth | Store> {
-    const hosts = this
-    return Layer.effect(
-      Collector,
-      Effect.gen(function*() {
-        const health = yield* DeviceHealth
-        const store = yield* Store
-        const devices = new Map<number, Device>()
-        const deviceOf = (ref: string | number) =>
-          Effect.gen(function*() {
-            const cached = devices.get(Number(ref))
-            if (cached !== undefined) return cached
-            const d = yield* Effect.orDie(store.getDevice(ref))
-            devices.set(d.id, d)
-            return d
-          })
-        const report = (device: Device, dataType: string, outcome: Parameters<typeof health.record>[2]) =>
-          Effect.acquireUseRelease(
-            Effect.sync(() => void hosts.pendingIo++),
-            () => health.record(device, dataType, outcome),
-            () => Effect.sync(() => void hosts.pendingIo--),
-          )
-        const collect = (ref: string | number, dataType: string, options: CollectOptions) =>
-          Effect.gen(function*() {
-            const device = yield* deviceOf(ref)
-            const at = yield* Clock.currentTimeMillis
-            hosts.calls.push({ device: device.name, dataType, at, options })
-            const perDevice = (hosts.runningPerDevice.get(device.name) ?? 0) + 1
-            hosts.runningPerDevice.set(device.name, perDevice)
-            hosts.running++
-            hosts.maxRunning = Math.max(hosts.maxRunning, hosts.running)
-            hosts.maxPerDevice = Math.max(hosts.maxPerDevice, perDevice)
-            yield* Effect.sleep(hosts.workMs).pipe(
-              Effect.ensuring(Effect.sync(() => {
-                hosts.running--
-                hosts.runningPerDevice.set(device.name, (hosts.runningPerDevice.get(device.name) ?? 1) - 1)
-              })),
-            )
-            const mode = hosts.modes.get(device.name) ?? "ok"
-            if (mode === "down") {
-              const error = new SshError({ device: device.name, reason: "connect_refused", message: "fake host is down" })
-              yield* report(device, dataType, { ok: false, error })
-              return yield* Effect.fail(error)
-            }
-            if (mode === "zfs-broken" && dataType === "zfs") {
-              const error = new ParseError({ dataType, message: "fake garbage" })
-              yield* report(device, dataType, { ok: false, error })
-              return yield* Effect.fail(error)
-            }
-            yield* report(device, dataType, { ok: true })
-            return {
-              device: device.name,
-              data_type: dataType,
-              collected_at: new Date(at).toISOString(),
-              age_seconds: 0,
-              cache: "refresh" as const,
-              data: {},
-            }
-          })
-        return Collector.of({ collect, act: () => Effect.die("FakeHosts has no actions") })
-      }),
-    )
+    return fakeCollectorLayer(this)
   }
 
   count(device: string, dataType?: string): number {
     return this.calls.filter((c) => c.device === device && (dataType === undefined || c.dataType === dataType)).length
   }
 }
+
+const fakeCollectorLayer = (hosts: FakeHosts): Layer.Layer<Collector, never, DeviceHealth | Store> =>
+  Layer.effect(
+    Collector,
+    Effect.gen(function* () {
+      const health = yield* DeviceHealth
+      const store = yield* Store
+      const devices = new Map<number, Device>()
+      const deviceOf = (ref: string | number) =>
+        Effect.gen(function* () {
+          const cached = devices.get(Number(ref))
+          if (cached !== undefined) return cached
+          const d = yield* Effect.orDie(store.getDevice(ref))
+          devices.set(d.id, d)
+          return d
+        })
+      const report = (device: Device, dataType: string, outcome: Parameters<typeof health.record>[2]) =>
+        Effect.acquireUseRelease(
+          Effect.sync(() => void hosts.pendingIo++),
+          () => health.record(device, dataType, outcome),
+          () => Effect.sync(() => void hosts.pendingIo--),
+        )
+      const collect = (ref: string | number, dataType: string, options: CollectOptions) =>
+        Effect.gen(function* () {
+          const device = yield* deviceOf(ref)
+          const at = yield* Clock.currentTimeMillis
+          hosts.calls.push({ device: device.name, dataType, at, options })
+          const perDevice = (hosts.runningPerDevice.get(device.name) ?? 0) + 1
+          hosts.runningPerDevice.set(device.name, perDevice)
+          hosts.running++
+          hosts.maxRunning = Math.max(hosts.maxRunning, hosts.running)
+          hosts.maxPerDevice = Math.max(hosts.maxPerDevice, perDevice)
+          yield* Effect.sleep(hosts.workMs).pipe(
+            Effect.ensuring(Effect.sync(() => {
+              hosts.running--
+              hosts.runningPerDevice.set(device.name, (hosts.runningPerDevice.get(device.name) ?? 1) - 1)
+            })),
+          )
+          const mode = hosts.modes.get(device.name) ?? "ok"
+          if (mode === "down") {
+            const error = new SshError({ device: device.name, reason: "connect_refused", message: "fake host is down" })
+            yield* report(device, dataType, { ok: false, error })
+            return yield* Effect.fail(error)
+          }
+          if (mode === "zfs-broken" && dataType === "zfs") {
+            const error = new ParseError({ dataType, message: "fake garbage" })
+            yield* report(device, dataType, { ok: false, error })
+            return yield* Effect.fail(error)
+          }
+          yield* report(device, dataType, { ok: true })
+          return {
+            device: device.name,
+            data_type: dataType,
+            collected_at: new Date(at).toISOString(),
+            age_seconds: 0,
+            cache: "refresh" as const,
+            data: {},
+          }
+        })
+      return Collector.of({ collect, act: () => Effect.die("FakeHosts has no actions") })
+    }),
+  )
 
 export interface ClockedScheduler {
   readonly runtime: ManagedRuntime.ManagedRuntime<any, any>
@@ -150,7 +156,11 @@ export const withClockedScheduler = async <A>(
   body: (t: ClockedScheduler) => Promise<A>,
 ): Promise<A> => {
   const hosts = new FakeHosts()
-  const base = Layer.mergeAll(backend.layer(uniqueSchema("sched")), Events.layer, Registry.make(allDataTypes, {}, allActions))
+  const base = Layer.mergeAll(
+    backend.layer(uniqueSchema("sched")),
+    Events.layer,
+    Registry.make(allDataTypes, {}, allActions),
+  )
   const layer = Scheduler.make(settings).pipe(
     Layer.provideMerge(Layer.mergeAll(Ownership.single(settings.instanceId), Fanout.make(settings.instanceId))),
     Layer.provideMerge(hosts.layer()),
