@@ -55,7 +55,7 @@ const flakyStore = () => {
         state.audits++
         return Effect.void
       }),
-    ping: () => (state.up ? Effect.void : Effect.fail(outage("ping"))),
+    ping: () => Effect.suspend(() => (state.up ? Effect.void : Effect.fail(outage("ping")))),
   } as unknown as StoreShape
   return { state, shape }
 }

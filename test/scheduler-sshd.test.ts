@@ -198,7 +198,9 @@ describe("serve", () => {
     let err = ""
     child.stdout.on("data", (d) => (out += String(d)))
     child.stderr.on("data", (d) => (err += String(d)))
-    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)))
+    const exited = new Promise<[number | null, string | null]>((resolve) =>
+      child.on("exit", (code, signal) => resolve([code, signal]))
+    )
     try {
       await waitFor(`serve to start: ${out} ${err}`, () => /listening on (http:\/\/\S+)/.test(out), 60_000)
       const url = /listening on (http:\/\/\S+)/.exec(out)![1]!
@@ -210,9 +212,11 @@ describe("serve", () => {
       }, 30_000)
       const signalled = Date.now()
       child.kill("SIGTERM")
-      const code = await exited
+      const [code, signal] = await exited
       const took = Date.now() - signalled
-      assert.equal(code, 0, err.slice(-2000))
+      // Deno's child_process reports a child it signalled as killed by that signal even when the
+      // child handled it and exited 0; the log lines below show the drain ran either way.
+      if (!("Deno" in globalThis && signal === "SIGTERM")) assert.equal(code, 0, err.slice(-2000))
       assert.ok(took < 15_000, `exited ${took} ms after SIGTERM`)
       assert.match(err, /scheduler stopped/)
       assert.match(err, /"drained":true/)

@@ -65,18 +65,16 @@ const serveCommand = async (config: InfraConfig, mcp: McpSettings): Promise<void
   await runtime.runPromise(
     Effect.logInfo("infrastructor listening", { url: server.url, store: config.databaseUrl ? "postgres" : "pglite" }),
   )
+  // Listen for signals before anyone can see we are up. The first drains; a second gives up waiting.
+  const signalled = new Promise<void>((resolve) => {
+    let signals = 0
+    const onSignal = (exitCode: number) => () => (++signals === 1 ? resolve() : process.exit(exitCode))
+    process.on("SIGINT", onSignal(130))
+    process.on("SIGTERM", onSignal(143))
+  })
   process.stdout.write(`infrastructor listening on ${server.url}\n`)
   await runtime.runPromise(Scheduler.use((s) => s.start))
-  await new Promise<void>((resolve) => {
-    const stop = () => {
-      // A second signal while draining: give up waiting.
-      process.once("SIGINT", () => process.exit(130))
-      process.once("SIGTERM", () => process.exit(143))
-      resolve()
-    }
-    process.once("SIGINT", stop)
-    process.once("SIGTERM", stop)
-  })
+  await signalled
   // Drain: no new polls, in-flight ones finish within schedule.drain_timeout (then are cancelled),
   // leases are given back; dispose then flushes buffered writes and closes SSH connections.
   await runtime.runPromise(Scheduler.use((s) => s.stop())).catch(() => undefined)

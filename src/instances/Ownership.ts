@@ -166,6 +166,13 @@ const makeLeaseOwnership = (options: Omit<OwnershipOptions, "mode">) =>
     })
 
     const loop = Effect.gen(function* () {
+      const twin = yield* Effect.orElseSucceed(sql.liveTwin(), () => undefined)
+      if (twin !== undefined) {
+        yield* Effect.logWarning("another live process uses this instance_id: give each instance its own", {
+          instance: instanceId,
+          other: twin,
+        })
+      }
       let sweeps = 0
       for (;;) {
         yield* cycle.pipe(

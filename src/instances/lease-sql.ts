@@ -19,6 +19,21 @@ export const leaseSql = (store: StoreShape, instanceId: string, ttlMs: number) =
       ),
     )
 
+  /** Another live process already using this instance id (a misconfiguration: both would poll the same devices). */
+  const liveTwin = (): Effect.Effect<{ hostname: string; pid: number } | undefined, StoreError> =>
+    Effect.map(
+      store.query<{ hostname: string; pid: number }>(
+        "SELECT hostname, pid FROM scheduler_instances WHERE instance_id = $1 AND expires_at > now()",
+        [instanceId],
+      ),
+      (rows) => {
+        const row = rows[0]
+        return row !== undefined && (row.hostname !== os.hostname() || Number(row.pid) !== process.pid)
+          ? row
+          : undefined
+      },
+    )
+
   /** Instances with a live heartbeat (this one included once it has sent one). */
   const liveInstances = (): Effect.Effect<Array<string>, StoreError> =>
     Effect.map(
@@ -87,5 +102,5 @@ export const leaseSql = (store: StoreShape, instanceId: string, ttlMs: number) =
   const sweep = (): Effect.Effect<void, StoreError> =>
     Effect.asVoid(store.query("DELETE FROM scheduler_instances WHERE expires_at < now() - interval '1 hour'"))
 
-  return { heartbeat, liveInstances, enabledDevices, leases, acquire, release, leave, sweep }
+  return { heartbeat, liveTwin, liveInstances, enabledDevices, leases, acquire, release, leave, sweep }
 }

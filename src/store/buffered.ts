@@ -1,6 +1,6 @@
 import { Context, Duration, Effect, Fiber, Layer, Schedule } from "effect"
 import type { Device } from "../domain/device.ts"
-import type { StoreError } from "../domain/errors.ts"
+import { StoreError } from "../domain/errors.ts"
 import type { HostKeys } from "../ssh/HostKeys.ts"
 import { openSpillFile, type SpillFile } from "./spill.ts"
 import { type AuditEntry, type Row, Store, type StoreShape, type WriteBufferStatus } from "./Store.ts"
@@ -84,8 +84,14 @@ export const makeBufferedStore = (inner: StoreShape, options: WriteBufferOptions
       Effect.suspend(() => {
         if (!available) return Effect.void
         available = false
+        ensureFlusher() // the flusher is also the probe that notices the database is back
         return Effect.logWarning("store unavailable: buffering writes", e.message)
       })
+    const down = (op: string) =>
+      new StoreError({ op, message: "the database is unreachable; waiting for it to return", unavailable: true })
+    const isOutage = (e: unknown): e is StoreError =>
+      typeof e === "object" && e !== null && (e as { _tag?: unknown })._tag === "StoreError" &&
+      (e as StoreError).unavailable
     const markUp = Effect.sync(() => {
       available = true
     })
@@ -158,23 +164,40 @@ export const makeBufferedStore = (inner: StoreShape, options: WriteBufferOptions
         ),
       )
 
+    /** Probe until the database answers (meanwhile calls fail fast instead of each waiting on the driver). */
+    const awaitDatabase = Effect.suspend(() => inner.ping()).pipe(
+      Effect.retry({ schedule: retry, while: (e: StoreError) => e.unavailable }),
+      Effect.ignore,
+      Effect.andThen(markUp),
+    )
+
     const flushAll: Effect.Effect<void> = Effect.gen(function* () {
       for (;;) {
         inFlight ??= next()
-        if (inFlight === undefined) return
+        if (inFlight === undefined) {
+          if (available) return
+          yield* awaitDatabase
+          continue
+        }
         yield* deliver(inFlight)
         inFlight = undefined
       }
     })
 
+    // One flusher at a time. It starts after a yield, so `flusher` is assigned before any of its
+    // code runs (a fork otherwise starts synchronously and could call back in here first).
+    let flushing = false
     const ensureFlusher = () => {
-      if (closing || (flusher !== undefined && flusher.pollUnsafe() === undefined)) return
+      if (closing || flushing) return
+      flushing = true
       flusher = Effect.runFork(
-        flushAll.pipe(
+        Effect.yieldNow.pipe(
+          Effect.andThen(flushAll),
           Effect.andThen(Effect.sync(() => spill?.removeIfDone())),
           Effect.ensuring(Effect.sync(() => {
+            flushing = false
             flusher = undefined
-            if (backlog() && !closing) ensureFlusher()
+            if ((backlog() || !available) && !closing) ensureFlusher()
           })),
         ),
       )
@@ -183,7 +206,7 @@ export const makeBufferedStore = (inner: StoreShape, options: WriteBufferOptions
     /** Direct write when nothing waits; otherwise (or when the database is away) queue it. */
     const write = <A>(w: PendingWrite, direct: Effect.Effect<A, StoreError>, queued: A): Effect.Effect<A, StoreError> =>
       Effect.suspend(() => {
-        if (backlog()) {
+        if (backlog() || !available) {
           enqueue(w)
           ensureFlusher()
           return Effect.succeed(queued)
@@ -217,7 +240,12 @@ export const makeBufferedStore = (inner: StoreShape, options: WriteBufferOptions
       effect: Effect.Effect<A, E | StoreError>,
       fallback?: () => A | undefined,
     ): Effect.Effect<A, E | StoreError> =>
-      effect.pipe(
+      Effect.suspend(() => {
+        if (available) return effect
+        // Known down: answer now from what we know; the flusher's probe notices the return.
+        const known = fallback?.()
+        return known === undefined ? Effect.fail(down("read")) : Effect.succeed(known)
+      }).pipe(
         Effect.tap(() => markUp),
         Effect.catchIf(
           (e): e is StoreError => e._tag === "StoreError" && (e as StoreError).unavailable,
@@ -257,10 +285,25 @@ export const makeBufferedStore = (inner: StoreShape, options: WriteBufferOptions
       })
     )
 
+    /** Other calls fail fast (503) while the database is known to be down, instead of hanging on the driver. */
+    const guard = <A, E>(op: string, effect: () => Effect.Effect<A, E>): Effect.Effect<A, E | StoreError> =>
+      Effect.suspend((): Effect.Effect<A, E | StoreError> => (available ? effect() : Effect.fail(down(op)))).pipe(
+        Effect.tapError((e) => (isOutage(e) ? markDown(e) : Effect.void)),
+      )
+
     const status = (): WriteBufferStatus => ({ available, pending: pending(), dropped })
 
     const store: StoreShape = {
       ...inner,
+      query: (text, params) => guard("query", () => inner.query(text, params)),
+      createDevice: (input) => guard("createDevice", () => inner.createDevice(input)),
+      updateDevice: (ref, patch) => guard("updateDevice", () => inner.updateDevice(ref, patch)),
+      removeDevice: (ref) => guard("removeDevice", () => inner.removeDevice(ref)),
+      setDeviceStatus: (id, status, lastSeen) =>
+        guard("setDeviceStatus", () => inner.setDeviceStatus(id, status, lastSeen)),
+      setDeviceCapabilities: (id, caps) => guard("setDeviceCapabilities", () => inner.setDeviceCapabilities(id, caps)),
+      history: (q) => guard("history", () => inner.history(q)),
+      queryAudit: (f) => guard("queryAudit", () => inner.queryAudit(f)),
       listDevices: () =>
         read(inner.listDevices().pipe(Effect.tap((ds) => Effect.sync(() => ds.forEach(remember)))), () => {
           const list = [...devices.entries()].filter(([k]) => k.startsWith("id:")).map(([, d]) => d)
@@ -275,7 +318,12 @@ export const makeBufferedStore = (inner: StoreShape, options: WriteBufferOptions
           rows.length,
         ),
       insertAudit: (entry) => write({ kind: "audit", entry }, inner.insertAudit(entry), undefined),
-      ping: () => read(inner.ping()),
+      // /health asks the database itself, so it also notices the return.
+      ping: () =>
+        inner.ping().pipe(
+          Effect.tap(() => markUp),
+          Effect.tapError((e) => (e.unavailable ? markDown(e) : Effect.void)),
+        ),
       writeBuffer: status,
     }
     return store
