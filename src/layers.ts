@@ -77,4 +77,5 @@ export const makeInfraLayer = (config: InfraConfig) =>
     registry: Registry.make(allDataTypes, config.ttl, allActions),
     observe: { retention: config.retention },
     scheduler: config.scheduler,
+    watch: config.watch,
   }).pipe(Layer.provideMerge(loggingLayer(config.logLevel)))

@@ -1,4 +1,4 @@
-import { Effect } from "effect"
+import { Effect, Fiber } from "effect"
 import { parseArgs } from "node:util"
 import { checkServeExposure, tokenCommand } from "../auth/cli.ts"
 import { Collector } from "../collect/Collector.ts"
@@ -10,6 +10,7 @@ import { McpSettings, loadMcpSettings } from "../mcp/settings.ts"
 import { serveMcpStdio } from "../mcp/stdio.ts"
 import { startRuntime } from "../runtime.ts"
 import { Scheduler } from "../scheduler/Scheduler.ts"
+import { superviseWatches } from "../watch/supervise.ts"
 import { Store } from "../store/Store.ts"
 
 export const usage = `infrastructor — agentless infrastructure manager
@@ -74,10 +75,13 @@ const serveCommand = async (config: InfraConfig, mcp: McpSettings): Promise<void
   })
   process.stdout.write(`infrastructor listening on ${server.url}\n`)
   await runtime.runPromise(Scheduler.use((s) => s.start))
+  // Config watching for the devices this instance owns, reconciled as devices and leases change.
+  const watching = runtime.runFork(superviseWatches)
   await signalled
   // Drain: no new polls, in-flight ones finish within schedule.drain_timeout (then are cancelled),
   // leases are given back; dispose then flushes buffered writes and closes SSH connections.
   await runtime.runPromise(Scheduler.use((s) => s.stop())).catch(() => undefined)
+  await runtime.runPromise(Fiber.interrupt(watching)).catch(() => undefined)
   await server.close()
   await runtime.dispose()
 }

@@ -4,6 +4,8 @@ import { parse as parseYaml } from "yaml"
 import type { DeviceInput } from "../domain/device.ts"
 import { ValidationError } from "../domain/errors.ts"
 import { validateRetention } from "../observe/retention-policy.ts"
+import { parseWatchSettings } from "../watch/config.ts"
+import type { WatchSettings } from "../watch/settings.ts"
 import { defaultSchedulerSettings, parseSchedulerSettings, type SchedulerSettings } from "../scheduler/settings.ts"
 
 export type LogLevel = "debug" | "info" | "warn" | "error"
@@ -35,6 +37,8 @@ export interface InfraConfig {
   readonly retention: Readonly<Record<string, number>>
   /** `schedule:` (intervals/cron per type and device, jitter, limits, health, leases) and `instance_id`. */
   readonly scheduler: SchedulerSettings
+  /** Config file watching: globs per type and device, intervals, secret handling. */
+  readonly watch: WatchSettings
 }
 
 export const defaultConfig: InfraConfig = {
@@ -56,6 +60,7 @@ export const defaultConfig: InfraConfig = {
   cache: { maxEntries: 5000, maxBytes: 64 * 1024 * 1024 },
   retention: {},
   scheduler: defaultSchedulerSettings(),
+  watch: {},
 }
 
 const levels: ReadonlyArray<LogLevel> = ["debug", "info", "warn", "error"]
@@ -149,6 +154,7 @@ export const resolveConfig = (
     },
     retention: validateRetention(asRecord(file["retention"], "retention")),
     scheduler: parseSchedulerSettings(file, env),
+    watch: parseWatchSettings(file["watch"]),
   }
 }
 

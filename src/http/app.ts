@@ -17,6 +17,7 @@ import { deviceInputFromBody, devicePatchFromBody } from "./device-body.ts"
 import { mountConfigRoutes } from "./configs.ts"
 import { mountEventRoutes } from "./events-routes.ts"
 import { mountObserveRoutes, requestLogger } from "./observe-routes.ts"
+import { mountSchedulerRoutes } from "./scheduler-routes.ts"
 import { toHttpError } from "./errors.ts"
 import { parseBool, parseLimit, parseTime } from "./query.ts"
 
@@ -273,6 +274,7 @@ export const makeHttpApp = Effect.gen(function*() {
 
   yield* mountEventRoutes(app)
   yield* mountObserveRoutes(app)
+  yield* mountSchedulerRoutes(app)
 
   app.notFound((c) => c.json({ error: { code: "not_found", message: `no route for ${c.req.method} ${c.req.path}` } }, 404))
   app.onError((err, c) => {

@@ -70,6 +70,8 @@ export interface WatcherShape {
   readonly status: () => ReadonlyArray<DeviceWatchStatus>
   /** The patterns watched on a device. */
   readonly globs: (device: Device) => ReadonlyArray<TypedGlob>
+  /** Whether the device should be watched at all (enabled, not switched off, has patterns). */
+  readonly watches: (device: Device) => boolean
   /** One full scan now (the API's on-demand scan, source "api"). */
   readonly scan: (
     device: string | number,
@@ -353,6 +355,7 @@ export class Watcher extends Context.Service<Watcher, WatcherShape>()("infrastru
           stopDevice,
           status: () => [...states.values()].map((s) => ({ ...s })),
           globs: (device) => globsForDevice(device, input),
+          watches: (device) => deviceWatchEnabled(device, input) && globsForDevice(device, input).length > 0,
           scan: (ref, options = {}) =>
             Effect.gen(function* () {
               const device = yield* store.getDevice(ref)
