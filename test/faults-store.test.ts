@@ -239,6 +239,8 @@ describe(
                 const exit = await t.runtime.runPromiseExit(
                   Collector.use((c) => c.collect(name, "tick", { method: "polling", source: "outage test" })),
                 )
+                  console.error("SLOWPOLL", name, Date.now() - t0, new Date().toISOString(), Exit.isSuccess(exit))
+                }
                 if (Exit.isSuccess(exit)) rows++
                 else failures++
                 await new Promise((r) => setTimeout(r, bench ? 1000 : 100))

@@ -241,22 +241,25 @@ export const makeBufferedStore = (inner: StoreShape, options: WriteBufferOptions
       fallback?: () => A | undefined,
     ): Effect.Effect<A, E | StoreError> =>
       Effect.suspend(() => {
-        if (available) return effect
-        // Known down: answer now from what we know; the flusher's probe notices the return.
-        const known = fallback?.()
-        return known === undefined ? Effect.fail(down("read")) : Effect.succeed(known)
-      }).pipe(
-        Effect.tap(() => markUp),
-        Effect.catchIf(
-          (e): e is StoreError => e._tag === "StoreError" && (e as StoreError).unavailable,
-          (e) =>
-            Effect.gen(function* () {
-              yield* markDown(e)
-              const known = fallback?.()
-              return known === undefined ? yield* Effect.fail(e) : known
-            }),
-        ),
-      )
+        const known = () => fallback?.()
+        if (!available) {
+          // Known down: answer now from what we know; only the flusher's probe marks it up again.
+          const answer = known()
+          return answer === undefined ? Effect.fail(down("read")) : Effect.succeed(answer)
+        }
+        return effect.pipe(
+          Effect.tap(() => markUp),
+          Effect.catchIf(
+            (e): e is StoreError => isOutage(e),
+            (e) =>
+              Effect.gen(function* () {
+                yield* markDown(e)
+                const answer = known()
+                return answer === undefined ? yield* Effect.fail(e) : answer
+              }),
+          ),
+        )
+      })
 
     if (spill !== undefined && spill.pending() > 0) {
       yield* Effect.logInfo("write buffer: replaying writes left by the last run", { pending: spill.pending() })
