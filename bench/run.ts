@@ -57,9 +57,10 @@ const main = async () => {
   const known = path.join(mkdtempSync(path.join(os.tmpdir(), "bench-ssh-")), "known_hosts")
   const sshArgs = ["-i", sshd.privateKeyPath, "-p", String(sshd.port), "-o", "BatchMode=yes",
     "-o", `UserKnownHostsFile=${known}`, "-o", "StrictHostKeyChecking=accept-new", `${sshd.user}@${sshd.host}`, COMMAND]
-  rows.push(summarize("`ssh host cmd` per command", await time(SPAWN_N, async () => {
+  rows.push(summarize("`ssh host cmd` per command", await time(SPAWN_N, () => {
     const r = spawnSync("ssh", sshArgs, { encoding: "utf8" })
     if (r.status !== 0) throw new Error(`ssh failed: ${r.stderr}`)
+    return Promise.resolve()
   })))
 
   // 3. Baseline: one ssh2 connection, a fresh exec channel per command (login shell runs each time).

@@ -124,8 +124,8 @@ describe("systemctl list-units", () => {
   it("--plain --no-legend form gives the same rows", () => {
     const plain = text
       .split("\n")
-      .filter((l) => /^(  |● )\S+\.[a-z]+ /.test(l))
-      .map((l) => l.replace(/^(● |  )/, ""))
+      .filter((l) => /^( {2}|● )\S+\.[a-z]+ /.test(l))
+      .map((l) => l.replace(/^(● | {2})/, ""))
       .join("\n")
     assert.deepEqual(ok(parseListUnitsText(plain)), ok(parseListUnitsText(text)))
   })
@@ -265,7 +265,7 @@ describe("parseSystemdServices (whole script output)", () => {
   it("only services from list-units when the shim-filtered (--type=service) table is given", () => {
     const services = sd(SYSTEMD_FIXTURES.listUnits)
       .split("\n")
-      .filter((l) => /^(  |● )\S+\.service /.test(l))
+      .filter((l) => /^( {2}|● )\S+\.service /.test(l))
       .join("\n")
     const d = ok(parseSystemdServices(fixtureOutput({ units: services, show: "" })))
     assert.equal(d.units.length, 116)

@@ -9,7 +9,6 @@ import { ParseError, ValidationError } from "../src/domain/errors.ts"
 import { splitSections } from "../src/parsers/sections.ts"
 import {
   parseArcstats,
-  parseZfs,
   parseZfsDatasetList,
   parseZfsSnapshotList,
   parseZpoolIostat,

@@ -87,7 +87,7 @@ const txClient = (tx: Transaction): SqlClient => {
       await tx.exec(text)
     },
     transaction: (fn) => fn(self),
-    close: async () => undefined,
+    close: () => Promise.resolve(),
   }
   return self
 }

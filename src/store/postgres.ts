@@ -37,7 +37,7 @@ const txClient = (tx: postgres.TransactionSql<Record<string, never>>): SqlClient
       await tx.unsafe(text)
     },
     transaction: (fn) => fn(self),
-    close: async () => undefined,
+    close: () => Promise.resolve(),
   }
   return self
 }
