@@ -45,6 +45,7 @@ const main = async () => {
     status: "unknown", lastSeen: null, createdAt: new Date(), updatedAt: new Date(),
   }
   const rows: Array<Sample> = []
+  if (process.env["BENCH_ONLY_API"] !== "1") {
 
   // 1. Our pipeline's transport: persistent shell channel on one connection.
   const sshLayer = makeSshLayer({ sshDir: "/nonexistent" }).pipe(Layer.provide(Layer.succeed(HostKeys, makeHostKeysMemory())))
@@ -85,6 +86,7 @@ const main = async () => {
     r.name, String(r.n), ms(r.p50), ms(r.p99), `${(r.p50 / base.p50).toFixed(1)}x`,
   ])))
   await sshRuntime.dispose()
+  }
 
   // 4. Cached API reads: full service graph on in-memory PGlite, localhost device (local transport).
   const layer = composeServices({

@@ -1,3 +1,4 @@
+import { makeGroupCommit } from "./group-commit.ts"
 import { Effect } from "effect"
 import type { Device, DeviceInput, DevicePatch } from "../domain/device.ts"
 import { DeviceConflict, DeviceNotFound, StoreError, ValidationError } from "../domain/errors.ts"
@@ -182,21 +183,31 @@ export const makeStore = (client: SqlClient, storeOptions: MakeStoreOptions = {}
     return Effect.map(sql("history", text, params), (r) => r.rows)
   }
 
-  const insertAudit = (e: AuditEntry) =>
-    Effect.asVoid(
-      sql(
-        "insertAudit",
-        `INSERT INTO data_collection_audit (time, device_id, device_name, operation_id, data_type, method, source,
-           force_refresh, cache_hit, duration_ms, ssh_command_count, data_size_bytes, status, error_message,
-           records_created, freshness_threshold, token_id)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
-        [
-          e.time, e.deviceId, e.deviceName, e.operationId, e.dataType, e.method, e.source,
-          e.forceRefresh, e.cacheHit, e.durationMs, e.sshCommandCount, e.dataSizeBytes, e.status, e.errorMessage,
-          e.recordsCreated, e.freshnessThreshold, e.tokenId ?? null,
-        ],
-      ),
+  const auditColumns = 17
+  const auditValues = (e: AuditEntry): Array<unknown> => [
+    e.time, e.deviceId, e.deviceName, e.operationId, e.dataType, e.method, e.source,
+    e.forceRefresh, e.cacheHit, e.durationMs, e.sshCommandCount, e.dataSizeBytes, e.status, e.errorMessage,
+    e.recordsCreated, e.freshnessThreshold, e.tokenId ?? null,
+  ].map((p) => (typeof p === "string" ? pgSafeText(p) : p))
+  // Every API/MCP read writes an audit row: concurrent ones share one INSERT.
+  const auditBatches = makeGroupCommit<AuditEntry>(async (entries) => {
+    const params: Array<unknown> = []
+    const tuples = entries.map((e) => {
+      const start = params.length
+      params.push(...auditValues(e))
+      return `(${Array.from({ length: auditColumns }, (_, i) => `$${start + i + 1}`).join(", ")})`
+    })
+    await client.query(
+      `INSERT INTO data_collection_audit (time, device_id, device_name, operation_id, data_type, method, source,
+         force_refresh, cache_hit, duration_ms, ssh_command_count, data_size_bytes, status, error_message,
+         records_created, freshness_threshold, token_id)
+       VALUES ${tuples.join(", ")}`,
+      params,
     )
+  })
+
+  const insertAudit = (e: AuditEntry): Effect.Effect<void, StoreError> =>
+    Effect.tryPromise({ try: () => auditBatches.add(e), catch: (err) => toStoreError("insertAudit", err) })
 
   const queryAudit = (f: AuditFilter): Effect.Effect<Array<Row>, StoreError> => {
     const params: Array<unknown> = []
