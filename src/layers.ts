@@ -64,7 +64,9 @@ export const makeInfraLayer = (config: InfraConfig) =>
         databaseUrl: config.databaseUrl,
         dataDir: config.databaseUrl === undefined ? config.dataDir : undefined,
       }),
-      { spillPath: config.dataDir.startsWith("memory://") ? undefined : path.join(config.dataDir, "write-buffer.jsonl") },
+      {
+        spillPath: config.dataDir.startsWith("memory://") ? undefined : path.join(config.dataDir, "write-buffer.jsonl"),
+      },
     ),
     ssh: makeSshLayer({
       connectTimeoutMs: config.ssh.connectTimeoutMs,

@@ -11,7 +11,7 @@ import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from "n
 import os from "node:os"
 import path from "node:path"
 import { after, describe, test } from "node:test"
-import { Context, Effect, Exit, Layer, Result, Schedule, Scope } from "effect"
+import { Effect, Exit, Layer, Result, Schedule, Scope } from "effect"
 import { Collector } from "../src/collect/Collector.ts"
 import { StoreError } from "../src/domain/errors.ts"
 import { noRetry } from "../src/domain/schedules.ts"
@@ -239,8 +239,6 @@ describe(
                 const exit = await t.runtime.runPromiseExit(
                   Collector.use((c) => c.collect(name, "tick", { method: "polling", source: "outage test" })),
                 )
-                  console.error("SLOWPOLL", name, Date.now() - t0, new Date().toISOString(), Exit.isSuccess(exit))
-                }
                 if (Exit.isSuccess(exit)) rows++
                 else failures++
                 await new Promise((r) => setTimeout(r, bench ? 1000 : 100))

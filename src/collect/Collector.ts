@@ -237,11 +237,11 @@ export class Collector extends Context.Service<Collector, CollectorShape>()("inf
               Effect.gen(function*() {
                 yield* audit("error", false, errorMessage(error), errorCode(error))
                 if (device !== undefined) {
+                  const keyChanged = error instanceof SshError && error.reason === "host_key_mismatch"
                   if (Option.isSome(health)) yield* health.value.record(device, dataType, { ok: false, error })
+                  else if (error instanceof SshError && !keyChanged) yield* markStatus(device, "offline", false)
                   // A changed host key is not "offline": it needs an operator (POST .../trust-host-key).
-                  else if (error instanceof SshError) {
-                    yield* markStatus(device, error.reason === "host_key_mismatch" ? "host_key_mismatch" : "offline", false)
-                  }
+                  if (keyChanged) yield* markStatus(device, "host_key_mismatch", false)
                   yield* events.publish({
                     _tag: "CollectionFailed",
                     device: device.name,

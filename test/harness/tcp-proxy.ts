@@ -32,7 +32,10 @@ const destroy = (socket: net.Socket) => {
   }
 }
 
-export const startTcpProxy = async (target: { host: string; port: number }, listenHost = "127.0.0.1"): Promise<TcpProxy> => {
+export const startTcpProxy = async (
+  target: { host: string; port: number },
+  listenHost = "127.0.0.1",
+): Promise<TcpProxy> => {
   const pairs = new Set<{ client: net.Socket; upstream: net.Socket }>()
   let accepting = true
 
