@@ -16,6 +16,7 @@ import * as driveHealth from "../src/parsers/drive-health.ts"
 import * as networkInterfaces from "../src/parsers/network-interfaces.ts"
 import { MARKER } from "../src/parsers/sections.ts"
 import * as sections from "../src/parsers/sections.ts"
+import * as time from "../src/parsers/time.ts"
 import * as systemLogs from "../src/parsers/system-logs.ts"
 import * as systemMetrics from "../src/parsers/system-metrics.ts"
 import * as systemdServices from "../src/parsers/systemd-services.ts"
@@ -54,6 +55,7 @@ const modules: ReadonlyArray<{ name: string; mod: Record<string, unknown>; categ
   { name: "drive-health", mod: driveHealth, categories: ["drives", "smartctl"] },
   { name: "network-interfaces", mod: networkInterfaces, categories: ["network"] },
   { name: "sections", mod: sections, categories: ["proc"] },
+  { name: "time", mod: time, categories: ["proc"] },
   { name: "system-logs", mod: systemLogs, categories: ["logs"] },
   { name: "system-metrics", mod: systemMetrics, categories: ["proc"] },
   { name: "systemd-services", mod: systemdServices, categories: ["systemd"] },

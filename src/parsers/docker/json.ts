@@ -1,5 +1,6 @@
 import { Result } from "effect"
 import { ParseError } from "../../domain/errors.ts"
+import { isoFromMillis } from "../time.ts"
 
 /** Loose JSON access: engine output varies by version, so every field is optional and typed on read. */
 export type Json = Record<string, unknown>
@@ -123,6 +124,11 @@ export const stringMap = (o: Json | undefined): Record<string, string> => {
   return out
 }
 
-/** Unix seconds (podman, engine list) → ISO time; non-positive means "never". */
+/** Latest time a JS Date can hold (±8.64e15 ms); beyond it toISOString throws. */
+const MAX_UNIX_SECONDS = 8.64e12
+
+/** Unix seconds (podman, engine list) → ISO time; non-positive or out-of-range means unknown. */
 export const unixToIso = (secs: number | undefined): string | null =>
-  secs === undefined || secs <= 0 || !Number.isFinite(secs) ? null : new Date(secs * 1000).toISOString()
+  secs === undefined || secs <= 0 || !Number.isFinite(secs) || secs > MAX_UNIX_SECONDS
+    ? null
+    : isoFromMillis(secs * 1000)

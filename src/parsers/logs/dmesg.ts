@@ -1,6 +1,7 @@
 import { Result } from "effect"
 import type { ParseError } from "../../domain/errors.ts"
 import { emptyEntry, FACILITY_NAMES, type LogEntry, logFail, priorityFromName } from "./common.ts"
+import { isoFromMillis } from "../time.ts"
 
 /** Kernel ring-buffer entry before it is placed in time (boot time and boot id come later). */
 export interface DmesgLine {
@@ -125,7 +126,7 @@ export const dmesgEntries = (lines: ReadonlyArray<DmesgLine>, boot: BootInfo): A
       ...emptyEntry("dmesg"),
       cursor,
       time:
-        l.seconds !== null && boot.btime !== null ? new Date(Math.round((boot.btime + l.seconds) * 1000)).toISOString() : null,
+        l.seconds !== null && boot.btime !== null ? isoFromMillis(Math.round((boot.btime + l.seconds) * 1000)) : null,
       monotonic_seconds: l.seconds,
       priority: l.priority,
       facility: l.facility,

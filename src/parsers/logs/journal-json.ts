@@ -1,6 +1,7 @@
 import { Result } from "effect"
 import type { ParseError } from "../../domain/errors.ts"
 import { emptyEntry, type LogEntry, logFail } from "./common.ts"
+import { isoFromMillis } from "../time.ts"
 
 /**
  * Top-level JSON objects in a stream: `journalctl -o json` (one per line), `-o json-pretty`
@@ -100,7 +101,7 @@ export const journalEntryFromRecord = (record: unknown, at: string): Result.Resu
     ...emptyEntry("journal"),
     cursor,
     // µs since the epoch fits a double exactly until the year 2255.
-    time: realtime === null ? null : new Date(Math.floor(realtime / 1000)).toISOString(),
+    time: realtime === null ? null : isoFromMillis(Math.floor(realtime / 1000)),
     monotonic_seconds: monotonic === null ? null : monotonic / 1e6,
     priority: priority !== null && priority <= 7 ? priority : null,
     facility: toInt(first("SYSLOG_FACILITY")),

@@ -1,4 +1,5 @@
 import { bad } from "./fail.ts"
+import { isoFromMillis } from "../time.ts"
 
 /** ZFS "nicenum" suffixes are powers of 1024 (zfs_nicenum), both for bytes and for counts. */
 const SUFFIX_POWER: Readonly<Record<string, number>> = { B: 0, K: 1, M: 2, G: 3, T: 4, P: 5, E: 6, Z: 7 }
@@ -65,7 +66,7 @@ export const parseCtime = (text: string): string | null => {
   const month = MONTHS.indexOf(m[1] as string)
   if (month < 0) return null
   const ms = Date.UTC(Number(m[6]), month, Number(m[2]), Number(m[3]), Number(m[4]), Number(m[5] ?? 0))
-  return Number.isFinite(ms) ? new Date(ms).toISOString() : null
+  return isoFromMillis(ms)
 }
 
 /** Unix seconds → ISO-8601; 0 or negative means "never" in ZFS output. */
