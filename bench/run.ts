@@ -21,7 +21,7 @@ import { Ssh } from "../src/ssh/Ssh.ts"
 import { makeSshLayer } from "../src/ssh/SshLive.ts"
 import { makeStoreLayer } from "../src/store/layer.ts"
 import { startSshd, stopAllSshd } from "../test/harness/sshd.ts"
-import { type Sample, summarize, table, ms } from "./stats.ts"
+import { ms, type Sample, summarize, table } from "./stats.ts"
 
 const N = Number(process.env["BENCH_N"] ?? 200)
 const SPAWN_N = Number(process.env["BENCH_SPAWN_N"] ?? 30)
@@ -40,52 +40,97 @@ const time = async (n: number, f: () => Promise<void>): Promise<Array<number>> =
 const main = async () => {
   const sshd = await startSshd({ address: "127.0.0.1" })
   const device = {
-    id: 1, name: "bench", host: sshd.host, port: sshd.port, username: sshd.user,
-    privateKeyPath: sshd.privateKeyPath, password: null, transport: "ssh" as const, tags: [], enabled: true,
-    status: "unknown", lastSeen: null, createdAt: new Date(), updatedAt: new Date(),
+    id: 1,
+    name: "bench",
+    host: sshd.host,
+    port: sshd.port,
+    username: sshd.user,
+    privateKeyPath: sshd.privateKeyPath,
+    password: null,
+    transport: "ssh" as const,
+    tags: [],
+    enabled: true,
+    status: "unknown",
+    lastSeen: null,
+    createdAt: new Date(),
+    updatedAt: new Date(),
   }
   const rows: Array<Sample> = []
   if (process.env["BENCH_ONLY_API"] !== "1") {
+    // 1. Our pipeline's transport: persistent shell channel on one connection.
+    const sshLayer = makeSshLayer({ sshDir: "/nonexistent" }).pipe(
+      Layer.provide(Layer.succeed(HostKeys, makeHostKeysMemory())),
+    )
+    const sshRuntime = ManagedRuntime.make(sshLayer)
+    const ssh = await sshRuntime.runPromise(Ssh.use((s) => Effect.succeed(s)))
+    await sshRuntime.runPromise(ssh.run(device, COMMAND)) // connect once
+    rows.push(
+      summarize(
+        "persistent shell (infrastructor)",
+        await time(N, () => sshRuntime.runPromise(Effect.asVoid(ssh.run(device, COMMAND)))),
+      ),
+    )
 
-  // 1. Our pipeline's transport: persistent shell channel on one connection.
-  const sshLayer = makeSshLayer({ sshDir: "/nonexistent" }).pipe(Layer.provide(Layer.succeed(HostKeys, makeHostKeysMemory())))
-  const sshRuntime = ManagedRuntime.make(sshLayer)
-  const ssh = await sshRuntime.runPromise(Ssh.use((s) => Effect.succeed(s)))
-  await sshRuntime.runPromise(ssh.run(device, COMMAND)) // connect once
-  rows.push(summarize("persistent shell (infrastructor)", await time(N, () => sshRuntime.runPromise(Effect.asVoid(ssh.run(device, COMMAND))))))
+    // 2. Baseline: a new ssh process per command.
+    const known = path.join(mkdtempSync(path.join(os.tmpdir(), "bench-ssh-")), "known_hosts")
+    const sshArgs = [
+      "-i",
+      sshd.privateKeyPath,
+      "-p",
+      String(sshd.port),
+      "-o",
+      "BatchMode=yes",
+      "-o",
+      `UserKnownHostsFile=${known}`,
+      "-o",
+      "StrictHostKeyChecking=accept-new",
+      `${sshd.user}@${sshd.host}`,
+      COMMAND,
+    ]
+    rows.push(summarize(
+      "`ssh host cmd` per command",
+      await time(SPAWN_N, () => {
+        const r = spawnSync("ssh", sshArgs, { encoding: "utf8" })
+        if (r.status !== 0) throw new Error(`ssh failed: ${r.stderr}`)
+        return Promise.resolve()
+      }),
+    ))
 
-  // 2. Baseline: a new ssh process per command.
-  const known = path.join(mkdtempSync(path.join(os.tmpdir(), "bench-ssh-")), "known_hosts")
-  const sshArgs = ["-i", sshd.privateKeyPath, "-p", String(sshd.port), "-o", "BatchMode=yes",
-    "-o", `UserKnownHostsFile=${known}`, "-o", "StrictHostKeyChecking=accept-new", `${sshd.user}@${sshd.host}`, COMMAND]
-  rows.push(summarize("`ssh host cmd` per command", await time(SPAWN_N, () => {
-    const r = spawnSync("ssh", sshArgs, { encoding: "utf8" })
-    if (r.status !== 0) throw new Error(`ssh failed: ${r.stderr}`)
-    return Promise.resolve()
-  })))
-
-  // 3. Baseline: one ssh2 connection, a fresh exec channel per command (login shell runs each time).
-  const conn = new Client()
-  await new Promise<void>((resolve, reject) => {
-    conn.on("ready", () => resolve()).on("error", reject).connect({
-      host: sshd.host, port: sshd.port, username: sshd.user, privateKey: readFileSync(sshd.privateKeyPath),
-    })
-  })
-  rows.push(summarize("ssh2 exec channel per command", await time(N, () =>
-    new Promise<void>((resolve, reject) => {
-      conn.exec(COMMAND, (err, stream) => {
-        if (err) return reject(err)
-        stream.on("close", () => resolve()).on("data", () => undefined).stderr.on("data", () => undefined)
+    // 3. Baseline: one ssh2 connection, a fresh exec channel per command (login shell runs each time).
+    const conn = new Client()
+    await new Promise<void>((resolve, reject) => {
+      conn.on("ready", () => resolve()).on("error", reject).connect({
+        host: sshd.host,
+        port: sshd.port,
+        username: sshd.user,
+        privateKey: readFileSync(sshd.privateKeyPath),
       })
-    }))))
-  conn.end()
+    })
+    rows.push(summarize(
+      "ssh2 exec channel per command",
+      await time(N, () =>
+        new Promise<void>((resolve, reject) => {
+          conn.exec(COMMAND, (err, stream) => {
+            if (err) return reject(err)
+            stream.on("close", () => resolve()).on("data", () => undefined).stderr.on("data", () => undefined)
+          })
+        })),
+    ))
+    conn.end()
 
-  const base = rows[0] as Sample
-  console.log(`\nCommand round trip, '${COMMAND}', loopback sshd (n=${N}, spawn n=${SPAWN_N})\n`)
-  console.log(table(["method", "n", "p50 ms", "p99 ms", "p50 vs ours"], rows.map((r) => [
-    r.name, String(r.n), ms(r.p50), ms(r.p99), `${(r.p50 / base.p50).toFixed(1)}x`,
-  ])))
-  await sshRuntime.dispose()
+    const base = rows[0] as Sample
+    console.log(`\nCommand round trip, '${COMMAND}', loopback sshd (n=${N}, spawn n=${SPAWN_N})\n`)
+    console.log(table(
+      ["method", "n", "p50 ms", "p99 ms", "p50 vs ours"],
+      rows.map((r) => [
+        r.name,
+        String(r.n),
+        ms(r.p50),
+        ms(r.p99),
+        `${(r.p50 / base.p50).toFixed(1)}x`,
+      ]),
+    ))
+    await sshRuntime.dispose()
   }
 
   // 4. Cached API reads: full service graph on in-memory PGlite, localhost device (local transport).
@@ -98,7 +143,8 @@ const main = async () => {
   const runtime = ManagedRuntime.make(layer.pipe(Layer.orDie))
   const app = await runtime.runPromise(makeHttpApp)
   await app.request("/api/devices?probe=false", {
-    method: "POST", body: JSON.stringify({ name: "local", host: "localhost", transport: "local" }),
+    method: "POST",
+    body: JSON.stringify({ name: "local", host: "localhost", transport: "local" }),
     headers: { "content-type": "application/json" },
   })
   const url = "/api/devices/local/system_metrics"

@@ -7,7 +7,7 @@
  *   await infra.close()
  */
 import { Effect } from "effect"
-import { Collector, type CollectOptions, type Collected } from "./collect/Collector.ts"
+import { type Collected, type CollectOptions, Collector } from "./collect/Collector.ts"
 import { defaultConfig, type InfraConfig, resolveConfig } from "./config/config.ts"
 import { type Device, type DeviceInput, type DevicePatch, publicDevice } from "./domain/device.ts"
 import { Events, type InfraEventWithMeta } from "./events/Events.ts"
@@ -61,7 +61,11 @@ export interface Infrastructor {
     readonly update: (device: string | number, patch: DevicePatch) => Promise<ReturnType<typeof publicDevice>>
     readonly remove: (device: string | number) => Promise<void>
   }
-  readonly history: (device: string | number, dataType: string, q?: Omit<HistoryQuery, "table" | "deviceId">) => Promise<Array<Record<string, unknown>>>
+  readonly history: (
+    device: string | number,
+    dataType: string,
+    q?: Omit<HistoryQuery, "table" | "deviceId">,
+  ) => Promise<Array<Record<string, unknown>>>
   /** Listen to pipeline events; returns an unsubscribe function. */
   readonly onEvent: (fn: (e: InfraEventWithMeta) => void) => () => void
   /** Serve the REST API (port 0 = any free port). */
@@ -76,10 +80,16 @@ const isResolved = (o: CreateOptions): o is Partial<InfraConfig> =>
 /** Start the service graph in-process. Call close() to release SSH connections and the database. */
 export const createInfrastructor = async (options: CreateOptions = {}): Promise<Infrastructor> => {
   const config: InfraConfig = isResolved(options)
-    ? { ...defaultConfig, ...options, ssh: { ...defaultConfig.ssh, ...options.ssh }, cache: { ...defaultConfig.cache, ...options.cache } }
+    ? {
+      ...defaultConfig,
+      ...options,
+      ssh: { ...defaultConfig.ssh, ...options.ssh },
+      cache: { ...defaultConfig.cache, ...options.cache },
+    }
     : resolveConfig(options as Record<string, unknown>, {})
   const runtime = await startRuntime(config)
-  const run = <A, E>(effect: Effect.Effect<A, E, any>): Promise<A> => runtime.runPromise(effect as Effect.Effect<A, E, never>)
+  const run = <A, E>(effect: Effect.Effect<A, E, any>): Promise<A> =>
+    runtime.runPromise(effect as Effect.Effect<A, E, never>)
   const servers: Array<RunningServer> = []
   const getDevice = (ref: string | number) => Store.use((s) => s.getDevice(ref))
   return {
@@ -89,12 +99,11 @@ export const createInfrastructor = async (options: CreateOptions = {}): Promise<
       list: () => run(Effect.map(Store.use((s) => s.listDevices()), (ds) => ds.map(publicDevice))),
       get: (ref) => run(Effect.map(getDevice(ref), publicDevice)),
       add: (input) => run(Effect.map(Store.use((s) => s.createDevice(input)), publicDevice)),
-      update: (ref, patch) =>
-        run(Effect.map(Store.use((s) => s.updateDevice(ref, patch)), publicDevice)),
+      update: (ref, patch) => run(Effect.map(Store.use((s) => s.updateDevice(ref, patch)), publicDevice)),
       remove: (ref) => run(Store.use((s) => s.removeDevice(ref))),
     },
     history: (device, dataType, q = {}) =>
-      run(Effect.gen(function*() {
+      run(Effect.gen(function* () {
         const store = yield* Store
         const dev: Device = yield* store.getDevice(device)
         const s = yield* Registry.use((r) => r.get(dataType))

@@ -9,7 +9,7 @@ export type InfraRuntime = ManagedRuntime.ManagedRuntime<InfraServices, Layer.Er
 
 /** Devices that must exist at start: `localhost` (local transport) and those in the config file. */
 export const seedDevices = (config: InfraConfig) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const store = yield* Store
     const wanted = [
       ...(config.localDevice ? [{ name: "localhost", host: "localhost", transport: "local" as const }] : []),

@@ -122,7 +122,13 @@ for (const backend of testBackends()) {
 
     test("an unreachable host is a 502 with a typed code, never a 500", async () => {
       await withTestApp(backend, { ssh: { connectTimeoutMs: 1000 } }, async (t) => {
-        await t.request("POST", "/api/devices", { name: "gone", host: "127.0.0.1", port: 1, username: "x", private_key_path: sshd.privateKeyPath })
+        await t.request("POST", "/api/devices", {
+          name: "gone",
+          host: "127.0.0.1",
+          port: 1,
+          username: "x",
+          private_key_path: sshd.privateKeyPath,
+        })
         const res = await t.request("GET", "/api/devices/gone/system_metrics")
         assert.equal(res.status, 502)
         assert.equal(res.body.error.code, "ssh_connect_refused")

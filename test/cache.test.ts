@@ -155,7 +155,10 @@ describe("Cache", () => {
           yield* Deferred.await(gate)
           return yield* Effect.fail(new LoadFailed({ attempt: n }))
         })
-        const fibers = yield* Effect.forEach([1, 2, 3], () => Effect.forkChild(Effect.exit(cache.getOrLoad("f", 60_000, failing))))
+        const fibers = yield* Effect.forEach(
+          [1, 2, 3],
+          () => Effect.forkChild(Effect.exit(cache.getOrLoad("f", 60_000, failing))),
+        )
         yield* waitUntil(() => cache.stats().loads + cache.stats().coalesced === 3)
         yield* Deferred.succeed(gate, undefined)
         const exits = yield* Effect.forEach(fibers, Fiber.join)

@@ -10,7 +10,19 @@ const env = { INFRA_DATA_DIR: dataDir, INFRA_LOG_LEVEL: "info", DATABASE_URL: ""
 after(() => rmSync(dataDir, { recursive: true, force: true }))
 
 test("device add, list, collect, rm through the CLI on embedded PGlite", () => {
-  const add = runCli(["device", "add", "web-1", "--host", "127.0.0.9", "--port", "2222", "--user", "ops", "--tags", "a,b"], env)
+  const add = runCli([
+    "device",
+    "add",
+    "web-1",
+    "--host",
+    "127.0.0.9",
+    "--port",
+    "2222",
+    "--user",
+    "ops",
+    "--tags",
+    "a,b",
+  ], env)
   assert.equal(add.code, 0, add.stderr)
   const added = JSON.parse(add.stdout)
   assert.equal(added.name, "web-1")
@@ -59,7 +71,9 @@ test("serve answers /health and exits cleanly on SIGTERM", async () => {
   assert.equal(health.status, "ok")
   assert.equal(health.backend, "pglite")
   const devices: any = await (await fetch(`${url}/api/devices`)).json()
-  assert.ok(devices.devices.some((d: { name: string; transport: string }) => d.name === "localhost" && d.transport === "local"))
+  assert.ok(
+    devices.devices.some((d: { name: string; transport: string }) => d.name === "localhost" && d.transport === "local"),
+  )
   let err = ""
   child.stderr.on("data", (b: Buffer) => void (err += b.toString()))
   const [code, signal] = await new Promise<[number | null, string | null]>((resolve) => {

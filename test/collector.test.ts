@@ -98,7 +98,13 @@ for (const backend of testBackends()) {
         assert.equal(res.body.data.code, 3)
         assert.equal((await commandsRun(t)) - before, 1)
 
-        await t.request("POST", "/api/devices", { name: "refused", host: "127.0.0.1", port: 1, username: "u", private_key_path: sshd.privateKeyPath })
+        await t.request("POST", "/api/devices", {
+          name: "refused",
+          host: "127.0.0.1",
+          port: 1,
+          username: "u",
+          private_key_path: sshd.privateKeyPath,
+        })
         const failed = await t.request("GET", "/api/devices/refused/echo_probe")
         assert.equal(failed.status, 502)
         const audit = await t.request("GET", "/api/audit?device=refused")

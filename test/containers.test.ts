@@ -40,7 +40,10 @@ for (const backend of testBackends()) {
 
         const unknown = await t.request("GET", "/api/devices/docker-1/containers/no-such-thing")
         assert.equal(unknown.status, 404, JSON.stringify(unknown.body))
-        const hostile = await t.request("GET", `/api/devices/docker-1/containers/${encodeURIComponent("x;touch /tmp/p")}`)
+        const hostile = await t.request(
+          "GET",
+          `/api/devices/docker-1/containers/${encodeURIComponent("x;touch /tmp/p")}`,
+        )
         assert.equal(hostile.status, 400)
 
         const logs1 = await t.request("GET", `/api/devices/docker-1/containers/${name}/logs?tail=5`)

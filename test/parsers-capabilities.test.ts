@@ -66,9 +66,17 @@ const expected: Record<string, { model: string; processors: number; hypervisor: 
     processors: 32,
     hypervisor: false,
   },
-  "insights__proc-cpuinfo_i7-4800MQ-8threads.txt": { model: "Intel(R) Core(TM) i7-4800MQ CPU @ 2.70GHz", processors: 8, hypervisor: false },
+  "insights__proc-cpuinfo_i7-4800MQ-8threads.txt": {
+    model: "Intel(R) Core(TM) i7-4800MQ CPU @ 2.70GHz",
+    processors: 8,
+    hypervisor: false,
+  },
   "insights__proc-cpuinfo_s390x.txt": { model: "IBM/S390", processors: 2, hypervisor: false },
-  "jc__proc-cpuinfo_x86-1cpu.txt": { model: "Intel(R) Core(TM) i5-7360U CPU @ 2.30GHz", processors: 1, hypervisor: true },
+  "jc__proc-cpuinfo_x86-1cpu.txt": {
+    model: "Intel(R) Core(TM) i5-7360U CPU @ 2.30GHz",
+    processors: 1,
+    hypervisor: true,
+  },
   "node_exporter__proc-cpuinfo_x86-i7-8650U-8threads.txt": {
     model: "Intel(R) Core(TM) i7-8650U CPU @ 1.90GHz",
     processors: 8,
@@ -88,12 +96,16 @@ const framed = (parts: Record<string, readonly [body: string, rc: number]>): Com
       .join("\n"),
   )
 
-const toolsBody = (present: ReadonlyArray<string>) => PROBED_TOOLS.map((t) => `${t} ${present.includes(t) ? "yes" : "no"}`).join("\n")
+const toolsBody = (present: ReadonlyArray<string>) =>
+  PROBED_TOOLS.map((t) => `${t} ${present.includes(t) ? "yes" : "no"}`).join("\n")
 
 /** A complete probe output; override sections to test one aspect. */
 const probe = (over: Record<string, readonly [string, number]> = {}): CommandResult =>
   framed({
-    os_release: ['PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nNAME="Debian GNU/Linux"\nVERSION_ID="12"\nID=debian', 0],
+    os_release: [
+      'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nNAME="Debian GNU/Linux"\nVERSION_ID="12"\nID=debian',
+      0,
+    ],
     uname: ["Linux\n6.1.0-18-amd64\nx86_64\nnas", 0],
     cpuinfo: [firstKeys("insights__proc-cpuinfo_2x-xeon-e5-2670_32threads.txt"), 0],
     nproc: ["32", 0],
@@ -142,7 +154,9 @@ describe("capabilities: recorded /proc files", () => {
   })
 
   it("os-release quoting", () => {
-    const m = parseOsRelease('# c\nID=ubuntu\nVERSION_ID="22.04"\nPRETTY_NAME="Ubuntu \\"Jammy\\""\nNAME=\'x y\'\nbroken line\n')
+    const m = parseOsRelease(
+      '# c\nID=ubuntu\nVERSION_ID="22.04"\nPRETTY_NAME="Ubuntu \\"Jammy\\""\nNAME=\'x y\'\nbroken line\n',
+    )
     assert.equal(m.get("ID"), "ubuntu")
     assert.equal(m.get("VERSION_ID"), "22.04")
     assert.equal(m.get("PRETTY_NAME"), 'Ubuntu "Jammy"')
@@ -187,7 +201,9 @@ describe("capabilities probe", () => {
       memory_bytes: 8009912 * 1024,
       virtualization: { kind: "none", type: null, source: "systemd-detect-virt" },
       init: "systemd",
-      tools: Object.fromEntries(PROBED_TOOLS.map((t) => [t, ["docker", "zpool", "journalctl", "systemctl"].includes(t)])),
+      tools: Object.fromEntries(
+        PROBED_TOOLS.map((t) => [t, ["docker", "zpool", "journalctl", "systemctl"].includes(t)]),
+      ),
       sudo: false,
       root: false,
       compose_files: ["/opt/a/docker-compose.yml", "/opt/b/compose.yaml"],

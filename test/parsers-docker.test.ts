@@ -228,7 +228,9 @@ describe("engine API / inspect values", () => {
   })
 
   it("inspect: running portainer", () => {
-    const [c] = ok(parseContainerInspect(readFixture(CAT, "watchtower__engine-api_container-inspect_portainer-running.json")))
+    const [c] = ok(
+      parseContainerInspect(readFixture(CAT, "watchtower__engine-api_container-inspect_portainer-running.json")),
+    )
     assert.ok(c)
     assert.equal(c.name, "portainer")
     assert.equal(c.image, "portainer/portainer:latest")
@@ -330,11 +332,13 @@ describe("podman dialect", () => {
   })
 
   it("whole output with engine podman attaches stats by id prefix", () => {
-    const d = ok(parseContainersOutput(framed([["engine", "podman", 0], ["ps", podmanPs, 0], ["stats", podmanStats, 0], [
-      "inspect",
-      "",
-      0,
-    ]])))
+    const d = ok(
+      parseContainersOutput(framed([["engine", "podman", 0], ["ps", podmanPs, 0], ["stats", podmanStats, 0], [
+        "inspect",
+        "",
+        0,
+      ]])),
+    )
     assert.equal(d.engine, "podman")
     assert.equal(d.containers[0]?.stats?.cpu_percent, 1.5)
     assert.equal(d.containers[0]?.stats?.mem_usage_bytes, 3092000)
@@ -345,7 +349,9 @@ describe("podman dialect", () => {
 
 describe("merge", () => {
   it("stats attach by id prefix, then by name; inspect-only containers are kept", () => {
-    const [stats] = ok(parseDockerStatsJsonLines(readFixture(CAT, "docker-cli-docs__stats_no-stream_format-json.jsonl")))
+    const [stats] = ok(
+      parseDockerStatsJsonLines(readFixture(CAT, "docker-cli-docs__stats_no-stream_format-json.jsonl")),
+    )
     assert.ok(stats)
     const byId = emptyContainer("ed37317fbf42" + "0".repeat(52), "other-name")
     const byNameOnly = emptyContainer("ffffffffffff", "nginx")
@@ -410,7 +416,9 @@ describe("script + shim + parser agree", () => {
   })
 
   it("daemon unreachable: ParseError naming ps", () => {
-    const down = { docker: "#!/bin/sh\necho 'Cannot connect to the Docker daemon at unix:///var/run/docker.sock.' >&2\nexit 1" }
+    const down = {
+      docker: "#!/bin/sh\necho 'Cannot connect to the Docker daemon at unix:///var/run/docker.sock.' >&2\nexit 1",
+    }
     const e = failure(containers.parse(runWithShims(down, containers.script({}), { isolated: true }), {}))
     assert.ok(e instanceof ParseError)
     assert.match(e.message, /docker ps' exited with 1/)
@@ -419,12 +427,18 @@ describe("script + shim + parser agree", () => {
   })
 
   it("inspect / logs / action scripts", () => {
-    const inspect = parseInspectOutput(runWithShims(dockerShims, Result.getOrThrow(containerInspectScript("watchtower-stopped"))))
+    const inspect = parseInspectOutput(
+      runWithShims(dockerShims, Result.getOrThrow(containerInspectScript("watchtower-stopped"))),
+    )
     assert.equal(ok(inspect).exit_code, 1)
-    const missing = failure(parseInspectOutput(runWithShims(dockerShims, Result.getOrThrow(containerInspectScript("nope")))))
+    const missing = failure(
+      parseInspectOutput(runWithShims(dockerShims, Result.getOrThrow(containerInspectScript("nope")))),
+    )
     assert.match(missing.message, /No such object: nope/)
 
-    const logs = ok(parseLogsOutput(runWithShims(dockerShims, Result.getOrThrow(containerLogsScript("portainer", { tail: 5 })))))
+    const logs = ok(
+      parseLogsOutput(runWithShims(dockerShims, Result.getOrThrow(containerLogsScript("portainer", { tail: 5 })))),
+    )
     // stderr's line is older than stdout's: the merge restores time order across streams.
     assert.deepEqual(logs, [
       { timestamp: "2019-04-13T22:38:18.486292076Z", stream: "stderr", message: "stopped /portainer" },
@@ -434,7 +448,10 @@ describe("script + shim + parser agree", () => {
     assert.match(noLogs.message, /No such container: ghost/)
 
     const action = runWithShims(dockerShims, Result.getOrThrow(containerActionScript("pg-Data", "restart")))
-    assert.deepEqual(ok(parseContainerActionOutput(action, "pg-Data", "restart")), { name: "pg-Data", action: "restart" })
+    assert.deepEqual(ok(parseContainerActionOutput(action, "pg-Data", "restart")), {
+      name: "pg-Data",
+      action: "restart",
+    })
     const bad = runWithShims(dockerShims, Result.getOrThrow(containerActionScript("ghost", "stop")))
     assert.match(failure(parseContainerActionOutput(bad, "ghost", "stop")).message, /No such container/)
   })
@@ -442,7 +459,15 @@ describe("script + shim + parser agree", () => {
 
 describe("validation of script parameters", () => {
   it("container names", () => {
-    for (const good of ["pg-Data", "a", "web.1_x", "b978af0b858a", "b978af0b858aa8855cce46b628817d4ed58e58f2c4f66c9b9c5449134ed4c008"]) {
+    for (
+      const good of [
+        "pg-Data",
+        "a",
+        "web.1_x",
+        "b978af0b858a",
+        "b978af0b858aa8855cce46b628817d4ed58e58f2c4f66c9b9c5449134ed4c008",
+      ]
+    ) {
       assert.equal(ok(validateContainerName(good) as Result.Result<string, never>), good)
     }
     for (const bad of ["", "-rm", "a b", "x;reboot", "../etc", "it's", "$(id)", "a\nb", "x".repeat(256)]) {
@@ -458,7 +483,9 @@ describe("validation of script parameters", () => {
     const script = Result.getOrThrow(containerLogsScript("web", { tail: "50", since: "2024-01-02T03:04:05.5+01:00" }))
     assert.match(script, /logs --timestamps --tail 50 --since 2024-01-02T03:04:05.5\+01:00 -- web/)
     assert.match(Result.getOrThrow(containerLogsScript("web")), /--tail 200 -- web/)
-    for (const since of ["10m", "2h", "1h30m", "45s"]) assert.ok(Result.isSuccess(containerLogsScript("web", { since })), since)
+    for (const since of ["10m", "2h", "1h30m", "45s"]) {
+      assert.ok(Result.isSuccess(containerLogsScript("web", { since })), since)
+    }
     for (const tail of [0, 10001, 1.5, "abc", "-1"]) {
       assert.ok(failure(containerLogsScript("web", { tail })) instanceof ValidationError, String(tail))
     }
@@ -523,7 +550,9 @@ describe("robustness: damaged input gives ParseError, never a throw", () => {
   for (const file of listFixtures(CAT)) {
     it(file, () => {
       const parse = parserFor(file)
-      damage(readFixture(CAT, file), rng(file.length)).forEach((text, i) => mustNotThrow(`${file} #${i}`, () => parse(text)))
+      damage(readFixture(CAT, file), rng(file.length)).forEach((text, i) =>
+        mustNotThrow(`${file} #${i}`, () => parse(text))
+      )
     })
   }
 
@@ -531,8 +560,12 @@ describe("robustness: damaged input gives ParseError, never a throw", () => {
     const c = runWithShims(dockerShims, containers.script({}), { isolated: true })
     const n = runWithShims(dockerShims, dockerNetworks.script({}), { isolated: true })
     const rand = rng(7)
-    damage(c.stdout, rand).forEach((stdout, i) => mustNotThrow(`containers #${i}`, () => parseContainers({ ...c, stdout }, {})))
-    damage(n.stdout, rand).forEach((stdout, i) => mustNotThrow(`networks #${i}`, () => parseDockerNetworks({ ...n, stdout }, {})))
+    damage(c.stdout, rand).forEach((stdout, i) =>
+      mustNotThrow(`containers #${i}`, () => parseContainers({ ...c, stdout }, {}))
+    )
+    damage(n.stdout, rand).forEach((stdout, i) =>
+      mustNotThrow(`networks #${i}`, () => parseDockerNetworks({ ...n, stdout }, {}))
+    )
     mustNotThrow("garbage", () => parseDockerNetworksOutput("\u0000\u0001 not docker"))
     const missing = failure(parseContainersOutput(""))
     assert.match(missing.message, /section 'engine' missing/)

@@ -8,8 +8,8 @@ import { Result } from "effect"
 import { ParseError, ValidationError } from "../src/domain/errors.ts"
 import {
   decodeSmartExitStatus,
-  type DiskHealth,
   diskFromSection,
+  type DiskHealth,
   type DriveHealth,
   parseDiskstats,
   parseDriveHealth,
@@ -47,7 +47,8 @@ const commandResult = (stdout: string, extra: Partial<CommandResult> = {}): Comm
   ...extra,
 })
 /** Frame a body exactly as sections.ts's `section()` does on the host. */
-const frame = (name: string, body: string, rc: number): string => `\n${MARKER} ${name}\n${body}\n${MARKER}-rc ${name} ${rc}\n`
+const frame = (name: string, body: string, rc: number): string =>
+  `\n${MARKER} ${name}\n${body}\n${MARKER}-rc ${name} ${rc}\n`
 
 describe("smartctl fixtures", () => {
   const files = listFixtures("smartctl")
@@ -94,7 +95,12 @@ describe("smartctl fixtures", () => {
     assert.equal(d.smart_passed, false)
     assert.equal(d.device_type, "usbjmicron")
     assert.equal(d.exit_status, 216)
-    assert.deepEqual(d.exit_flags, ["disk_failing", "prefail_attributes_below_threshold", "error_log_has_errors", "self_test_log_has_errors"])
+    assert.deepEqual(d.exit_flags, [
+      "disk_failing",
+      "prefail_attributes_below_threshold",
+      "error_log_has_errors",
+      "self_test_log_has_errors",
+    ])
     assert.equal(d.ata?.reallocated_sectors, 1975)
     assert.equal(d.ata?.pending_sectors, 8)
     assert.ok(d.reasons.includes("smart_status_failed"))
@@ -168,7 +174,13 @@ describe("smartctl fixtures", () => {
     assert.equal(d.power_on_hours, 22364)
     assert.equal(d.power_cycles, 70)
     assert.equal(d.temperature_c, 26)
-    assert.deepEqual({ ...d.scsi }, { grown_defects: 0, uncorrected_errors: 0, uncorrected_read: 0, uncorrected_write: 0, uncorrected_verify: 0 })
+    assert.deepEqual({ ...d.scsi }, {
+      grown_defects: 0,
+      uncorrected_errors: 0,
+      uncorrected_read: 0,
+      uncorrected_write: 0,
+      uncorrected_verify: 0,
+    })
     assert.equal(d.status, "ok")
     const old = smart("scrutiny_sas_seagate-st1200mm0088_v6.7.json")
     assert.equal(old.model, "SEAGATE ST1200MM0088")
@@ -225,7 +237,15 @@ describe("smartctl fixtures", () => {
     assert.deepEqual(decodeSmartExitStatus(4), ["smart_command_failed"])
     assert.deepEqual(decodeSmartExitStatus(64), ["error_log_has_errors"])
     assert.deepEqual(decodeSmartExitStatus(3), ["command_line_error", "device_open_failed"])
-    assert.deepEqual(decodeSmartExitStatus(127), ["command_line_error", "device_open_failed", "smart_command_failed", "disk_failing", "prefail_attributes_below_threshold", "attributes_below_threshold_in_past", "error_log_has_errors"])
+    assert.deepEqual(decodeSmartExitStatus(127), [
+      "command_line_error",
+      "device_open_failed",
+      "smart_command_failed",
+      "disk_failing",
+      "prefail_attributes_below_threshold",
+      "attributes_below_threshold_in_past",
+      "error_log_has_errors",
+    ])
     assert.deepEqual(decodeSmartExitStatus(256), [])
     assert.deepEqual(decodeSmartExitStatus(-1), [])
   })
@@ -233,8 +253,10 @@ describe("smartctl fixtures", () => {
 
 describe("per-disk sections (standby, permissions, missing tool)", () => {
   // Synthetic, in the exact shape smartmontools prints (ataprint.cpp: jinf "Device is in %s mode, exit(%d)").
-  const standbyJson = `{"json_format_version":[1,0],"smartctl":{"version":[7,3],"exit_status":2,"messages":[{"string":"Device is in STANDBY mode, exit(2)","severity":"information"}]},"device":{"name":"/dev/sdb","info_name":"/dev/sdb [SAT]","type":"sat","protocol":"ATA"}}`
-  const deniedJson = `{"smartctl":{"version":[7,4],"exit_status":2,"messages":[{"string":"Smartctl open device: /dev/sda failed: Permission denied","severity":"error"}]}}`
+  const standbyJson =
+    `{"json_format_version":[1,0],"smartctl":{"version":[7,3],"exit_status":2,"messages":[{"string":"Device is in STANDBY mode, exit(2)","severity":"information"}]},"device":{"name":"/dev/sdb","info_name":"/dev/sdb [SAT]","type":"sat","protocol":"ATA"}}`
+  const deniedJson =
+    `{"smartctl":{"version":[7,4],"exit_status":2,"messages":[{"string":"Smartctl open device: /dev/sda failed: Permission denied","severity":"error"}]}}`
 
   test("standby: recorded, never an error", () => {
     const d = diskFromSection("/dev/sdb", standbyJson, 2)
@@ -264,7 +286,8 @@ describe("per-disk sections (standby, permissions, missing tool)", () => {
 
   test("a virtio disk smartctl cannot identify is unsupported", () => {
     // Shape smartctl 7.x prints for /dev/vda (synthetic): error message, exit 1, no device object.
-    const body = `{"smartctl":{"version":[7,3],"exit_status":1,"messages":[{"string":"/dev/vda: Unable to detect device type","severity":"error"}]}}`
+    const body =
+      `{"smartctl":{"version":[7,3],"exit_status":1,"messages":[{"string":"/dev/vda: Unable to detect device type","severity":"error"}]}}`
     const d = diskFromSection("/dev/vda", body, 1)
     assert.equal(d.status, "unsupported")
     assert.deepEqual(d.exit_flags, ["command_line_error"])
@@ -368,8 +391,7 @@ describe("drive_health composed parser", () => {
   const stats = readFixture("drives", "jc__proc-diskstats.txt")
 
   test("inventory fills what smartctl could not say; IO totals attached by kernel name", () => {
-    const stdout =
-      frame("lsblk", lsblkJson, 0) +
+    const stdout = frame("lsblk", lsblkJson, 0) +
       frame("diskstats", stats, 0) +
       frame("smart:/dev/sda", "sudo: a password is required", 1) +
       frame("smart:/dev/nvme0n1", readFixture("smartctl", "scrutiny_nvme_samsung-970evo_failed.json"), 0)
@@ -403,13 +425,31 @@ describe("drive_health composed parser", () => {
   })
 
   test("missing optional tools are data, missing sections and bad JSON are ParseErrors", () => {
-    const noLsblk = ok(parseDriveHealth(commandResult(frame("lsblk", "", 127) + frame("diskstats", "", 1)), {}), "no lsblk")
+    const noLsblk = ok(
+      parseDriveHealth(commandResult(frame("lsblk", "", 127) + frame("diskstats", "", 1)), {}),
+      "no lsblk",
+    )
     assert.equal(noLsblk.inventory.available, false)
     assert.equal(noLsblk.diskstats.available, false)
     assert.deepEqual(noLsblk.disks, [])
-    assert.match(parseErr(parseDriveHealth(commandResult(frame("diskstats", stats, 0)), {}), "no lsblk section").message, /lsblk/)
-    assert.match(parseErr(parseDriveHealth(commandResult(frame("lsblk", "{oops", 0) + frame("diskstats", stats, 0)), {}), "bad lsblk").message, /invalid JSON/)
-    assert.match(parseErr(parseDriveHealth(commandResult(frame("lsblk", lsblkJson, 0) + frame("diskstats", "1 2", 0)), {}), "bad diskstats").at ?? "", /diskstats line 1/)
+    assert.match(
+      parseErr(parseDriveHealth(commandResult(frame("diskstats", stats, 0)), {}), "no lsblk section").message,
+      /lsblk/,
+    )
+    assert.match(
+      parseErr(
+        parseDriveHealth(commandResult(frame("lsblk", "{oops", 0) + frame("diskstats", stats, 0)), {}),
+        "bad lsblk",
+      ).message,
+      /invalid JSON/,
+    )
+    assert.match(
+      parseErr(
+        parseDriveHealth(commandResult(frame("lsblk", lsblkJson, 0) + frame("diskstats", "1 2", 0)), {}),
+        "bad diskstats",
+      ).at ?? "",
+      /diskstats line 1/,
+    )
     const truncated = commandResult(frame("lsblk", lsblkJson, 0), { truncated: true })
     assert.match(parseErr(parseDriveHealth(truncated, {}), "truncated").message, /truncated/)
   })
@@ -456,7 +496,10 @@ describe("script + shims through /bin/sh", () => {
     assert.equal(d.disks[0]?.model, "WDC WD5002ABYS-02B1B0")
     assert.equal(d.disks[1]?.protocol, "SCSI")
     assert.equal(d.inventory.available, true)
-    assert.equal(d.inventory.devices.length, ok(parseLsblkJson(readFixture("drives", LSBLK_JSON_FIXTURE)), "lsblk").devices.length)
+    assert.equal(
+      d.inventory.devices.length,
+      ok(parseLsblkJson(readFixture("drives", LSBLK_JSON_FIXTURE)), "lsblk").devices.length,
+    )
     // /proc/diskstats is the test machine's own file: only its presence is predictable.
     assert.equal(d.diskstats.available, existsSync("/proc/diskstats"))
     assert.equal(driveHealth.toRows(d).length, 3)
@@ -508,7 +551,17 @@ describe("robustness: truncated and mutated input never throws", () => {
       }
     }
     // Wrong JSON shapes in the right syntax.
-    for (const odd of ["null", "[]", "42", '"x"', '{"blockdevices":[{"name":1}]}', '{"blockdevices":[{"name":"a","type":"disk","children":7}]}', '{"smartctl":null,"device":[]}']) {
+    for (
+      const odd of [
+        "null",
+        "[]",
+        "42",
+        '"x"',
+        '{"blockdevices":[{"name":1}]}',
+        '{"blockdevices":[{"name":"a","type":"disk","children":7}]}',
+        '{"smartctl":null,"device":[]}',
+      ]
+    ) {
       total(parseLsblk(odd), odd)
       total(parseSmartctlJson(odd), odd)
       total(parseSmartScan(odd), odd)
@@ -516,8 +569,7 @@ describe("robustness: truncated and mutated input never throws", () => {
   })
 
   test("composed parser on cut script output", () => {
-    const stdout =
-      frame("lsblk", readFixture("drives", LSBLK_JSON_FIXTURE), 0) +
+    const stdout = frame("lsblk", readFixture("drives", LSBLK_JSON_FIXTURE), 0) +
       frame("diskstats", readFixture("drives", "procfs__proc-diskstats.txt"), 0) +
       frame("smart:/dev/sda", readFixture("smartctl", "exporter_sata-hdd_toshiba-mg09aca18te.json"), 0)
     for (const [i, m] of mutations(stdout, 7).entries()) total(parseDriveHealth(commandResult(m), {}), `cut#${i}`)

@@ -71,7 +71,10 @@ const mutations = (text: string, seed: number, count: number): Array<string> => 
 }
 
 const framed = (parts: ReadonlyArray<readonly [name: string, body: string, rc: number]>): CommandResult =>
-  runScriptWithShims({}, parts.map(([name, body, rc]) => section(name, `printf '%s\\n' ${shq(body)}; (exit ${rc})`)).join("\n"))
+  runScriptWithShims(
+    {},
+    parts.map(([name, body, rc]) => section(name, `printf '%s\\n' ${shq(body)}; (exit ${rc})`)).join("\n"),
+  )
 
 /** The real journal record with some fields replaced (binary, null and repeated values). */
 const recordWith = (patch: Record<string, unknown>): string =>
@@ -140,14 +143,24 @@ describe("system_logs fixtures", () => {
   it("dmesg with and without printk timestamps", () => {
     const ts = ok(parseDmesgText(readFixture(CATEGORY, "insights__dmesg_timestamps.txt")))
     assert.equal(ts.length, 34)
-    assert.deepEqual(ts[1], { seconds: 0, priority: null, facility: null, message: "tsc: Detected 2693.827 MHz processor" })
+    assert.deepEqual(ts[1], {
+      seconds: 0,
+      priority: null,
+      facility: null,
+      message: "tsc: Detected 2693.827 MHz processor",
+    })
     assert.equal(ts[33]?.seconds, 10424.756954)
     const plain = ok(parseDmesgText(readFixture(CATEGORY, "insights__dmesg_no-timestamps.txt")))
     assert.equal(plain.length, 17)
     assert.equal(plain[0]?.seconds, null)
     assert.equal(plain[7]?.message, "  alloc irq_desc for 34 on node 0")
     // One timestamped line in an otherwise untimed buffer.
-    assert.deepEqual(plain[15], { seconds: 8.687252, priority: null, facility: null, message: "HP HPSA Driver (v 3.4.4-1-RH2) 2.5.0" })
+    assert.deepEqual(plain[15], {
+      seconds: 8.687252,
+      priority: null,
+      facility: null,
+      message: "HP HPSA Driver (v 3.4.4-1-RH2) 2.5.0",
+    })
     assert.match(parseError(parseDmesgText("ok\n\u0000\u0001")).message, /NUL byte/)
   })
 
@@ -201,7 +214,9 @@ describe("system_logs script against a shimmed journalctl", () => {
   const collect = (params: Record<string, string>, hostTools?: ReadonlyArray<string>): SystemLogs => {
     // Hermetic runs take journalctl away: only the dmesg shim and the named host tools remain.
     const shims = hostTools === undefined ? systemLogsShims : { dmesg: systemLogsShims["dmesg"] as string }
-    return ok(systemLogs.parse(runScriptWithShims(shims, systemLogs.script(params), hostTools ? { hostTools } : {}), params))
+    return ok(
+      systemLogs.parse(runScriptWithShims(shims, systemLogs.script(params), hostTools ? { hostTools } : {}), params),
+    )
   }
 
   it("first read: the journal's entry, and its cursor to continue from", () => {
@@ -270,19 +285,25 @@ describe("system_logs script against a shimmed journalctl", () => {
   })
 
   it("params are validated and quoted", () => {
-    for (const bad of [
-      { after_cursor: "s=1'; rm -rf /" },
-      { unit: "x.service; reboot" },
-      { priority: "9" },
-      { priority: "loud" },
-      { limit: "0" },
-      { limit: "10001" },
-      { limit: "ten" },
-      { since: "yesterday'" },
-    ]) {
+    for (
+      const bad of [
+        { after_cursor: "s=1'; rm -rf /" },
+        { unit: "x.service; reboot" },
+        { priority: "9" },
+        { priority: "loud" },
+        { limit: "0" },
+        { limit: "10001" },
+        { limit: "ten" },
+        { since: "yesterday'" },
+      ]
+    ) {
       assert.throws(() => systemLogs.script(bad), (e: unknown) => e instanceof ValidationError, JSON.stringify(bad))
     }
-    const script = systemLogs.script({ after_cursor: FIXTURE_CURSOR, unit: "getty@tty1.service", since: "2024-08-19 10:00" })
+    const script = systemLogs.script({
+      after_cursor: FIXTURE_CURSOR,
+      unit: "getty@tty1.service",
+      since: "2024-08-19 10:00",
+    })
     assert.ok(script.includes(`'--after-cursor=${FIXTURE_CURSOR}'`))
     assert.ok(script.includes("-u getty@tty1.service"))
     assert.ok(script.includes("'--since=2024-08-19 10:00'"))
@@ -329,7 +350,14 @@ describe("system_logs table", () => {
     const [row] = systemLogs.toRows(collect())
     const insert = `INSERT INTO system_logs (time, device_id, cursor, unit, priority, message, data)
       VALUES ($1, 1, $2, $3, $4, $5, $6) ON CONFLICT (device_id, cursor) WHERE cursor IS NOT NULL DO NOTHING`
-    const values = [row?.["time"], row?.["cursor"], row?.["unit"], row?.["priority"], row?.["message"], JSON.stringify(row?.["data"])]
+    const values = [
+      row?.["time"],
+      row?.["cursor"],
+      row?.["unit"],
+      row?.["priority"],
+      row?.["message"],
+      JSON.stringify(row?.["data"]),
+    ]
     assert.equal((await db.query(insert, values)).affectedRows, 1)
     assert.equal((await db.query(insert, values)).affectedRows, 0)
     await assert.rejects(db.query(insert.replace(/ ON CONFLICT[\s\S]*$/, ""), values), /duplicate key/)

@@ -26,7 +26,7 @@ import type { CommandResult } from "../src/ssh/Ssh.ts"
 import { Store } from "../src/store/Store.ts"
 import { testBackends, uniqueSchema } from "./harness/db.ts"
 import { listFixtures, readFixture } from "./harness/fixtures.ts"
-import { NETWORK_FIXTURES, type NetworkToolGeneration, networkShimsFor } from "./harness/shims/network.ts"
+import { NETWORK_FIXTURES, networkShimsFor, type NetworkToolGeneration } from "./harness/shims/network.ts"
 
 const ok = <A>(r: Result.Result<A, ParseError>): A => {
   if (Result.isFailure(r)) assert.fail(`expected success, got ParseError: ${r.failure.message} at ${r.failure.at}`)
@@ -58,7 +58,7 @@ const byName = (links: ReadonlyArray<IpLink>, name: string): IpLink => {
 }
 
 /** The parser each fixture file is meant for, chosen by its name. */
-const parserFor = (file: string): ((text: string) => Result.Result<unknown, ParseError>) => {
+const parserFor = (file: string): (text: string) => Result.Result<unknown, ParseError> => {
   if (/route/.test(file)) return (t) => parseIpRoute(t, /(v6|-6)/.test(file) ? "inet6" : "inet")
   if (/ip-.*j.*\.json$/.test(file)) return (t) => parseIpJson(t)
   if (/__ip-/.test(file)) return (t) => parseIpText(t)
@@ -105,7 +105,11 @@ describe("ip -j addr (JSON)", () => {
     assert.deepEqual(e.flags, ["BROADCAST", "MULTICAST", "UP", "LOWER_UP"])
     assert.deepEqual(
       e.addresses.map((a) => `${a.family} ${a.address}/${a.prefixlen} ${a.scope}`),
-      ["inet 192.168.2.18/24 global", "inet6 fe80::7777:2222:1111:eeee/64 global", "inet6 fe80::8107:2b92:867e:f8a6/64 link"],
+      [
+        "inet 192.168.2.18/24 global",
+        "inet6 fe80::7777:2222:1111:eeee/64 global",
+        "inet6 fe80::8107:2b92:867e:f8a6/64 link",
+      ],
     )
     assert.equal(byName(links, "lo").mtu, 65536)
   })
@@ -147,7 +151,10 @@ describe("ip -j addr (JSON)", () => {
         link_type: "ether",
         address: "52:54:00:36:37:EA",
         linkinfo: { info_kind: "bond", info_data: { mode: "active-backup", active_slave: "enp1s0", miimon: 100 } },
-        stats64: { rx: { bytes: 10, packets: 2, errors: 1, dropped: 3 }, tx: { bytes: 20, packets: 4, errors: 0, dropped: 0 } },
+        stats64: {
+          rx: { bytes: 10, packets: 2, errors: 1, dropped: 3 },
+          tx: { bytes: 20, packets: 4, errors: 0, dropped: 0 },
+        },
       },
       {
         ifindex: 2,
@@ -160,7 +167,16 @@ describe("ip -j addr (JSON)", () => {
     const [bond, slave] = ok(parseIpJson(json))
     assert.deepEqual(bond?.bond, { mode: "active-backup", active_slave: "enp1s0", miimon: 100 })
     assert.equal(bond?.mac, "52:54:00:36:37:ea")
-    assert.deepEqual(bond?.counters, { rx_bytes: 10, rx_packets: 2, rx_errors: 1, rx_dropped: 3, tx_bytes: 20, tx_packets: 4, tx_errors: 0, tx_dropped: 0 })
+    assert.deepEqual(bond?.counters, {
+      rx_bytes: 10,
+      rx_packets: 2,
+      rx_errors: 1,
+      rx_dropped: 3,
+      tx_bytes: 20,
+      tx_packets: 4,
+      tx_errors: 0,
+      tx_dropped: 0,
+    })
     assert.equal(slave?.master, "bond0")
     assert.equal(slave?.slave_kind, "bond")
     assert.deepEqual(slave?.bond_slave, { state: "ACTIVE", mii_status: "UP" })
@@ -168,10 +184,10 @@ describe("ip -j addr (JSON)", () => {
   })
 
   it("bad JSON and wrong shapes are typed errors", () => {
-    assert.match(err(parseIpJson("[{\"ifname\": \"lo\"")).message, /invalid JSON/)
-    assert.match(err(parseIpJson("{\"ifname\": \"lo\"}")).message, /unexpected ip JSON shape/)
-    assert.match(err(parseIpJson("[{\"ifindex\": 1}]")).message, /ifname/)
-    assert.match(err(parseIpJson("[{\"ifname\": \"lo\", \"mtu\": \"big\"}]")).message, /mtu/)
+    assert.match(err(parseIpJson('[{"ifname": "lo"')).message, /invalid JSON/)
+    assert.match(err(parseIpJson('{"ifname": "lo"}')).message, /unexpected ip JSON shape/)
+    assert.match(err(parseIpJson('[{"ifindex": 1}]')).message, /ifname/)
+    assert.match(err(parseIpJson('[{"ifname": "lo", "mtu": "big"}]')).message, /mtu/)
   })
 })
 
@@ -188,12 +204,22 @@ describe("ip text (old iproute2, busybox)", () => {
     assert.equal(vlan.parent, "bond1")
     assert.deepEqual(
       vlan.addresses.map((a) => `${a.family} ${a.address}/${a.prefixlen} ${a.scope}`),
-      ["inet 10.192.4.171/27 global", "inet6 fe80::211:3fff:fee2:f59e/64 link", "inet6 2001::211:3fff:fee2:f59e/64 global"],
+      [
+        "inet 10.192.4.171/27 global",
+        "inet6 fe80::211:3fff:fee2:f59e/64 link",
+        "inet6 2001::211:3fff:fee2:f59e/64 global",
+      ],
     )
     const tun = byName(links, "ip.tun2")
     assert.equal(tun.mtu, 80)
     assert.equal(tun.mac, null)
-    assert.deepEqual(tun.addresses, [{ family: "inet", address: "192.168.112.5", prefixlen: 32, scope: "global", peer: "192.168.122.6" }])
+    assert.deepEqual(tun.addresses, [{
+      family: "inet",
+      address: "192.168.112.5",
+      prefixlen: 32,
+      scope: "global",
+      peer: "192.168.122.6",
+    }])
     assert.equal(byName(links, "lo").mtu, 16436)
   })
 
@@ -285,7 +311,12 @@ describe("/proc/net/dev", () => {
     const a = ok(parseProcNetDev(net("jc__proc-net-dev.txt")))[1]?.counters
     assert.ok(a)
     const b = { ...a, rx_bytes: a.rx_bytes + 1000, tx_bytes: a.tx_bytes + 500, rx_packets: a.rx_packets + 10 }
-    assert.deepEqual(ratesBetween(a, b, 0.5), { rx_bytes_per_sec: 2000, tx_bytes_per_sec: 1000, rx_packets_per_sec: 20, tx_packets_per_sec: 0 })
+    assert.deepEqual(ratesBetween(a, b, 0.5), {
+      rx_bytes_per_sec: 2000,
+      tx_bytes_per_sec: 1000,
+      rx_packets_per_sec: 20,
+      tx_packets_per_sec: 0,
+    })
     assert.equal(ratesBetween(b, a, 0.5), null, "counter went backwards")
     assert.equal(ratesBetween(a, b, 0), null)
     assert.equal(ratesBetween(a, undefined, 1), null)
@@ -297,7 +328,10 @@ describe("routes", () => {
     const routes = ok(parseIpRoute(net("cloud-init__ip-route-v4.txt"), "inet"))
     assert.equal(routes.length, 3)
     const defs = defaultRoutes(routes)
-    assert.deepEqual(defs.map((r) => `${r.gateway} ${r.dev} ${r.metric}`), ["192.168.2.1 enp0s25 100", "192.168.2.1 wlp3s0 150"])
+    assert.deepEqual(defs.map((r) => `${r.gateway} ${r.dev} ${r.metric}`), [
+      "192.168.2.1 enp0s25 100",
+      "192.168.2.1 wlp3s0 150",
+    ])
     assert.equal(routes[2]?.src, "192.168.2.18")
     assert.equal(routes[2]?.scope, "link")
   })
@@ -330,7 +364,7 @@ describe("routes", () => {
   it("malformed routes are typed errors", () => {
     assert.match(err(parseIpRoute("default via 10.0.0.1 dev eth0 metric lots", "inet")).message, /metric/)
     assert.match(err(parseIpRoute("default via", "inet")).message, /no value/)
-    assert.match(err(parseIpRoute("[{\"dst\": 5}]", "inet")).message, /route JSON/)
+    assert.match(err(parseIpRoute('[{"dst": 5}]', "inet")).message, /route JSON/)
     assert.match(err(parseIpRoute("[oops", "inet")).message, /invalid JSON/)
   })
 })
@@ -388,15 +422,24 @@ describe("listening sockets (ss, netstat)", () => {
   it("garbage rows are typed errors", () => {
     assert.match(err(parseSs("tcp LISTEN zero 0 *:22 *:*")).message, /Recv-Q/)
     assert.match(err(parseSs("tcp")).message, /State/)
-    assert.match(err(parseNetstat("Proto Recv-Q Send-Q Local Address Foreign Address State\nwhat is this")).message, /Proto/)
+    assert.match(
+      err(parseNetstat("Proto Recv-Q Send-Q Local Address Foreign Address State\nwhat is this")).message,
+      /Proto/,
+    )
   })
 })
 
 /** A full framed output built from real fixtures (as if the host had answered with them). */
-const fixtureOutput = (overrides: Record<string, string> = {}, exitCodes: Record<string, number> = {}): CommandResult => {
+const fixtureOutput = (
+  overrides: Record<string, string> = {},
+  exitCodes: Record<string, number> = {},
+): CommandResult => {
   const dev = net("procfs__proc-net-dev.txt")
   // Second sample: every counter of eth0 moved on; lo untouched.
-  const moved = dev.replace(/^(\s*eth0:)\s*(\d+)\s+(\d+)/m, (_m, p: string, b: string, pk: string) => `${p} ${Number(b) + 4000} ${Number(pk) + 10}`)
+  const moved = dev.replace(
+    /^(\s*eth0:)\s*(\d+)\s+(\d+)/m,
+    (_m, p: string, b: string, pk: string) => `${p} ${Number(b) + 4000} ${Number(pk) + 10}`,
+  )
   return framed(
     {
       addr: net("netplan__ip-d-j-addr_compact.json"),
@@ -420,7 +463,12 @@ describe("parseNetworkInterfaces (whole script output)", () => {
     assert.equal(d.sample_seconds, 2)
     const lo = d.interfaces.find((i) => i.name === "lo")
     assert.equal(lo?.counters?.rx_bytes, 1664039048, "counters come from /proc/net/dev for interfaces it lists")
-    assert.deepEqual(lo?.rates, { rx_bytes_per_sec: 0, tx_bytes_per_sec: 0, rx_packets_per_sec: 0, tx_packets_per_sec: 0 })
+    assert.deepEqual(lo?.rates, {
+      rx_bytes_per_sec: 0,
+      tx_bytes_per_sec: 0,
+      rx_packets_per_sec: 0,
+      tx_packets_per_sec: 0,
+    })
     const e = d.interfaces.find((i) => i.name === "enp0s31f6")
     assert.equal(e?.speed_mbps, 1000)
     assert.equal(e?.counters, null, "not in /proc/net/dev and ip gave no -s stats")
@@ -438,7 +486,12 @@ describe("parseNetworkInterfaces (whole script output)", () => {
     assert.equal(d.source, "proc-net-dev", "no ip at all: interfaces come from /proc/net/dev")
     assert.deepEqual(d.interfaces.map((i) => i.name), ["vethf345468", "lo", "docker0", "eth0"])
     const eth0 = d.interfaces.find((i) => i.name === "eth0")
-    assert.deepEqual(eth0?.rates, { rx_bytes_per_sec: 2000, tx_bytes_per_sec: 0, rx_packets_per_sec: 5, tx_packets_per_sec: 0 })
+    assert.deepEqual(eth0?.rates, {
+      rx_bytes_per_sec: 2000,
+      tx_bytes_per_sec: 0,
+      rx_packets_per_sec: 5,
+      tx_packets_per_sec: 0,
+    })
     assert.equal(eth0?.counters?.rx_bytes, 874354587 + 4000)
     assert.equal(eth0?.mtu, null)
   })
@@ -455,15 +508,31 @@ describe("parseNetworkInterfaces (whole script output)", () => {
   })
 
   it("text ip output is used when ip -j is unavailable", () => {
-    const d = ok(parseNetworkInterfaces(fixtureOutput({ addr: net("insights__ip-d-s-link_bond.txt"), route4: net("cloud-init__ip-route-v4.txt") })))
+    const d = ok(
+      parseNetworkInterfaces(
+        fixtureOutput({ addr: net("insights__ip-d-s-link_bond.txt"), route4: net("cloud-init__ip-route-v4.txt") }),
+      ),
+    )
     assert.equal(d.source, "ip-text")
     assert.equal(d.interfaces.find((i) => i.name === "bond0")?.bond?.mode, "active-backup")
-    assert.equal(d.interfaces.find((i) => i.name === "enp1s0")?.counters?.rx_bytes, 6539676111, "ip -s counters when /proc/net/dev lacks the interface")
+    assert.equal(
+      d.interfaces.find((i) => i.name === "enp1s0")?.counters?.rx_bytes,
+      6539676111,
+      "ip -s counters when /proc/net/dev lacks the interface",
+    )
     assert.equal(d.default_routes[0]?.gateway, "192.168.2.1")
   })
 
   it("missing optional parts are represented, not errors", () => {
-    const d = ok(parseNetworkInterfaces(fixtureOutput({ listening: "", route4: "", route6: "", speed: "", sample1: "" }, { listening: 127, route4: 127, route6: 127 })))
+    const d = ok(
+      parseNetworkInterfaces(
+        fixtureOutput({ listening: "", route4: "", route6: "", speed: "", sample1: "" }, {
+          listening: 127,
+          route4: 127,
+          route6: 127,
+        }),
+      ),
+    )
     assert.deepEqual(d.listening, { available: false, sockets: [] })
     assert.deepEqual(d.routes, [])
     assert.equal(d.sample_seconds, null)
@@ -478,11 +547,15 @@ describe("parseNetworkInterfaces (whole script output)", () => {
   })
 
   it("errors: nothing usable, missing sections, malformed parts", () => {
-    assert.match(err(parseNetworkInterfaces(fixtureOutput({ addr: "", sample1: "", sample2: "" }, { addr: 127, sample2: 1 }))).message, /neither ip nor/)
+    assert.match(
+      err(parseNetworkInterfaces(fixtureOutput({ addr: "", sample1: "", sample2: "" }, { addr: 127, sample2: 1 })))
+        .message,
+      /neither ip nor/,
+    )
     const missing = err(parseNetworkInterfaces(framed({ addr: "[]" })))
     assert.equal(missing.at, "sample2")
     assert.equal(err(parseNetworkInterfaces({ ...fixtureOutput(), stdout: "bash: syntax error" })).at, "addr")
-    assert.equal(err(parseNetworkInterfaces(fixtureOutput({ addr: "[{\"ifname\": 3}]" }))).at, "addr")
+    assert.equal(err(parseNetworkInterfaces(fixtureOutput({ addr: '[{"ifname": 3}]' }))).at, "addr")
     assert.equal(err(parseNetworkInterfaces(fixtureOutput({ sample2: "1.0 2.0\neth0: 1 2" }))).at, "sample2:1")
     assert.equal(err(parseNetworkInterfaces(fixtureOutput({ route6: "default via" }))).at, "route6:1")
   })
@@ -516,13 +589,15 @@ describe("robustness: truncated and mutated inputs never throw", () => {
 
   it("random byte and line mutations", () => {
     const rnd = prng(42)
-    const junk = ["", "x", "-1", ":", "[", "{", "}", "\"", " ", "\n", "NaN", "@@", "99999999999999999999999", "<>", "/"]
+    const junk = ["", "x", "-1", ":", "[", "{", "}", '"', " ", "\n", "NaN", "@@", "99999999999999999999999", "<>", "/"]
     for (const f of files) {
       const text = net(f)
       const parse = parserFor(f)
       for (let k = 0; k < 40; k++) {
         const chars = [...text]
-        for (let m = 0; m < 3; m++) chars[Math.floor(rnd() * chars.length)] = junk[Math.floor(rnd() * junk.length)] as string
+        for (let m = 0; m < 3; m++) {
+          chars[Math.floor(rnd() * chars.length)] = junk[Math.floor(rnd() * junk.length)] as string
+        }
         outcome(() => parse(chars.join("")))
         const lines = text.split("\n")
         lines.splice(Math.floor(rnd() * lines.length), 1, junk[Math.floor(rnd() * junk.length)] as string)
@@ -565,7 +640,16 @@ describe("script through /bin/sh with fake ip/ss/netstat on PATH", () => {
       timeout: 20_000,
       env: { ...process.env, PATH: `${dir}:${process.env["PATH"] ?? "/usr/bin:/bin"}` },
     })
-    return ok(networkInterfaces.parse({ stdout, stderr: "", exitCode: 0, durationMs: 0, bytes: stdout.length, truncated: false }, {}))
+    return ok(
+      networkInterfaces.parse({
+        stdout,
+        stderr: "",
+        exitCode: 0,
+        durationMs: 0,
+        bytes: stdout.length,
+        truncated: false,
+      }, {}),
+    )
   }
   before(() => assert.ok(existsSync("/bin/sh")))
   after(() => {
@@ -576,14 +660,20 @@ describe("script through /bin/sh with fake ip/ss/netstat on PATH", () => {
   it("modern tools: JSON links and routes, ss -H, rates for lo from this host", () => {
     const d = runWith("modern")
     assert.equal(d.source, "ip-json")
-    assert.deepEqual(d.interfaces.map((i) => i.name), ok(parseIpJson(net(NETWORK_FIXTURES.addrJson))).map((l) => l.name))
+    assert.deepEqual(
+      d.interfaces.map((i) => i.name),
+      ok(parseIpJson(net(NETWORK_FIXTURES.addrJson))).map((l) => l.name),
+    )
     assert.equal(d.default_routes[0]?.gateway, "192.168.178.1")
     assert.equal(d.listening.sockets.length, 13)
     if (hostHasLo) {
       const lo = d.interfaces.find((i) => i.name === "lo")
       assert.ok(lo?.rates, "lo is sampled twice on this host")
       assert.ok(lo.rates.rx_bytes_per_sec >= 0)
-      assert.ok(d.sample_seconds !== null && d.sample_seconds > 0.3 && d.sample_seconds < 5, `interval ${d.sample_seconds}`)
+      assert.ok(
+        d.sample_seconds !== null && d.sample_seconds > 0.3 && d.sample_seconds < 5,
+        `interval ${d.sample_seconds}`,
+      )
     }
   })
 
@@ -592,7 +682,11 @@ describe("script through /bin/sh with fake ip/ss/netstat on PATH", () => {
     assert.equal(d.source, "ip-text")
     assert.deepEqual(d.interfaces.map((i) => i.name), ["lo", "enp1s0", "enp2s0", "bond0"])
     assert.equal(d.interfaces.find((i) => i.name === "bond0")?.bond?.active_slave, "enp1s0")
-    assert.deepEqual(d.default_routes.map((r) => `${r.family} ${r.dev}`), ["inet enp0s25", "inet6 enp0s25", "inet wlp3s0"])
+    assert.deepEqual(d.default_routes.map((r) => `${r.family} ${r.dev}`), [
+      "inet enp0s25",
+      "inet6 enp0s25",
+      "inet wlp3s0",
+    ])
     assert.equal(d.listening.sockets.length, 13)
   })
 
@@ -609,7 +703,7 @@ for (const backend of testBackends()) {
     it("toRows output inserts into the migrated table and reads back", async () => {
       const d = ok(parseNetworkInterfaces(fixtureOutput()))
       const rows = networkInterfaces.toRows(d)
-      const program = Effect.gen(function*() {
+      const program = Effect.gen(function* () {
         const store = yield* Store
         const dev = yield* store.createDevice({ name: "net-host", host: "10.0.0.9" })
         const time = new Date("2026-01-01T00:00:00Z")

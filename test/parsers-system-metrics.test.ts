@@ -77,7 +77,9 @@ describe("per-file parsers over every fixture: parse or typed ParseError, never 
 
   it("df fixtures: POSIX/1K-block outputs parse, df -h is a typed error", () => {
     assert.ok(dfFixtures.length >= 5)
-    const outcomes = Object.fromEntries(dfFixtures.map((f) => [f, parsesOrTypedError(() => parseDf(readFixture("drives", f)))]))
+    const outcomes = Object.fromEntries(
+      dfFixtures.map((f) => [f, parsesOrTypedError(() => parseDf(readFixture("drives", f)))]),
+    )
     for (const f of dfFixtures) assert.equal(outcomes[f], f.includes("df-h") ? "error" : "ok", f)
     const human = err(parseDf(readFixture("drives", "jc__ubuntu-18.04__df-h.txt")))
     assert.match(human.message, /df -h/)
@@ -430,14 +432,30 @@ describe("parseCpuinfo", () => {
     const rv = cpu("procfs__proc-cpuinfo_riscv64.txt")
     assert.deepEqual([rv.arch, rv.threads, rv.model, rv.mhz, rv.cores], ["riscv", 2, "rv64imafdcsu", null, null])
     const la = cpu("procfs__proc-cpuinfo_loongarch64.txt")
-    assert.deepEqual([la.arch, la.threads, la.cores, la.sockets, la.model, la.mhz], ["loongarch", 4, 4, 1, "Loongson-3A5000", 2500])
+    assert.deepEqual([la.arch, la.threads, la.cores, la.sockets, la.model, la.mhz], [
+      "loongarch",
+      4,
+      4,
+      1,
+      "Loongson-3A5000",
+      2500,
+    ])
     const mips = cpu("procfs__proc-cpuinfo_mips.txt")
-    assert.deepEqual([mips.arch, mips.threads, mips.cores, mips.model, mips.mhz], ["mips", 2, 2, "Cavium Octeon+ V0.1", null])
+    assert.deepEqual([mips.arch, mips.threads, mips.cores, mips.model, mips.mhz], [
+      "mips",
+      2,
+      2,
+      "Cavium Octeon+ V0.1",
+      null,
+    ])
   })
 })
 
 /** A whole script output assembled from real fixtures (both samples identical: no time passed). */
-const fixtureOutput = (overrides: Record<string, string> = {}, exitCodes: Record<string, number> = {}): CommandResult => {
+const fixtureOutput = (
+  overrides: Record<string, string> = {},
+  exitCodes: Record<string, number> = {},
+): CommandResult => {
   const stat = proc("jc__proc-stat.txt")
   const cpuLines = stat.split("\n").filter((l) => l.startsWith("cpu")).join("\n")
   const counters = stat.split("\n").filter((l) => /^(ctxt|btime|processes|procs_)/.test(l)).join("\n")
@@ -537,7 +555,9 @@ describe("parseSystemMetrics", () => {
   })
 
   it("rejects values the schema does not allow (a PSI average above 100%)", () => {
-    const e = err(parseSystemMetrics(fixtureOutput({ [SECTIONS.psiCpu]: "some avg10=150.00 avg60=0.00 avg300=0.00 total=1" })))
+    const e = err(
+      parseSystemMetrics(fixtureOutput({ [SECTIONS.psiCpu]: "some avg10=150.00 avg60=0.00 avg300=0.00 total=1" })),
+    )
     assert.equal(e.at, "system_metrics")
     assert.match(e.message, /validation/)
   })
@@ -547,7 +567,12 @@ describe("system_metrics script on this machine", () => {
   it("runs under /bin/sh in one go and parses to sane values", () => {
     const script = systemMetrics.script({})
     const stdout = execFileSync("/bin/sh", ["-c", script], { encoding: "utf8", timeout: 20_000 })
-    const m = ok(systemMetrics.parse({ stdout, stderr: "", exitCode: 0, durationMs: 0, bytes: stdout.length, truncated: false }, {}))
+    const m = ok(
+      systemMetrics.parse(
+        { stdout, stderr: "", exitCode: 0, durationMs: 0, bytes: stdout.length, truncated: false },
+        {},
+      ),
+    )
     assert.ok(m.hostname.length > 0)
     assert.ok(m.sample_seconds > 0, "the two samples are apart in time")
     assert.ok(m.cpu.count >= 1)

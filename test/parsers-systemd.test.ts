@@ -56,9 +56,19 @@ const UNIT_FILE = /\.(service|timer|socket|mount|automount|target|path|slice|swa
 const parserFor = (file: string): { dataType: string; parse: (text: string) => Result.Result<unknown, ParseError> } => {
   if (UNIT_FILE.test(file)) return { dataType: "systemd_unit", parse: parseUnitFile }
   if (file.includes("systemctl-list-units")) return { dataType: "systemd_services", parse: (t) => parseListUnits(t) }
-  if (file.includes("systemctl-list-unit-files")) return { dataType: "systemd_services", parse: (t) => parseListUnitFiles(t) }
+  if (file.includes("systemctl-list-unit-files")) {
+    return {
+      dataType: "systemd_services",
+      parse: (t) => parseListUnitFiles(t),
+    }
+  }
   if (file.includes("systemctl-list-jobs")) return { dataType: "systemd_services", parse: (t) => parseListJobs(t) }
-  if (file.includes("systemctl-list-sockets")) return { dataType: "systemd_services", parse: (t) => parseListSockets(t) }
+  if (file.includes("systemctl-list-sockets")) {
+    return {
+      dataType: "systemd_services",
+      parse: (t) => parseListSockets(t),
+    }
+  }
   if (file.includes("systemctl-show")) return { dataType: "systemd_services", parse: (t) => parseSystemctlShow(t) }
   throw new Error(`no parser chosen for fixture ${file}`)
 }
@@ -117,7 +127,10 @@ describe("systemctl list-units", () => {
       sub_state: "dead",
       description: "auditd.service",
     })
-    assert.equal(find(units, "dev-disk-by\\x2dpath-pci\\x2d0000:00:10.0\\x2dscsi\\x2d0:0:0:0.device").description, "VMware_Virtual_S")
+    assert.equal(
+      find(units, "dev-disk-by\\x2dpath-pci\\x2d0000:00:10.0\\x2dscsi\\x2d0:0:0:0.device").description,
+      "VMware_Virtual_S",
+    )
     assert.equal(find(units, "ureadahead-stop.timer").sub_state, "dead")
   })
 
@@ -132,7 +145,15 @@ describe("systemctl list-units", () => {
 
   it("JSON output (systemd ≥ 246) maps to the same rows", () => {
     const rows = ok(parseListUnitsText(text))
-    const json = JSON.stringify(rows.map((u) => ({ unit: u.name, load: u.load_state, active: u.active_state, sub: u.sub_state, description: u.description })))
+    const json = JSON.stringify(
+      rows.map((u) => ({
+        unit: u.name,
+        load: u.load_state,
+        active: u.active_state,
+        sub: u.sub_state,
+        description: u.description,
+      })),
+    )
     assert.deepEqual(ok(parseListUnitsJson(json)), rows)
     assert.deepEqual(ok(parseListUnits(json)), rows, "auto-detected")
   })
@@ -142,9 +163,12 @@ describe("systemctl list-units", () => {
     assert.equal(e.at, "list-units:1")
     assert.match(err(parseListUnitsText("foo.service Loaded active running x")).message, /UNIT LOAD ACTIVE SUB/)
     assert.match(err(parseListUnitsText("not a unit line at all")).message, /UNIT LOAD/)
-    assert.match(err(parseListUnitsJson("[{\"unit\": \"a.service\"}]")).message, /JSON shape/)
+    assert.match(err(parseListUnitsJson('[{"unit": "a.service"}]')).message, /JSON shape/)
     assert.match(err(parseListUnitsJson("[{")).message, /invalid JSON/)
-    assert.deepEqual(ok(parseListUnitsText("0 loaded units listed. Pass --all to see loaded but inactive units, too.")), [])
+    assert.deepEqual(
+      ok(parseListUnitsText("0 loaded units listed. Pass --all to see loaded but inactive units, too.")),
+      [],
+    )
   })
 })
 
@@ -152,13 +176,21 @@ describe("systemctl list-unit-files, list-jobs, list-sockets, show", () => {
   it("ubuntu and centos unit files: every row (footer counts), template and masked states", () => {
     const ubuntu = ok(parseListUnitFiles(sd("jc__ubuntu-18.04__systemctl-list-unit-files.txt")))
     assert.equal(ubuntu.length, 321)
-    assert.deepEqual(ubuntu.find((f) => f.name === "getty@.service"), { name: "getty@.service", state: "enabled", preset: null })
+    assert.deepEqual(ubuntu.find((f) => f.name === "getty@.service"), {
+      name: "getty@.service",
+      state: "enabled",
+      preset: null,
+    })
     assert.equal(ubuntu.find((f) => f.name === "-.mount")?.state, "generated")
     assert.ok(ubuntu.some((f) => f.state === "masked"))
     const centos = ok(parseListUnitFiles(sd("jc__centos-7.7__systemctl-list-unit-files.txt")))
     assert.equal(centos.length, 244)
     assert.equal(centos.find((f) => f.name === "systemd-readahead-done.timer")?.state, "indirect")
-    assert.equal(ok(parseListUnitFiles("foo.service enabled enabled"))[0]?.preset, "enabled", "newer systemd's VENDOR PRESET column")
+    assert.equal(
+      ok(parseListUnitFiles("foo.service enabled enabled"))[0]?.preset,
+      "enabled",
+      "newer systemd's VENDOR PRESET column",
+    )
     assert.match(err(parseListUnitFiles("foo.service ENABLED")).message, /UNIT FILE STATE/)
   })
 
@@ -176,7 +208,11 @@ describe("systemctl list-unit-files, list-jobs, list-sockets, show", () => {
   it("list-sockets: column offsets keep spaced LISTEN values; empty ACTIVATES is null", () => {
     const s = ok(parseListSockets(sd("jc__ubuntu-18.04__systemctl-list-sockets.txt")))
     assert.equal(s.length, 24)
-    assert.deepEqual(s.find((x) => x.unit === "systemd-networkd.socket"), { listen: "route 1361", unit: "systemd-networkd.socket", activates: "systemd-networkd.service" })
+    assert.deepEqual(s.find((x) => x.unit === "systemd-networkd.socket"), {
+      listen: "route 1361",
+      unit: "systemd-networkd.socket",
+      activates: "systemd-networkd.service",
+    })
     assert.equal(s.find((x) => x.unit === "apport-forward.socket")?.activates, null)
     assert.equal(s.filter((x) => x.unit === "dm-event.socket").length, 2)
     assert.match(err(parseListSockets("some other table")).message, /LISTEN UNIT ACTIVATES/)
@@ -219,7 +255,8 @@ const fixtureOutput = (overrides: Record<string, string> = {}, exitCodes: Record
       units: sd(SYSTEMD_FIXTURES.listUnits),
       unit_files: sd(SYSTEMD_FIXTURES.listUnitFiles),
       show: `${sd(SYSTEMD_FIXTURES.show)}\n\n${SHOW_EXTRA}`,
-      failed: "● apport.service loaded failed failed LSB: automatic crash report generation\n● boot.mount loaded failed failed /boot",
+      failed:
+        "● apport.service loaded failed failed LSB: automatic crash report generation\n● boot.mount loaded failed failed /boot",
       ...overrides,
     },
     exitCodes,
@@ -248,7 +285,11 @@ describe("parseSystemdServices (whole script output)", () => {
       since: "Mon 2024-01-01 10:00:00 UTC",
       fragment_path: "/lib/systemd/system/cron.service",
     })
-    assert.equal(d.units.find((u) => u.name === "getty@tty1.service")?.enabled_state, "enabled", "template instance inherits getty@.service")
+    assert.equal(
+      d.units.find((u) => u.name === "getty@tty1.service")?.enabled_state,
+      "enabled",
+      "template instance inherits getty@.service",
+    )
     assert.equal(d.units.find((u) => u.name === "ssh.service")?.restarts, null, "no show block: unknown, not zero")
     const tuned = d.units.find((u) => u.name === "tuned.service")
     assert.equal(tuned?.active_state, "active")
@@ -276,14 +317,25 @@ describe("parseSystemdServices (whole script output)", () => {
   })
 
   it("list-units JSON is used when systemd supports it", () => {
-    const d = ok(parseSystemdServices(fixtureOutput({ units: "[{\"unit\":\"a.service\",\"load\":\"loaded\",\"active\":\"failed\",\"sub\":\"failed\",\"description\":\"A\"}]", show: "" })))
+    const d = ok(
+      parseSystemdServices(
+        fixtureOutput({
+          units: '[{"unit":"a.service","load":"loaded","active":"failed","sub":"failed","description":"A"}]',
+          show: "",
+        }),
+      ),
+    )
     assert.equal(d.source, "json")
     assert.equal(d.counts.failed, 1)
   })
 
   it("errors: list-units failing, bad show values, missing section", () => {
     assert.match(err(parseSystemdServices(fixtureOutput({ units: "" }, { units: 1 }))).message, /list-units failed/)
-    assert.equal(ok(parseSystemdServices(fixtureOutput({ units: "", show: "" }))).units.length, 0, "exit 0 and nothing listed is an empty host")
+    assert.equal(
+      ok(parseSystemdServices(fixtureOutput({ units: "", show: "" }))).units.length,
+      0,
+      "exit 0 and nothing listed is an empty host",
+    )
     const bad = err(parseSystemdServices(fixtureOutput({ show: SHOW_EXTRA.replace("NRestarts=3", "NRestarts=three") })))
     assert.match(bad.message, /NRestarts/)
     assert.equal(bad.at, "show:cron.service")
@@ -332,9 +384,9 @@ describe("systemd unit files (parseUnitFile)", () => {
   it("syncthing@: repeated keys in order, empty assignment is an empty list", () => {
     const u = unit("syncthing__syncthing@.service")
     assert.deepEqual(unitValues(u, "Service", "Environment"), [
-      "\"STLOGFORMATTIMESTAMP=\"",
-      "\"STLOGFORMATLEVELSTRING=false\"",
-      "\"STLOGFORMATLEVELSYSLOG=true\"",
+      '"STLOGFORMATTIMESTAMP="',
+      '"STLOGFORMATLEVELSTRING=false"',
+      '"STLOGFORMATLEVELSYSLOG=true"',
     ])
     assert.deepEqual(unitValues(u, "Service", "AmbientCapabilities"), [])
     assert.deepEqual(unitValues(u, "Service", "CapabilityBoundingSet"), ["CAP_CHOWN CAP_FOWNER"])
@@ -343,9 +395,13 @@ describe("systemd unit files (parseUnitFile)", () => {
   it("socket, mount, timer and target units", () => {
     assert.deepEqual(unitValues(unit("moby__docker.socket"), "Socket", "ListenStream"), ["/run/docker.sock"])
     assert.deepEqual(unitValues(unit("flatcar__boot.mount"), "Mount", "Where"), ["/boot"])
-    assert.deepEqual(unitValues(unit("flatcar__boot.mount"), "Unit", "Requires"), ["systemd-fsck@dev-disk-by\\x2dlabel-EFI\\x2dSYSTEM.service"])
+    assert.deepEqual(unitValues(unit("flatcar__boot.mount"), "Unit", "Requires"), [
+      "systemd-fsck@dev-disk-by\\x2dlabel-EFI\\x2dSYSTEM.service",
+    ])
     assert.deepEqual(unitValues(unit("apt__apt-daily-upgrade.timer"), "Timer", "OnCalendar"), ["*-*-* 6:00"])
-    assert.deepEqual(unitValues(unit("tailscale__tailscaled.service"), "Service", "ExecStopPost"), ["/usr/sbin/tailscaled --cleanup"])
+    assert.deepEqual(unitValues(unit("tailscale__tailscaled.service"), "Service", "ExecStopPost"), [
+      "/usr/sbin/tailscaled --cleanup",
+    ])
   })
 
   it("continuations, comments inside them, resets, repeated sections", () => {
@@ -397,13 +453,15 @@ describe("robustness: truncated and mutated inputs never throw", () => {
 
   it("random byte and line mutations", () => {
     const rnd = prng(7)
-    const junk = ["", "x", "=", "[", "]", "\\", "#", "●", " ", "\n", "\"", "{", "-1", "99999999999999999999999"]
+    const junk = ["", "x", "=", "[", "]", "\\", "#", "●", " ", "\n", '"', "{", "-1", "99999999999999999999999"]
     for (const f of files) {
       const { dataType, parse } = parserFor(f)
       const text = sd(f)
       for (let k = 0; k < 40; k++) {
         const chars = [...text]
-        for (let m = 0; m < 3; m++) chars[Math.floor(rnd() * chars.length)] = junk[Math.floor(rnd() * junk.length)] as string
+        for (let m = 0; m < 3; m++) {
+          chars[Math.floor(rnd() * chars.length)] = junk[Math.floor(rnd() * junk.length)] as string
+        }
         outcome(() => parse(chars.join("")), dataType)
         const lines = text.split("\n")
         lines.splice(Math.floor(rnd() * lines.length), 1, junk[Math.floor(rnd() * junk.length)] as string)
@@ -414,9 +472,14 @@ describe("robustness: truncated and mutated inputs never throw", () => {
 
   it("whole-output truncations and mutated show values", () => {
     const full = fixtureOutput().stdout
-    for (let n = 0; n < full.length; n += 211) outcome(() => parseSystemdServices({ ...fixtureOutput(), stdout: full.slice(0, n) }), "systemd_services")
+    for (let n = 0; n < full.length; n += 211) {
+      outcome(() => parseSystemdServices({ ...fixtureOutput(), stdout: full.slice(0, n) }), "systemd_services")
+    }
     for (const v of ["", "x", "-5", "1e3", "[not set]", "18446744073709551615"]) {
-      outcome(() => parseSystemdServices(fixtureOutput({ show: SHOW_EXTRA.replace("MainPID=812", `MainPID=${v}`) })), "systemd_services")
+      outcome(
+        () => parseSystemdServices(fixtureOutput({ show: SHOW_EXTRA.replace("MainPID=812", `MainPID=${v}`) })),
+        "systemd_services",
+      )
     }
   })
 })
@@ -435,11 +498,19 @@ describe("script through /bin/sh with a fake systemctl on PATH", () => {
       timeout: 20_000,
       env: { ...process.env, PATH: `${dir}:${process.env["PATH"] ?? "/usr/bin:/bin"}` },
     })
-    const d = ok(systemdServices.parse({ stdout, stderr: "", exitCode: 0, durationMs: 0, bytes: stdout.length, truncated: false }, {}))
+    const d = ok(
+      systemdServices.parse(
+        { stdout, stderr: "", exitCode: 0, durationMs: 0, bytes: stdout.length, truncated: false },
+        {},
+      ),
+    )
     assert.equal(d.source, "text")
     // 116 services listed + postfix/postgresql/tuned known only to the recorded show output.
     assert.equal(d.units.length, 119)
-    assert.equal(d.unit_files.length, ok(parseListUnitFiles(sd(SYSTEMD_FIXTURES.listUnitFiles))).filter((f) => f.name.endsWith(".service")).length)
+    assert.equal(
+      d.unit_files.length,
+      ok(parseListUnitFiles(sd(SYSTEMD_FIXTURES.listUnitFiles))).filter((f) => f.name.endsWith(".service")).length,
+    )
     assert.equal(d.units.find((u) => u.name === "ssh.service")?.enabled_state, "enabled")
     assert.equal(d.units.find((u) => u.name === "tuned.service")?.since, "Tue 2019-11-19 23:55:53 EST")
     assert.deepEqual(d.failed, [], "the recorded host had no failed units")
@@ -451,7 +522,7 @@ for (const backend of testBackends()) {
   describe(`systemd_services rows on ${backend.name}`, () => {
     it("toRows output inserts into the migrated table and reads back", async () => {
       const rows = systemdServices.toRows(ok(parseSystemdServices(fixtureOutput())))
-      const program = Effect.gen(function*() {
+      const program = Effect.gen(function* () {
         const store = yield* Store
         const dev = yield* store.createDevice({ name: "sd-host", host: "10.0.0.8" })
         const time = new Date("2026-01-01T00:00:00Z")

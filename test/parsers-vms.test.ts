@@ -25,7 +25,7 @@ import { runScriptWithShims, vmStatusShims } from "./harness/shims/vms.ts"
 const CATEGORY = "vms"
 
 /** Which parser reads which recorded output (by file name); a new fixture without a rule fails the suite. */
-const parserFor = (file: string): ((text: string) => Result.Result<unknown, ParseError>) => {
+const parserFor = (file: string): (text: string) => Result.Result<unknown, ParseError> => {
   if (file.includes("virsh-list") || file.includes("virsh-r-list")) return parseVirshList
   if (file.includes("virsh-dominfo")) return parseVirshDominfo
   if (file.includes("qm-list")) return parseQmList
@@ -52,7 +52,7 @@ const mutations = (text: string, seed: number, count: number): Array<string> => 
     s = (s * 1664525 + 1013904223) >>> 0
     return s % Math.max(1, n)
   }
-  const chars = [":", " ", "\n", "-", "0", "9", "{", "\"", "\t", "x", "%", "@"]
+  const chars = [":", " ", "\n", "-", "0", "9", "{", '"', "\t", "x", "%", "@"]
   const out: Array<string> = []
   for (let i = 0; i < count; i++) {
     const at = rnd(text.length + 1)
@@ -72,7 +72,10 @@ const mutations = (text: string, seed: number, count: number): Array<string> => 
 
 /** Output of a script made of real section() framing around given bodies and exit codes. */
 const framed = (parts: ReadonlyArray<readonly [name: string, body: string, rc: number]>): CommandResult =>
-  runScriptWithShims({}, parts.map(([name, body, rc]) => section(name, `printf '%s\\n' ${shq(body)}; (exit ${rc})`)).join("\n"))
+  runScriptWithShims(
+    {},
+    parts.map(([name, body, rc]) => section(name, `printf '%s\\n' ${shq(body)}; (exit ${rc})`)).join("\n"),
+  )
 
 describe("vm_status fixtures", () => {
   for (const file of listFixtures(CATEGORY)) {
@@ -154,8 +157,13 @@ describe("vm_status fixtures", () => {
 
   it("pct list: the blank Lock column is cut at the header's offsets", () => {
     // No recorded `pct list` exists in the fixtures; these lines follow pct's printf("%-10s %-10s %-12s %-20s").
-    const line = (a: string, b: string, c: string, d: string) => `${a.padEnd(10)} ${b.padEnd(10)} ${c.padEnd(12)} ${d.padEnd(20)}`
-    const text = [line("VMID", "Status", "Lock", "Name"), line("100", "running", "", "web"), line("101", "stopped", "backup", "db one")].join("\n")
+    const line = (a: string, b: string, c: string, d: string) =>
+      `${a.padEnd(10)} ${b.padEnd(10)} ${c.padEnd(12)} ${d.padEnd(20)}`
+    const text = [
+      line("VMID", "Status", "Lock", "Name"),
+      line("100", "running", "", "web"),
+      line("101", "stopped", "backup", "db one"),
+    ].join("\n")
     assert.deepEqual(ok(parsePctList(text)), [
       { vmid: 100, status: "running", lock: null, name: "web" },
       { vmid: 101, status: "stopped", lock: "backup", name: "db one" },
@@ -172,14 +180,26 @@ describe("vm_status fixtures", () => {
     assert.equal(e.at, "line 6")
     assert.match(parseError(parseQmList("VMID NAME\n1 x\n")).message, /header/)
     assert.match(parseError(parseVirshDominfo("Id: 3\n")).message, /Name/)
-    assert.match(parseError(parsePvesmStatus(readFixture(CATEGORY, "it-stuff__proxmox-8.3__qm-list.txt"))).message, /header/)
+    assert.match(
+      parseError(parsePvesmStatus(readFixture(CATEGORY, "it-stuff__proxmox-8.3__qm-list.txt"))).message,
+      /header/,
+    )
   })
 
   it("truncated or mutated fixtures never throw: a value or a ParseError", () => {
     for (const file of listFixtures(CATEGORY)) {
       const text = readFixture(CATEGORY, file)
       for (const variant of mutations(text, file.length, 60)) {
-        for (const parse of [parseVirshList, parseVirshDominfo, parseVirshNodeinfo, parseQmList, parsePctList, parsePvesmStatus]) {
+        for (
+          const parse of [
+            parseVirshList,
+            parseVirshDominfo,
+            parseVirshNodeinfo,
+            parseQmList,
+            parsePctList,
+            parsePvesmStatus,
+          ]
+        ) {
           const r = (parse as (t: string) => Result.Result<unknown, ParseError>)(variant)
           if (Result.isFailure(r)) {
             assert.ok(r.failure instanceof ParseError)
@@ -238,7 +258,7 @@ describe("vm_status script against shimmed hypervisors", () => {
 
   it("no hypervisor tools: every hypervisor missing, no VMs, no error", (t) => {
     const sbin = ["virsh", "qm", "pct"].some((tool) =>
-      ["/usr/local/sbin", "/usr/sbin", "/sbin"].some((d) => existsSync(`${d}/${tool}`)),
+      ["/usr/local/sbin", "/usr/sbin", "/sbin"].some((d) => existsSync(`${d}/${tool}`))
     )
     if (sbin) return t.skip("this machine has a hypervisor tool in an sbin dir the script adds to PATH")
     const s = ok(vmStatus.parse(runScriptWithShims({}, vmStatus.script({}), { hostTools: ["id", "head"] }), {}))
@@ -331,6 +351,9 @@ describe("vm_status table", () => {
     const stored = await db.query<{ n: number; mem: string }>(
       "SELECT count(*)::int AS n, sum(memory_bytes)::text AS mem FROM vm_status WHERE hypervisor = 'proxmox-qemu'",
     )
-    assert.deepEqual(stored.rows, [{ n: 8, mem: String((4096 + 24000 + 4096 + 8192 + 16384 * 3 + 4096) * 1024 * 1024) }])
+    assert.deepEqual(stored.rows, [{
+      n: 8,
+      mem: String((4096 + 24000 + 4096 + 8192 + 16384 * 3 + 4096) * 1024 * 1024),
+    }])
   })
 })

@@ -15,9 +15,9 @@ import {
   parseZpoolList,
   parseZpoolStatus,
   parseZpoolStatusJson,
+  ZFS_SECTIONS,
   type ZfsPoolStatus,
   type ZfsVdev,
-  ZFS_SECTIONS,
 } from "../src/parsers/zfs.ts"
 import { zfs, zfsSnapshotRows } from "../src/registry/zfs.ts"
 import type { CommandResult } from "../src/ssh/Ssh.ts"
@@ -55,7 +55,9 @@ const checksFor = (file: string): Array<Check> => {
       { parse: (t) => parseZfsSnapshotList(t, ["name", "usedsnap"]), error: /'bpool' is not a snapshot name/ },
     ]
   }
-  if (file.includes("snapshots-name-used-creation")) return [{ parse: (t) => parseZfsSnapshotList(t, ["name", "used", "creation"]) }]
+  if (file.includes("snapshots-name-used-creation")) {
+    return [{ parse: (t) => parseZfsSnapshotList(t, ["name", "used", "creation"]) }]
+  }
   return []
 }
 
@@ -299,8 +301,20 @@ describe("zpool status -j (JSON)", () => {
         p: {
           name: "p",
           state: "ONLINE",
-          scan_stats: { function: "RESILVER", state: "SCANNING", start_time: 1700000000, end_time: 0, to_examine: 200, examined: 150, issued: 50, processed: 10, errors: 0 },
-          vdevs: { p: { name: "p", vdev_type: "root", state: "ONLINE", read_errors: 0, write_errors: 0, checksum_errors: 0 } },
+          scan_stats: {
+            function: "RESILVER",
+            state: "SCANNING",
+            start_time: 1700000000,
+            end_time: 0,
+            to_examine: 200,
+            examined: 150,
+            issued: 50,
+            processed: 10,
+            errors: 0,
+          },
+          vdevs: {
+            p: { name: "p", vdev_type: "root", state: "ONLINE", read_errors: 0, write_errors: 0, checksum_errors: 0 },
+          },
         },
       },
     }
@@ -358,7 +372,10 @@ describe("zpool list / iostat", () => {
     assert.equal(p?.free_bytes, 600)
     assert.equal(p?.altroot, null)
     assert.match(failure(parseZpoolList("tank\t1000\t400\n")).message, /3 fields, expected 9/)
-    assert.match(failure(parseZpoolList("tank\tlots\t400\t600\t12\t40\t1.00\tONLINE\t-\n")).message, /'lots' is not a size/)
+    assert.match(
+      failure(parseZpoolList("tank\tlots\t400\t600\t12\t40\t1.00\tONLINE\t-\n")).message,
+      /'lots' is not a size/,
+    )
     assert.deepEqual(ok(parseZpoolList("no pools available\n")), [])
   })
 
@@ -377,7 +394,12 @@ describe("zpool list / iostat", () => {
 
 describe("zfs list", () => {
   it("snapshots from a tabs-expanded listing", () => {
-    const snaps = ok(parseZfsSnapshotList(readFixture(CATEGORY, "list-zfs-snapshots__zfs-list-snapshots-name-used-creation-Hp_tabs-expanded.txt"), ["name", "used", "creation"]))
+    const snaps = ok(
+      parseZfsSnapshotList(
+        readFixture(CATEGORY, "list-zfs-snapshots__zfs-list-snapshots-name-used-creation-Hp_tabs-expanded.txt"),
+        ["name", "used", "creation"],
+      ),
+    )
     assert.equal(snaps.length, 22)
     assert.deepEqual(snaps[0], {
       dataset: "rpool/ROOT/debian",
@@ -390,7 +412,12 @@ describe("zfs list", () => {
   })
 
   it("datasets (usedsnap) and tab-separated rows with spaces in the mountpoint", () => {
-    const sets = ok(parseZfsDatasetList(readFixture(CATEGORY, "list-zfs-snapshots__zfs-list-name-usedsnap-Hp_tabs-expanded.txt"), ["name", "usedsnap"]))
+    const sets = ok(
+      parseZfsDatasetList(readFixture(CATEGORY, "list-zfs-snapshots__zfs-list-name-usedsnap-Hp_tabs-expanded.txt"), [
+        "name",
+        "usedsnap",
+      ]),
+    )
     assert.equal(sets.find((d) => d.name === "rpool/var/spool")?.used_by_snapshots_bytes, 2964692992)
     const [d] = ok(parseZfsDatasetList("tank/x\t100\t200\t50\t/mnt/my files\t1.52x\tfilesystem\n"))
     assert.equal(d?.mountpoint, "/mnt/my files")
@@ -522,7 +549,10 @@ describe("zfs script through /bin/sh with shims", () => {
     const result = runWithShims({}, zfs.script({}))
     const err = failure(zfs.parse({ ...result, stdout: result.stdout }, {}))
     assert.match(err.message, /zpool is not installed|zpool list failed/)
-    const broken = runWithShims({ zpool: "#!/bin/sh\necho 'failed to initialize the libzfs library' >&2\nexit 1\n" }, zfs.script({}))
+    const broken = runWithShims(
+      { zpool: "#!/bin/sh\necho 'failed to initialize the libzfs library' >&2\nexit 1\n" },
+      zfs.script({}),
+    )
     assert.match(failure(zfs.parse(broken, {})).message, /zpool list failed with exit code 1/)
     assert.match(failure(zfs.parse({ ...broken, stdout: "" }, {})).message, /section 'zpool_list' missing/)
   })
@@ -554,7 +584,9 @@ const mutations = (text: string, rand: () => number): Array<string> => {
     copy.splice(Math.floor(rand() * copy.length), 1 + Math.floor(rand() * 3))
     out.push(copy.join("\n"))
     const chars = [...text]
-    for (let k = 0; k < 5; k++) chars[Math.floor(rand() * chars.length)] = "x\t -:@{}\"9%"[Math.floor(rand() * 11)] as string
+    for (let k = 0; k < 5; k++) {
+      chars[Math.floor(rand() * chars.length)] = 'x\t -:@{}"9%'[Math.floor(rand() * 11)] as string
+    }
     out.push(chars.join(""))
   }
   return out

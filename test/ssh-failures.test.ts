@@ -58,8 +58,7 @@ describe("Ssh failure handling against a real sshd", () => {
         const elapsed = Date.now() - started
         const next = yield* ssh.run(device, "echo back", { timeout: "2 seconds" })
         return { error, elapsed, next }
-      }),
-    )
+      }))
     assert.equal(error.reason, "command_timeout")
     assert.ok(elapsed < 1500, `took ${elapsed} ms`)
     assert.equal(next.stdout, "back\n")
@@ -74,8 +73,7 @@ describe("Ssh failure handling against a real sshd", () => {
         yield* Effect.promise(() => sshd.restart())
         const second = yield* ssh.run(device, "echo two")
         return { first, second, stats: ssh.stats() }
-      }),
-    )
+      }))
     assert.equal(first.stdout, "one\n")
     assert.equal(second.stdout, "two\n")
     assert.equal(stats.connectionsOpened, 2)
@@ -90,8 +88,7 @@ describe("Ssh failure handling against a real sshd", () => {
       Effect.gen(function* () {
         const error = yield* Effect.flip(ssh.run(device, "true"))
         return { error, stats: ssh.stats() }
-      }),
-    )
+      }))
     const elapsed = Date.now() - started
     assert.equal(error.reason, "connect_refused")
     assert.equal(stats.failures, 3) // first try + 2 retries (transportRetry)
@@ -106,8 +103,7 @@ describe("Ssh failure handling against a real sshd", () => {
       Effect.gen(function* () {
         const error = yield* Effect.flip(ssh.run(device, "true"))
         return { error, stats: ssh.stats() }
-      }),
-    )
+      }))
     assert.equal(error.reason, "dns")
     assert.equal(stats.failures, 1)
   })
@@ -120,8 +116,7 @@ describe("Ssh failure handling against a real sshd", () => {
       Effect.gen(function* () {
         const error = yield* Effect.flip(ssh.run(device, "true"))
         return { error, stats: ssh.stats() }
-      }),
-    )
+      }))
     assert.equal(error.reason, "auth_failed")
     assert.equal(stats.failures, 1)
   })

@@ -10,7 +10,11 @@ describe("framing", () => {
   test("a framed command run by a real /bin/sh prints the output, then the marker and exit code", () => {
     const script = `printf '%s' "it's" ; echo "\`x\` \$(y)" >&2 ; exit 5`
     const framed = frameCommand(script)!
-    const stdout = execFileSync("/bin/sh", [], { input: framed.text, encoding: "utf8", stdio: ["pipe", "pipe", "pipe"] })
+    const stdout = execFileSync("/bin/sh", [], {
+      input: framed.text,
+      encoding: "utf8",
+      stdio: ["pipe", "pipe", "pipe"],
+    })
     assert.equal(stdout, `it's${framed.marker} 5\n`)
   })
 
@@ -52,7 +56,8 @@ describe("fingerprints", () => {
     execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", `${dir}/k`])
     const pub = execFileSync("cat", [`${dir}/k.pub`], { encoding: "utf8" })
     const blob = Buffer.from(pub.split(" ")[1]!, "base64")
-    const expected = execFileSync("ssh-keygen", ["-l", "-E", "sha256", "-f", `${dir}/k.pub`], { encoding: "utf8" }).split(" ")[1]
+    const expected =
+      execFileSync("ssh-keygen", ["-l", "-E", "sha256", "-f", `${dir}/k.pub`], { encoding: "utf8" }).split(" ")[1]
     execFileSync("rm", ["-rf", dir])
     assert.equal(sshFingerprint(blob), expected)
     assert.equal(keyAlgorithm(blob), "ssh-ed25519")
@@ -64,7 +69,10 @@ describe("line splitting", () => {
   test("handles CRLF, multi-byte characters split across chunks, and a last line without newline", () => {
     const splitter = new LineSplitter()
     const bytes = Buffer.from("a\r\nü", "utf8")
-    const lines = [...splitter.push(bytes.subarray(0, 4)), ...splitter.push(Buffer.concat([bytes.subarray(4), Buffer.from("\nlast")]))]
+    const lines = [
+      ...splitter.push(bytes.subarray(0, 4)),
+      ...splitter.push(Buffer.concat([bytes.subarray(4), Buffer.from("\nlast")])),
+    ]
     assert.deepEqual([...lines, ...splitter.flush()], ["a", "ü", "last"])
   })
 })

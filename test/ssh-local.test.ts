@@ -14,8 +14,7 @@ describe("local transport", () => {
         ssh.run(device, "echo out; echo err >&2; exit 4"),
         ssh.run(device, `printf '%s' ${shq(value)}`),
         ssh.run(device, "cat; echo stdin-closed"),
-      ]),
-    )
+      ]))
     assert.equal(result.stdout, "out\n")
     assert.equal(result.stderr, "err\n")
     assert.equal(result.exitCode, 4)
@@ -25,24 +24,27 @@ describe("local transport", () => {
 
   test("a timeout kills the whole process group and fails with command_timeout", async () => {
     const started = Date.now()
-    const error = await withSsh({}, (ssh) =>
-      Effect.flip(ssh.run(device, "sleep 30 & sleep 30; wait", { timeout: "300 millis" })),
+    const error = await withSsh(
+      {},
+      (ssh) => Effect.flip(ssh.run(device, "sleep 30 & sleep 30; wait", { timeout: "300 millis" })),
     )
     assert.equal(error.reason, "command_timeout")
     assert.ok(Date.now() - started < 2000)
   })
 
   test("output past the cap is cut and flagged", async () => {
-    const result = await withSsh({}, (ssh) =>
-      ssh.run(device, "head -c 200000 /dev/zero | tr '\\0' z", { maxOutputBytes: 1000 }),
+    const result = await withSsh(
+      {},
+      (ssh) => ssh.run(device, "head -c 200000 /dev/zero | tr '\\0' z", { maxOutputBytes: 1000 }),
     )
     assert.equal(result.truncated, true)
     assert.equal(result.stdout, "z".repeat(1000))
   })
 
   test("stream() yields lines", async () => {
-    const lines = await withSsh({}, (ssh) =>
-      Stream.runCollect(ssh.stream(device, "for i in 1 2 3; do echo $i; sleep 0.1; done")),
+    const lines = await withSsh(
+      {},
+      (ssh) => Stream.runCollect(ssh.stream(device, "for i in 1 2 3; do echo $i; sleep 0.1; done")),
     )
     assert.deepEqual([...lines], ["1", "2", "3"])
   })

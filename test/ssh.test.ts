@@ -23,8 +23,7 @@ describe("Ssh over a real sshd", () => {
       Effect.gen(function* () {
         const result = yield* ssh.run(device, "echo out; echo err >&2; printf 'no newline'; exit 3")
         return { result, stats: ssh.stats() }
-      }),
-    )
+      }))
     assert.equal(result.stdout, "out\nno newline")
     assert.equal(result.stderr, "err\n")
     assert.equal(result.exitCode, 3)
@@ -44,8 +43,7 @@ describe("Ssh over a real sshd", () => {
           assert.equal(r.stdout, `${i}\n`)
         }
         return ssh.stats()
-      }),
-    )
+      }))
     assert.equal(sshd.acceptedLogins() - loginsBefore, 1)
     assert.equal(stats.connectionsOpened, 1)
     assert.equal(stats.commandsRun, 40)
@@ -62,8 +60,7 @@ describe("Ssh over a real sshd", () => {
         Array.from({ length: 10 }, (_, i) => i),
         (i) => ssh.run(device, `sleep 0.3; echo ${i}; echo e${i} >&2`),
         { concurrency: "unbounded" },
-      ),
-    )
+      ))
     const elapsed = Date.now() - started
     assert.deepEqual(
       results.map((r) => r.stdout),
@@ -91,10 +88,17 @@ describe("Ssh over a real sshd", () => {
       "-n",
       "",
     ]
-    const results = await withSsh({}, (ssh) =>
-      Effect.forEach(values, (value) =>
-        Effect.all([ssh.run(device, `printf '%s' ${shq(value)}`), ssh.run(device, `printf '%s' ${shq(value)} >&2`)]),
-      ),
+    const results = await withSsh(
+      {},
+      (ssh) =>
+        Effect.forEach(
+          values,
+          (value) =>
+            Effect.all([
+              ssh.run(device, `printf '%s' ${shq(value)}`),
+              ssh.run(device, `printf '%s' ${shq(value)} >&2`),
+            ]),
+        ),
     )
     results.forEach(([out, err], i) => {
       assert.equal(out.stdout, values[i])
@@ -114,8 +118,7 @@ describe("Ssh over a real sshd", () => {
         ssh.run(device, "FOO=leaked; cd /tmp; exit 7"),
         ssh.run(device, "cd /; pwd"),
         ssh.run(device, `echo "[$FOO]"; pwd`),
-      ]),
-    )
+      ]))
     assert.equal(cat.stdout, "after-cat\n")
     assert.equal(exited.exitCode, 7)
     assert.equal(cd.stdout, "/\n")
@@ -136,8 +139,7 @@ describe("Ssh over a real sshd", () => {
         ssh.run(device, "head -c 1000000 /dev/zero | tr '\\0' a"),
         ssh.run(device, "head -c 1000000 /dev/zero | tr '\\0' b; echo never-finished-marker", { maxOutputBytes: 5000 }),
         ssh.run(device, "echo still-alive"),
-      ]),
-    )
+      ]))
     assert.equal(big.stdout.length, 1_000_000)
     assert.equal(big.stdout, "a".repeat(1_000_000))
     assert.equal(big.truncated, false)
@@ -158,8 +160,7 @@ describe("Ssh over a real sshd", () => {
         const elapsed = Date.now() - started
         const next = yield* ssh.run(device, "echo next")
         return { error, elapsed, next, stats: ssh.stats() }
-      }),
-    )
+      }))
     assert.equal(error.reason, "command_timeout")
     assert.equal(error.device, "timeout")
     assert.ok(elapsed < 1500, `timeout took ${elapsed} ms`)
@@ -175,8 +176,7 @@ describe("Ssh over a real sshd", () => {
         const outcome = yield* ssh.run(device, "sleep 30").pipe(Effect.timeoutOption("300 millis"))
         const next = yield* ssh.run(device, "echo free", { timeout: "2 seconds" })
         return { outcome, next }
-      }),
-    )
+      }))
     assert.equal(outcome._tag, "None")
     assert.equal(next.stdout, "free\n")
   })
@@ -187,11 +187,12 @@ describe("Ssh over a real sshd", () => {
       Effect.all(
         [
           ssh.run(device, "sleep 1; echo slow", { timeout: "3 seconds" }),
-          Effect.flip(Effect.andThen(Effect.sleep("50 millis"), ssh.run(device, "echo queued", { timeout: "300 millis" }))),
+          Effect.flip(
+            Effect.andThen(Effect.sleep("50 millis"), ssh.run(device, "echo queued", { timeout: "300 millis" })),
+          ),
         ],
         { concurrency: "unbounded" },
-      ),
-    )
+      ))
     assert.equal(slow.stdout, "slow\n")
     assert.equal(queued.reason, "command_timeout")
   })
@@ -206,13 +207,12 @@ describe("Ssh over a real sshd", () => {
           Stream.tap(() =>
             Effect.sync(() => {
               if (firstAt === 0) firstAt = Date.now()
-            }),
+            })
           ),
           Stream.runCollect,
         )
         return { lines: Chunk.toReadonlyArray(Chunk.fromIterable(lines)), firstAt, started }
-      }),
-    )
+      }))
     assert.deepEqual(lines, ["1", "2", "3"])
     // The first line arrives before the command ends (~300 ms): it really streams.
     assert.ok(firstAt - started < 250, `first line after ${firstAt - started} ms`)
@@ -223,11 +223,13 @@ describe("Ssh over a real sshd", () => {
     const loginsBefore = sshd.acceptedLogins()
     const { lines, next } = await withSsh({}, (ssh) =>
       Effect.gen(function* () {
-        const lines = yield* ssh.stream(device, "while true; do echo tick; sleep 0.05; done").pipe(Stream.take(3), Stream.runCollect)
+        const lines = yield* ssh.stream(device, "while true; do echo tick; sleep 0.05; done").pipe(
+          Stream.take(3),
+          Stream.runCollect,
+        )
         const next = yield* ssh.run(device, "echo after-stream")
         return { lines: [...lines], next }
-      }),
-    )
+      }))
     assert.deepEqual(lines, ["tick", "tick", "tick"])
     assert.equal(next.stdout, "after-stream\n")
     assert.equal(sshd.acceptedLogins() - loginsBefore, 1)
@@ -235,8 +237,10 @@ describe("Ssh over a real sshd", () => {
 
   test("a stream command that exits non-zero fails with its stderr", async () => {
     const device = sshDevice(sshd, "stream-fail")
-    const error = await withSsh({}, (ssh) =>
-      Effect.flip(Stream.runCollect(ssh.stream(device, "echo partial; echo 'inotifywait: not found' >&2; exit 127"))),
+    const error = await withSsh(
+      {},
+      (ssh) =>
+        Effect.flip(Stream.runCollect(ssh.stream(device, "echo partial; echo 'inotifywait: not found' >&2; exit 127"))),
     )
     assert.equal(error.reason, "channel_failed")
     assert.match(error.message, /127.*inotifywait: not found/)
@@ -252,8 +256,7 @@ describe("Ssh over a real sshd", () => {
         const idle = ssh.stats()
         yield* ssh.run(device, "true")
         return { idle, after: ssh.stats() }
-      }),
-    )
+      }))
     assert.equal(idle.openConnections, 0)
     assert.equal(after.openConnections, 1)
     assert.equal(after.connectionsOpened, 2)
@@ -285,8 +288,7 @@ describe("Ssh over a real sshd", () => {
           ssh.run(alias, "id -un"),
           // Port 1 from "Host *" would be refused; the device's own port wins.
           ssh.run(sshDevice(sshd, "fields-win", { host: sshd.host }), "echo fields"),
-        ]),
-      )
+        ]))
       assert.equal(viaAlias.stdout, `${sshd.user}\n`)
       assert.equal(overridden.stdout, "fields\n")
     } finally {
@@ -305,8 +307,7 @@ describe("Ssh over a real sshd", () => {
         // Same name, edited key path (same file, other spelling): the old connection is replaced.
         yield* ssh.run({ ...device, privateKeyPath: sshd.privateKeyPath.replace(/\/([^/]+)$/, "/./$1") }, "true")
         return ssh.stats()
-      }),
-    )
+      }))
     assert.equal(stats.connectionsOpened, 3)
     assert.equal(stats.openConnections, 1)
   })

@@ -10,7 +10,7 @@ import { HostKeys } from "../src/ssh/HostKeys.ts"
 import { makeStoreLayer, migrate, openSqlClient } from "../src/store/layer.ts"
 import { loadMigrations } from "../src/store/migrations.ts"
 import { findSqlDir } from "../src/store/sqlDir.ts"
-import { Store, type AuditEntry } from "../src/store/Store.ts"
+import { type AuditEntry, Store } from "../src/store/Store.ts"
 import { testBackends, uniqueSchema } from "./harness/db.ts"
 
 /** The error of a failing effect (a success becomes a defect, failing the test). */
@@ -67,14 +67,16 @@ for (const backend of testBackends()) {
           const applied = yield* Effect.all([migrate(a), migrate(b)], { concurrency: 2 })
           assert.deepEqual(applied.flat().sort((x, y) => x - y), files.map((m) => m.version))
           assert.deepEqual(yield* migrate(a), [], "re-running is a no-op")
-          const rows = yield* Effect.promise(() => a.query("SELECT version, name, applied_at FROM schema_migrations ORDER BY version"))
+          const rows = yield* Effect.promise(() =>
+            a.query("SELECT version, name, applied_at FROM schema_migrations ORDER BY version")
+          )
           assert.deepEqual(
             rows.rows.map((r) => [r["version"], r["name"]]),
             files.map((m) => [m.version, m.name]),
           )
           assert.ok(rows.rows.every((r) => r["applied_at"] instanceof Date))
           const tables = yield* Effect.promise(() =>
-            a.query("SELECT table_name FROM information_schema.tables WHERE table_schema = $1", [schema]),
+            a.query("SELECT table_name FROM information_schema.tables WHERE table_schema = $1", [schema])
           )
           const names = tables.rows.map((r) => r["table_name"])
           for (const t of ["devices", "host_keys", "system_metrics", "data_collection_audit", "schema_migrations"]) {
@@ -89,7 +91,11 @@ for (const backend of testBackends()) {
     it("building the layer twice on one schema keeps the first migration record", async () => {
       const schema = uniqueSchema("relayer")
       const appliedAt = Effect.provide(
-        Store.use((s) => s.query<{ version: number; applied_at: Date }>("SELECT version, applied_at FROM schema_migrations ORDER BY version")),
+        Store.use((s) =>
+          s.query<{ version: number; applied_at: Date }>(
+            "SELECT version, applied_at FROM schema_migrations ORDER BY version",
+          )
+        ),
         makeStoreLayer(backend.options(schema)),
       )
       await run(
@@ -107,7 +113,9 @@ for (const backend of testBackends()) {
       await run(
         Effect.gen(function* () {
           const store = yield* Store
-          const created = yield* store.createDevice(device("web1", { port: 2222, username: "ops", tags: ["prod", "web"] }))
+          const created = yield* store.createDevice(
+            device("web1", { port: 2222, username: "ops", tags: ["prod", "web"] }),
+          )
           assert.equal(created.name, "web1")
           assert.equal(created.port, 2222)
           assert.equal(created.transport, "ssh")
@@ -138,9 +146,15 @@ for (const backend of testBackends()) {
           assert.deepEqual((yield* store.listDevices()).map((d) => d.name), ["424242", "web-1"])
 
           yield* store.removeDevice("web-1")
-          assert.deepEqual(yield* failure(store.getDevice(created.id)), new DeviceNotFound({ device: String(created.id) }))
+          assert.deepEqual(
+            yield* failure(store.getDevice(created.id)),
+            new DeviceNotFound({ device: String(created.id) }),
+          )
           assert.deepEqual(yield* failure(store.removeDevice("web-1")), new DeviceNotFound({ device: "web-1" }))
-          assert.deepEqual(yield* failure(store.updateDevice("nope", { port: 22 })), new DeviceNotFound({ device: "nope" }))
+          assert.deepEqual(
+            yield* failure(store.updateDevice("nope", { port: 22 })),
+            new DeviceNotFound({ device: "nope" }),
+          )
           assert.deepEqual(yield* failure(store.getDevice(999999)), new DeviceNotFound({ device: "999999" }))
         }),
       )
@@ -222,7 +236,7 @@ for (const backend of testBackends()) {
           const store = yield* Store
           const d = yield* store.createDevice(device("m1"))
           const t = new Date("2026-02-01T12:00:00.123Z")
-          const data = { nested: { list: [1, "two", null, true] }, text: "it's \"quoted\"", unicode: "∑" }
+          const data = { nested: { list: [1, "two", null, true] }, text: 'it\'s "quoted"', unicode: "∑" }
           const count = yield* store.insertRows("system_metrics", [
             { time: t, device_id: d.id, cpu_percent: 50.5, net_rx_bytes: 123456789012, data },
             // Keys missing from a row take the column default (NULL here), not an error.
@@ -241,7 +255,10 @@ for (const backend of testBackends()) {
           assert.equal(oldest?.["net_rx_bytes"], 123456789012)
           assert.equal(typeof oldest?.["id"], "number")
 
-          const counted = yield* store.query<{ n: number }>("SELECT count(*) AS n FROM system_metrics WHERE device_id = $1", [d.id])
+          const counted = yield* store.query<{ n: number }>(
+            "SELECT count(*) AS n FROM system_metrics WHERE device_id = $1",
+            [d.id],
+          )
           assert.deepEqual(counted, [{ n: 2 }])
           assert.equal(yield* store.insertRows("system_metrics", []), 0)
         }),
@@ -256,14 +273,31 @@ for (const backend of testBackends()) {
           const base = new Date("2026-06-01T00:00:00Z")
           // 19 columns x 3500 rows is more than Postgres' 65535 parameters per statement.
           const wide = (i: number, deviceId: number) => ({
-            time: new Date(base.getTime() + i * 1000), device_id: deviceId, cpu_percent: i, cpu_iowait_percent: 1,
-            cpu_steal_percent: 0, mem_total_bytes: 1, mem_available_bytes: 1, mem_used_percent: 1, swap_total_bytes: 0,
-            swap_used_bytes: 0, load1: 0, load5: 0, load15: 0, uptime_seconds: i, process_count: i,
-            disk_used_percent_max: 1, net_rx_bytes: i, net_tx_bytes: i, data: { i },
+            time: new Date(base.getTime() + i * 1000),
+            device_id: deviceId,
+            cpu_percent: i,
+            cpu_iowait_percent: 1,
+            cpu_steal_percent: 0,
+            mem_total_bytes: 1,
+            mem_available_bytes: 1,
+            mem_used_percent: 1,
+            swap_total_bytes: 0,
+            swap_used_bytes: 0,
+            load1: 0,
+            load5: 0,
+            load15: 0,
+            uptime_seconds: i,
+            process_count: i,
+            disk_used_percent_max: 1,
+            net_rx_bytes: i,
+            net_tx_bytes: i,
+            data: { i },
           })
           const rows = Array.from({ length: 3500 }, (_, i) => wide(i, d.id))
           // The last row breaks the foreign key: nothing from the earlier chunk may remain.
-          const broken = yield* failure(store.insertRows("system_metrics", [...rows.slice(0, 3499), wide(3499, 2_000_000)]))
+          const broken = yield* failure(
+            store.insertRows("system_metrics", [...rows.slice(0, 3499), wide(3499, 2_000_000)]),
+          )
           assert.equal(broken.unavailable, false)
           const none = yield* store.query<{ n: number }>("SELECT count(*) AS n FROM system_metrics")
           assert.deepEqual(none, [{ n: 0 }])
@@ -310,10 +344,18 @@ for (const backend of testBackends()) {
           const base = new Date("2026-04-01T00:00:00Z")
           // Inserted shuffled so ordering must come from the query.
           const order = [3, 7, 0, 9, 1, 5, 8, 2, 6, 4]
-          yield* store.insertRows("system_metrics", order.map((i) => metricRow(d.id, minutes(base, i), { process_count: i })))
+          yield* store.insertRows(
+            "system_metrics",
+            order.map((i) => metricRow(d.id, minutes(base, i), { process_count: i })),
+          )
           yield* store.insertRows("system_metrics", [metricRow(other.id, minutes(base, 5), { process_count: 100 })])
 
-          const ranged = yield* store.history({ table: "system_metrics", deviceId: d.id, from: minutes(base, 2), to: minutes(base, 6) })
+          const ranged = yield* store.history({
+            table: "system_metrics",
+            deviceId: d.id,
+            from: minutes(base, 2),
+            to: minutes(base, 6),
+          })
           assert.deepEqual(ranged.map((r) => r["process_count"]), [6, 5, 4, 3, 2])
           const limited = yield* store.history({ table: "system_metrics", deviceId: d.id, limit: 3 })
           assert.deepEqual(limited.map((r) => r["process_count"]), [9, 8, 7])
@@ -332,10 +374,16 @@ for (const backend of testBackends()) {
         Effect.gen(function* () {
           const store = yield* Store
           const d = yield* store.createDevice(device("gone"))
-          yield* store.insertRows("system_metrics", [metricRow(d.id, new Date()), metricRow(d.id, minutes(new Date(), -1))])
+          yield* store.insertRows("system_metrics", [
+            metricRow(d.id, new Date()),
+            metricRow(d.id, minutes(new Date(), -1)),
+          ])
           yield* store.insertAudit(audit({ deviceId: d.id, deviceName: "gone" }))
           yield* store.removeDevice(d.id)
-          const left = yield* store.query<{ n: number }>("SELECT count(*) AS n FROM system_metrics WHERE device_id = $1", [d.id])
+          const left = yield* store.query<{ n: number }>(
+            "SELECT count(*) AS n FROM system_metrics WHERE device_id = $1",
+            [d.id],
+          )
           assert.deepEqual(left, [{ n: 0 }])
           const audits = yield* store.queryAudit({ device: "gone" })
           assert.equal(audits.length, 1)
@@ -352,9 +400,18 @@ for (const backend of testBackends()) {
           yield* store.insertAudit(audit({ time: t, operationId: "a" }))
           yield* store.insertAudit(audit({ time: minutes(t, 1), operationId: "b", method: "api", cacheHit: true }))
           yield* store.insertAudit(
-            audit({ time: minutes(t, 2), operationId: "c", status: "error", errorMessage: "boom", deviceName: "db1", dataType: "disk" }),
+            audit({
+              time: minutes(t, 2),
+              operationId: "c",
+              status: "error",
+              errorMessage: "boom",
+              deviceName: "db1",
+              dataType: "disk",
+            }),
           )
-          yield* store.insertAudit(audit({ time: minutes(t, 3), operationId: "d", status: "partial", dataType: "disk" }))
+          yield* store.insertAudit(
+            audit({ time: minutes(t, 3), operationId: "d", status: "partial", dataType: "disk" }),
+          )
 
           const ops = (rows: Array<Record<string, unknown>>) => rows.map((r) => r["operation_id"])
           assert.deepEqual(ops(yield* store.queryAudit({})), ["d", "c", "b", "a"])
@@ -396,7 +453,11 @@ for (const backend of testBackends()) {
           assert.ok(first?.firstSeen instanceof Date)
 
           yield* keys.trust("web1:22", "ssh-ed25519", "SHA256:aaaa")
-          assert.equal((yield* keys.get("web1:22"))?.firstSeen.getTime(), first?.firstSeen.getTime(), "same key: first seen kept")
+          assert.equal(
+            (yield* keys.get("web1:22"))?.firstSeen.getTime(),
+            first?.firstSeen.getTime(),
+            "same key: first seen kept",
+          )
 
           yield* keys.trust("web1:22", "ecdsa-sha2-nistp256", "SHA256:bbbb")
           const replaced = yield* keys.get("web1:22")
@@ -443,7 +504,9 @@ describe("store on a PGlite data directory", () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), "infrastructor-store-"))
     try {
       const layer = makeStoreLayer({ dataDir: path.join(dir, "db") })
-      const created = await Effect.runPromise(Effect.provide(Store.use((s) => s.createDevice(device("persisted"))), layer))
+      const created = await Effect.runPromise(
+        Effect.provide(Store.use((s) => s.createDevice(device("persisted"))), layer),
+      )
       const found = await Effect.runPromise(Effect.provide(Store.use((s) => s.getDevice("persisted")), layer))
       assert.deepEqual(found, created)
     } finally {
@@ -466,9 +529,10 @@ describe("store when the database is unreachable", () => {
   })
 
   it("rejects a schema name that is not a plain identifier", async () => {
-    const error = await Effect.runPromise(failure(Effect.provide(Effect.service(Store), makeStoreLayer({ schema: 'x"; DROP' }))))
+    const error = await Effect.runPromise(
+      failure(Effect.provide(Effect.service(Store), makeStoreLayer({ schema: 'x"; DROP' }))),
+    )
     assert.ok(error instanceof StoreError)
     assert.equal(error.unavailable, false)
   })
 })
-

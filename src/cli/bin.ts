@@ -1,5 +1,5 @@
 import { errorMessage } from "../collect/error-info.ts"
-import { main, UsageError, usage } from "./main.ts"
+import { main, usage, UsageError } from "./main.ts"
 
 /** Process entry: exit codes 0 ok, 1 failure, 2 usage. */
 const describe = (e: unknown): string => {

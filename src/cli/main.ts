@@ -6,7 +6,7 @@ import { type InfraConfig, loadConfig } from "../config/config.ts"
 import { publicDevice } from "../domain/device.ts"
 import { makeHttpApp } from "../http/app.ts"
 import { listen } from "../http/server.ts"
-import { McpSettings, loadMcpSettings } from "../mcp/settings.ts"
+import { loadMcpSettings, McpSettings } from "../mcp/settings.ts"
 import { serveMcpStdio } from "../mcp/stdio.ts"
 import { startRuntime } from "../runtime.ts"
 import { Scheduler } from "../scheduler/Scheduler.ts"
@@ -124,7 +124,9 @@ export const main = async (argv: ReadonlyArray<string>): Promise<number> => {
         if (values.json) process.stdout.write(`${JSON.stringify(devices.map(publicDevice), null, 2)}\n`)
         else {
           for (const d of devices) {
-            process.stdout.write(`${d.id}\t${d.name}\t${d.transport}\t${d.username ?? ""}@${d.host}:${d.port ?? 22}\t${d.status}\n`)
+            process.stdout.write(
+              `${d.id}\t${d.name}\t${d.transport}\t${d.username ?? ""}@${d.host}:${d.port ?? 22}\t${d.status}\n`,
+            )
           }
         }
         return 0
@@ -172,7 +174,9 @@ export const main = async (argv: ReadonlyArray<string>): Promise<number> => {
       if (sub === undefined || dataType === undefined) throw new UsageError("collect needs DEVICE and DATA_TYPE")
       const result = await withRuntime(
         config,
-        Collector.use((c) => c.collect(sub, dataType, { method: "cli", source: "cli", forceRefresh: values.fresh === true })),
+        Collector.use((c) =>
+          c.collect(sub, dataType, { method: "cli", source: "cli", forceRefresh: values.fresh === true })
+        ),
       )
       process.stdout.write(
         values.json ? `${JSON.stringify(result)}\n` : `${JSON.stringify(result, null, 2)}\n`,
@@ -183,4 +187,3 @@ export const main = async (argv: ReadonlyArray<string>): Promise<number> => {
       throw new UsageError(`unknown command '${command}'`)
   }
 }
-

@@ -1,6 +1,6 @@
 import { Context, Effect, Layer, Option, Result } from "effect"
 import { randomUUID } from "node:crypto"
-import { cacheKey, Cache } from "../cache/Cache.ts"
+import { Cache, cacheKey } from "../cache/Cache.ts"
 import type { Device } from "../domain/device.ts"
 import {
   type CollectError,
@@ -11,7 +11,7 @@ import {
   UnsupportedDataType,
   ValidationError,
 } from "../domain/errors.ts"
-import { Events, type CacheStatus } from "../events/Events.ts"
+import { type CacheStatus, Events } from "../events/Events.ts"
 import type { Params } from "../registry/DataType.ts"
 import { Registry } from "../registry/Registry.ts"
 import { CurrentTokenId } from "../auth/context.ts"
@@ -85,13 +85,14 @@ const truncatedOutput = (device: string, bytes: number, cause: { readonly messag
   new SshError({
     device,
     reason: "output_too_large",
-    message: `output was cut at the size cap after ${bytes} bytes and the partial output could not be parsed (${cause.message})`,
+    message:
+      `output was cut at the size cap after ${bytes} bytes and the partial output could not be parsed (${cause.message})`,
   })
 
 export class Collector extends Context.Service<Collector, CollectorShape>()("infrastructor/Collector") {
   static readonly layer = Layer.effect(
     Collector,
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const store = yield* Store
       const ssh = yield* Ssh
       const cache = yield* Cache
@@ -101,7 +102,7 @@ export class Collector extends Context.Service<Collector, CollectorShape>()("inf
       const health = yield* Effect.serviceOption(DeviceHealth)
 
       const markStatus = (device: Device, status: string, seen: boolean) =>
-        Effect.gen(function*() {
+        Effect.gen(function* () {
           if (device.status === status && !seen) return
           yield* store.setDeviceStatus(device.id, status, seen ? new Date() : device.lastSeen)
           if (device.status !== status) {
@@ -118,7 +119,7 @@ export class Collector extends Context.Service<Collector, CollectorShape>()("inf
         let loaded: Loaded | undefined
         let commands = 0
 
-        const run = Effect.gen(function*() {
+        const run = Effect.gen(function* () {
           const spec = yield* registry.get(dataType)
           ttlSeconds = spec.ttlSeconds
           const dev = yield* store.getDevice(ref)
@@ -133,15 +134,15 @@ export class Collector extends Context.Service<Collector, CollectorShape>()("inf
           const script = yield* Effect.try({
             try: () => spec.script(fullParams),
             catch: (e) =>
-              e instanceof ValidationError
-                ? e
-                : new ValidationError({ message: `bad parameters for ${dataType}: ${(e as Error).message ?? String(e)}` }),
+              e instanceof ValidationError ? e : new ValidationError({
+                message: `bad parameters for ${dataType}: ${(e as Error).message ?? String(e)}`,
+              }),
           })
           const attempt = Effect.suspend(() => {
             commands++
             return ssh.run(dev, script, { timeout: spec.timeout, maxOutputBytes: spec.maxOutputBytes })
           })
-          const load = Effect.gen(function*() {
+          const load = Effect.gen(function* () {
             const result = yield* attempt.pipe(
               Effect.retry({
                 schedule: spec.retry,
@@ -150,7 +151,9 @@ export class Collector extends Context.Service<Collector, CollectorShape>()("inf
             )
             const parsed = spec.parse(result, fullParams)
             if (Result.isFailure(parsed)) {
-              return yield* Effect.fail(result.truncated ? truncatedOutput(dev.name, result.bytes, parsed.failure) : parsed.failure)
+              return yield* Effect.fail(
+                result.truncated ? truncatedOutput(dev.name, result.bytes, parsed.failure) : parsed.failure,
+              )
             }
             const collectedAt = Date.now()
             const time = new Date(collectedAt)
@@ -192,49 +195,50 @@ export class Collector extends Context.Service<Collector, CollectorShape>()("inf
         })
 
         const audit = (status: AuditEntry["status"], hit: boolean, error: string | null, code: string | null = null) =>
-          Effect.flatMap(Effect.service(CurrentTokenId), (requestToken) => store.insertAudit({
-            time: new Date(),
-            deviceId: device?.id ?? null,
-            deviceName: device?.name ?? String(ref),
-            operationId,
-            dataType,
-            method: options.method,
-            source: options.source ?? options.method,
-            forceRefresh: options.forceRefresh === true,
-            cacheHit: hit,
-            durationMs: performance.now() - started,
-            sshCommandCount: commands,
-            dataSizeBytes: loaded?.bytes ?? 0,
-            status,
-            errorMessage: error,
-            recordsCreated: loaded?.recordsCreated ?? 0,
-            freshnessThreshold: ttlSeconds,
-            tokenId: options.tokenId ?? requestToken,
-          })).pipe(
-            // An audit write that fails (store down) must not turn a good read into an error.
-            Effect.catch((e: StoreError) => Effect.logWarning("audit write failed", e.message)),
-            Effect.andThen(Effect.suspend(() =>
-              events.publish({
-                _tag: "OperationCompleted",
-                kind: "collect",
-                device: device?.name ?? String(ref),
-                dataType,
-                method: options.method,
-                status: status === "error" ? "error" : "success",
-                cache: hit ? "hit" : options.forceRefresh === true ? "refresh" : "miss",
-                durationMs: performance.now() - started,
-                commands,
-                bytes: loaded?.bytes ?? 0,
-                recordsCreated: loaded?.recordsCreated ?? 0,
-                errorCode: code,
-              })
-            )),
-          )
+          Effect.flatMap(Effect.service(CurrentTokenId), (requestToken) =>
+            store.insertAudit({
+              time: new Date(),
+              deviceId: device?.id ?? null,
+              deviceName: device?.name ?? String(ref),
+              operationId,
+              dataType,
+              method: options.method,
+              source: options.source ?? options.method,
+              forceRefresh: options.forceRefresh === true,
+              cacheHit: hit,
+              durationMs: performance.now() - started,
+              sshCommandCount: commands,
+              dataSizeBytes: loaded?.bytes ?? 0,
+              status,
+              errorMessage: error,
+              recordsCreated: loaded?.recordsCreated ?? 0,
+              freshnessThreshold: ttlSeconds,
+              tokenId: options.tokenId ?? requestToken,
+            })).pipe(
+              // An audit write that fails (store down) must not turn a good read into an error.
+              Effect.catch((e: StoreError) => Effect.logWarning("audit write failed", e.message)),
+              Effect.andThen(Effect.suspend(() =>
+                events.publish({
+                  _tag: "OperationCompleted",
+                  kind: "collect",
+                  device: device?.name ?? String(ref),
+                  dataType,
+                  method: options.method,
+                  status: status === "error" ? "error" : "success",
+                  cache: hit ? "hit" : options.forceRefresh === true ? "refresh" : "miss",
+                  durationMs: performance.now() - started,
+                  commands,
+                  bytes: loaded?.bytes ?? 0,
+                  recordsCreated: loaded?.recordsCreated ?? 0,
+                  errorCode: code,
+                })
+              )),
+            )
 
         return run.pipe(
           Effect.matchEffect({
             onFailure: (error: CollectError) =>
-              Effect.gen(function*() {
+              Effect.gen(function* () {
                 yield* audit("error", false, errorMessage(error), errorCode(error))
                 if (device !== undefined) {
                   const keyChanged = error instanceof SshError && error.reason === "host_key_mismatch"
@@ -252,7 +256,7 @@ export class Collector extends Context.Service<Collector, CollectorShape>()("inf
                 return yield* Effect.fail(error)
               }),
             onSuccess: (lookup) =>
-              Effect.gen(function*() {
+              Effect.gen(function* () {
                 const ranHere = loaded !== undefined
                 const status: CacheStatus = !ranHere ? "hit" : options.forceRefresh === true ? "refresh" : "miss"
                 const entry = lookup.entry
@@ -291,51 +295,54 @@ export class Collector extends Context.Service<Collector, CollectorShape>()("inf
         let device: Device | undefined
         let commands = 0
         const audit = (status: AuditEntry["status"], error: string | null, bytes: number, code: string | null = null) =>
-          Effect.flatMap(Effect.service(CurrentTokenId), (requestToken) => store.insertAudit({
-            tokenId: options.tokenId ?? requestToken,
-            time: new Date(),
-            deviceId: device?.id ?? null,
-            deviceName: device?.name ?? String(ref),
-            operationId: randomUUID(),
-            dataType: actionName,
-            method: options.method,
-            source: options.source ?? options.method,
-            forceRefresh: false,
-            cacheHit: false,
-            durationMs: performance.now() - started,
-            sshCommandCount: commands,
-            dataSizeBytes: bytes,
-            status,
-            errorMessage: error,
-            recordsCreated: 0,
-            freshnessThreshold: 0,
-          })).pipe(
-            Effect.catch((e: StoreError) => Effect.logWarning("audit write failed", e.message)),
-            Effect.andThen(Effect.suspend(() =>
-              events.publish({
-                _tag: "OperationCompleted",
-                kind: "action",
-                device: device?.name ?? String(ref),
-                dataType: actionName,
-                method: options.method,
-                status: status === "error" ? "error" : "success",
-                cache: "miss",
-                durationMs: performance.now() - started,
-                commands,
-                bytes,
-                recordsCreated: 0,
-                errorCode: code,
-              })
-            )),
-          )
+          Effect.flatMap(Effect.service(CurrentTokenId), (requestToken) =>
+            store.insertAudit({
+              tokenId: options.tokenId ?? requestToken,
+              time: new Date(),
+              deviceId: device?.id ?? null,
+              deviceName: device?.name ?? String(ref),
+              operationId: randomUUID(),
+              dataType: actionName,
+              method: options.method,
+              source: options.source ?? options.method,
+              forceRefresh: false,
+              cacheHit: false,
+              durationMs: performance.now() - started,
+              sshCommandCount: commands,
+              dataSizeBytes: bytes,
+              status,
+              errorMessage: error,
+              recordsCreated: 0,
+              freshnessThreshold: 0,
+            })).pipe(
+              Effect.catch((e: StoreError) => Effect.logWarning("audit write failed", e.message)),
+              Effect.andThen(Effect.suspend(() =>
+                events.publish({
+                  _tag: "OperationCompleted",
+                  kind: "action",
+                  device: device?.name ?? String(ref),
+                  dataType: actionName,
+                  method: options.method,
+                  status: status === "error" ? "error" : "success",
+                  cache: "miss",
+                  durationMs: performance.now() - started,
+                  commands,
+                  bytes,
+                  recordsCreated: 0,
+                  errorCode: code,
+                })
+              )),
+            )
 
-        const run = Effect.gen(function*() {
+        const run = Effect.gen(function* () {
           const spec = yield* registry.getAction(actionName)
           const dev = yield* store.getDevice(ref)
           device = dev
           const support = checkSupport(dev, spec.requires)
           if (!support.ok) {
-            return yield* Effect.fail(new UnsupportedDataType({ device: dev.name, dataType: actionName, reason: support.reason }))
+            return yield* Effect.fail(
+              new UnsupportedDataType({ device: dev.name, dataType: actionName, reason: support.reason }),
+            )
           }
           const script = yield* Effect.try({
             try: () => spec.script(params),
@@ -357,7 +364,9 @@ export class Collector extends Context.Service<Collector, CollectorShape>()("inf
             forceRefresh: true,
           }).pipe(
             Effect.map((c): ActionOutcome["refreshed"] => c),
-            Effect.catch((e: CollectError) => Effect.succeed({ error: { code: errorCode(e), message: errorMessage(e) } })),
+            Effect.catch((e: CollectError) =>
+              Effect.succeed({ error: { code: errorCode(e), message: errorMessage(e) } })
+            ),
           )
           return {
             device: dev.name,

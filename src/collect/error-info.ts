@@ -33,7 +33,9 @@ export const errorMessage = (e: CollectError | { readonly _tag: string }): strin
     case "SshError":
       return `${String(r["device"])}: ${String(r["reason"])}: ${String(r["message"])}`
     case "ParseError":
-      return `cannot parse ${String(r["dataType"])} output: ${String(r["message"])}${r["at"] ? ` (at ${String(r["at"])})` : ""}`
+      return `cannot parse ${String(r["dataType"])} output: ${String(r["message"])}${
+        r["at"] ? ` (at ${String(r["at"])})` : ""
+      }`
     case "StoreError":
       return `store ${String(r["op"])} failed: ${String(r["message"])}`
     case "DeviceNotFound":

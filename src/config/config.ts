@@ -163,7 +163,8 @@ export const loadConfig = (
   configPath: string | undefined,
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): InfraConfig => {
-  const file = configPath ?? (env["INFRA_CONFIG"] || undefined) ?? (existsSync("infrastructor.yaml") ? "infrastructor.yaml" : undefined)
+  const file = configPath ?? (env["INFRA_CONFIG"] || undefined) ??
+    (existsSync("infrastructor.yaml") ? "infrastructor.yaml" : undefined)
   let doc: Record<string, unknown> = {}
   if (file !== undefined) {
     let text: string

@@ -75,7 +75,7 @@ export interface EventsShape {
 export class Events extends Context.Service<Events, EventsShape>()("infrastructor/Events") {
   static readonly layer = Layer.effect(
     Events,
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const hub = yield* PubSub.sliding<InfraEventWithMeta>(4096)
       const listeners = new Set<(e: InfraEventWithMeta) => void>()
       let nextId = 1

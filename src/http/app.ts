@@ -1,5 +1,5 @@
 import { Cause, Effect, Exit, Option } from "effect"
-import { Hono, type Context as HonoContext } from "hono"
+import { type Context as HonoContext, Hono } from "hono"
 import { Cache } from "../cache/Cache.ts"
 import { Collector } from "../collect/Collector.ts"
 import { publicDevice } from "../domain/device.ts"
@@ -33,7 +33,7 @@ const readJson = (c: HonoContext) =>
   })
 
 /** The REST API. Every data read goes through Collector.collect (method "api"). */
-export const makeHttpApp = Effect.gen(function*() {
+export const makeHttpApp = Effect.gen(function* () {
   const context = yield* Effect.context<AppServices>()
   const runExit = Effect.runPromiseExitWith(context)
   const startedAt = Date.now()
@@ -62,7 +62,7 @@ export const makeHttpApp = Effect.gen(function*() {
   app.get("/health", (c) =>
     respond(
       c,
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         const store = yield* Store
         const ok = yield* store.ping().pipe(Effect.as(true), Effect.orElseSucceed(() => false))
         return {
@@ -87,37 +87,42 @@ export const makeHttpApp = Effect.gen(function*() {
       })),
     ))
 
-  app.get("/api/devices", (c) =>
-    respond(c, Effect.map(Store.use((s) => s.listDevices()), (ds) => ({ devices: ds.map(publicDevice) }))))
+  app.get(
+    "/api/devices",
+    (c) => respond(c, Effect.map(Store.use((s) => s.listDevices()), (ds) => ({ devices: ds.map(publicDevice) }))),
+  )
 
   app.post("/api/devices", (c) =>
     respond(
       c,
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         const input = deviceInputFromBody(yield* readJson(c))
         const store = yield* Store
         const created = yield* store.createDevice(input)
         if (parseBool("probe", c.req.query("probe") ?? "true") === false) return publicDevice(created)
         // Probe on add: an unreachable host still gets added, with the reason in `probe`.
         const collector = yield* Collector
-        const probe = yield* collector.collect(created.id, "capabilities", { method: "api", source: "device add" }).pipe(
-          Effect.as({ ok: true as const }),
-          Effect.catch((e: CollectError) =>
-            Effect.succeed({ ok: false as const, error: { code: errorCode(e), message: errorMessage(e) } })
-          ),
-        )
+        const probe = yield* collector.collect(created.id, "capabilities", { method: "api", source: "device add" })
+          .pipe(
+            Effect.as({ ok: true as const }),
+            Effect.catch((e: CollectError) =>
+              Effect.succeed({ ok: false as const, error: { code: errorCode(e), message: errorMessage(e) } })
+            ),
+          )
         return { ...publicDevice(yield* store.getDevice(created.id)), probe }
       }),
       201,
     ))
 
-  app.get("/api/devices/:device", (c) =>
-    respond(c, Effect.map(Store.use((s) => s.getDevice(c.req.param("device"))), publicDevice)))
+  app.get(
+    "/api/devices/:device",
+    (c) => respond(c, Effect.map(Store.use((s) => s.getDevice(c.req.param("device"))), publicDevice)),
+  )
 
   app.patch("/api/devices/:device", (c) =>
     respond(
       c,
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         const patch = devicePatchFromBody(yield* readJson(c))
         const store = yield* Store
         const ssh = yield* Ssh
@@ -134,7 +139,7 @@ export const makeHttpApp = Effect.gen(function*() {
   app.delete("/api/devices/:device", (c) =>
     respond(
       c,
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         const store = yield* Store
         const device = yield* store.getDevice(c.req.param("device"))
         yield* store.removeDevice(device.id)
@@ -147,7 +152,7 @@ export const makeHttpApp = Effect.gen(function*() {
   app.post("/api/devices/:device/trust-host-key", (c) =>
     respond(
       c,
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         const text = yield* Effect.promise(() => c.req.text())
         const body = text.trim() === "" ? undefined : yield* Effect.try({
           try: () => JSON.parse(text) as unknown,
@@ -162,7 +167,7 @@ export const makeHttpApp = Effect.gen(function*() {
   app.get("/api/devices/:device/:dataType/history", (c) =>
     respond(
       c,
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         const spec = yield* Effect.flatMap(Registry, (r) => r.get(c.req.param("dataType")))
         const from = parseTime("from", c.req.query("from"))
         const to = parseTime("to", c.req.query("to"))
@@ -206,8 +211,10 @@ export const makeHttpApp = Effect.gen(function*() {
       })
     )
 
-  app.get("/api/devices/:device/containers/:name", (c) =>
-    respond(c, collectFor(c, "container_inspect", { name: c.req.param("name") })))
+  app.get(
+    "/api/devices/:device/containers/:name",
+    (c) => respond(c, collectFor(c, "container_inspect", { name: c.req.param("name") })),
+  )
 
   app.get("/api/devices/:device/containers/:name/logs", (c) => {
     const params: Record<string, string> = { name: c.req.param("name") }
@@ -238,7 +245,7 @@ export const makeHttpApp = Effect.gen(function*() {
   app.get("/api/devices/:device/:dataType", (c) =>
     respond(
       c,
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         const query = c.req.query()
         const params: Record<string, string> = {}
         for (const [k, v] of Object.entries(query)) if (!reserved.has(k)) params[k] = v
@@ -255,7 +262,7 @@ export const makeHttpApp = Effect.gen(function*() {
   app.get("/api/audit", (c) =>
     respond(
       c,
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         const store = yield* Store
         const rows = yield* store.queryAudit({
           device: c.req.query("device"),
@@ -276,7 +283,9 @@ export const makeHttpApp = Effect.gen(function*() {
   yield* mountObserveRoutes(app)
   yield* mountSchedulerRoutes(app)
 
-  app.notFound((c) => c.json({ error: { code: "not_found", message: `no route for ${c.req.method} ${c.req.path}` } }, 404))
+  app.notFound((c) =>
+    c.json({ error: { code: "not_found", message: `no route for ${c.req.method} ${c.req.path}` } }, 404)
+  )
   app.onError((err, c) => {
     const http = toHttpError(err)
     return c.json(http.body, http.status)

@@ -15,10 +15,13 @@ const fields: Record<string, keyof DeviceInput> = {
 
 const checkType = (key: string, v: unknown): void => {
   const ok = v === null ||
-    (key === "port" ? typeof v === "number" :
-      key === "tags" ? Array.isArray(v) && v.every((t) => typeof t === "string") :
-      key === "enabled" ? typeof v === "boolean" :
-      typeof v === "string")
+    (key === "port"
+      ? typeof v === "number"
+      : key === "tags"
+      ? Array.isArray(v) && v.every((t) => typeof t === "string")
+      : key === "enabled"
+      ? typeof v === "boolean"
+      : typeof v === "string")
   if (!ok) throw new ValidationError({ message: `field '${key}' has the wrong type`, details: { field: key } })
 }
 

@@ -38,7 +38,11 @@ export const toHttpError = (e: unknown): HttpError => {
     const message = tagged._tag === "ValidationError" || tagged._tag === "NotFound"
       ? String(tagged["message"])
       : errorMessage(tagged)
-    const code = tagged._tag === "ValidationError" ? "bad_request" : tagged._tag === "NotFound" ? "not_found" : errorCode(tagged)
+    const code = tagged._tag === "ValidationError"
+      ? "bad_request"
+      : tagged._tag === "NotFound"
+      ? "not_found"
+      : errorCode(tagged)
     return {
       status: statusOf(tagged),
       body: { error: details === undefined ? { code, message } : { code, message, details } },

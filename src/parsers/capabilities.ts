@@ -128,7 +128,11 @@ export const parseCpuinfo = (text: string): Result.Result<Cpuinfo, ParseError> =
   }
   if (first.size === 0 && processors === 0) return capFail("cpuinfo has no 'key : value' lines", CAP_SECTIONS.cpuinfo)
   const model = MODEL_KEYS.map((k) => first.get(k)).find((v) => v !== undefined && v !== "" && !/^\d+$/.test(v)) ?? null
-  return Result.succeed({ model, processors: s390Count ?? processors, flags: (first.get("flags") ?? "").split(/\s+/).filter((f) => f !== "") })
+  return Result.succeed({
+    model,
+    processors: s390Count ?? processors,
+    flags: (first.get("flags") ?? "").split(/\s+/).filter((f) => f !== ""),
+  })
 }
 
 /** "MemTotal:  16314848 kB" → bytes. */
@@ -138,7 +142,18 @@ export const parseMemTotal = (text: string): Result.Result<number, ParseError> =
 }
 
 /** systemd-detect-virt ids that are containers; every other non-"none" id is a VM. */
-const CONTAINER_IDS = new Set(["openvz", "lxc", "lxc-libvirt", "systemd-nspawn", "docker", "podman", "rkt", "wsl", "proot", "pouch"])
+const CONTAINER_IDS = new Set([
+  "openvz",
+  "lxc",
+  "lxc-libvirt",
+  "systemd-nspawn",
+  "docker",
+  "podman",
+  "rkt",
+  "wsl",
+  "proot",
+  "pouch",
+])
 
 // --- the probe ---------------------------------------------------------------------------------
 
@@ -214,7 +229,11 @@ export const parseCapabilities = (result: CommandResult): Result.Result<Capabili
       return yield* capFail(`privilege: expected root|sudo|none, got ${JSON.stringify(priv.slice(0, 40))}`, S.privilege)
     }
     const value = {
-      os: { id: os.get("ID") ?? null, version_id: os.get("VERSION_ID") ?? null, pretty_name: os.get("PRETTY_NAME") ?? null },
+      os: {
+        id: os.get("ID") ?? null,
+        version_id: os.get("VERSION_ID") ?? null,
+        pretty_name: os.get("PRETTY_NAME") ?? null,
+      },
       kernel: sysname && release ? `${sysname} ${release}` : null,
       arch: machine || null,
       hostname: nodename || null,
@@ -230,7 +249,12 @@ export const parseCapabilities = (result: CommandResult): Result.Result<Capabili
     }
     return yield* Result.mapError(
       Schema.decodeUnknownResult(CapabilitiesSchema)(value),
-      (e) => new ParseError({ dataType: CAPABILITIES, message: `capabilities failed validation: ${e.message}`, at: "schema" }),
+      (e) =>
+        new ParseError({
+          dataType: CAPABILITIES,
+          message: `capabilities failed validation: ${e.message}`,
+          at: "schema",
+        }),
     )
   })
 

@@ -4,7 +4,13 @@ import type { Params } from "../registry/DataType.ts"
 import type { CommandResult } from "../ssh/Ssh.ts"
 import { type Engine, readEngine } from "./docker/engine.ts"
 import { parseContainerInspect } from "./docker/inspect.ts"
-import { type Container, type ContainersData, ContainersDataSchema, ContainerSchema, type Stats } from "./docker/model.ts"
+import {
+  type Container,
+  ContainerSchema,
+  type ContainersData,
+  ContainersDataSchema,
+  type Stats,
+} from "./docker/model.ts"
 import { parseDockerPsJsonLines, parsePodmanPsJson } from "./docker/ps.ts"
 import { parseDockerStatsJsonLines, parsePodmanStatsJson } from "./docker/stats.ts"
 import { validate } from "./docker/validate.ts"
@@ -41,7 +47,8 @@ const DT = "containers"
 const sameId = (a: string, b: string): boolean => a !== "" && b !== "" && (a.startsWith(b) || b.startsWith(a))
 
 const findStats = (c: Container, stats: ReadonlyArray<Stats>): Stats | null =>
-  stats.find((s) => s.id !== null && sameId(s.id, c.id)) ?? stats.find((s) => s.name !== null && s.name === c.name) ?? null
+  stats.find((s) => s.id !== null && sameId(s.id, c.id)) ?? stats.find((s) => s.name !== null && s.name === c.name) ??
+    null
 
 /** Inspect is authoritative (full ids, exact labels, mounts, health); ps adds the human status. */
 const mergeOne = (ps: Container | undefined, ins: Container | undefined): Container => {
@@ -107,7 +114,7 @@ export const parseContainersOutput = (stdout: string): Result.Result<ContainersD
       })
     }
     const podman = engine === "podman"
-    return Result.gen(function*() {
+    return Result.gen(function* () {
       const psBody = yield* requireSection(sections, "ps", DT)
       const psSection = sections.get("ps")
       if (sectionFailed(psSection)) {
@@ -143,12 +150,24 @@ export const parseInspectOutput = (
 ): Result.Result<Container, ParseError> => {
   if (result.exitCode !== 0) {
     const why = result.stderr.trim().split("\n").pop() ?? ""
-    return Result.fail(new ParseError({ dataType: DT, message: `inspect exited ${result.exitCode}: ${why.slice(0, 300)}`, at: "inspect" }))
+    return Result.fail(
+      new ParseError({
+        dataType: DT,
+        message: `inspect exited ${result.exitCode}: ${why.slice(0, 300)}`,
+        at: "inspect",
+      }),
+    )
   }
   return Result.flatMap(parseContainerInspect(result.stdout), (items) => {
     const first = items[0]
     if (first === undefined || items.length !== 1) {
-      return Result.fail(new ParseError({ dataType: DT, message: `inspect returned ${items.length} objects, expected 1`, at: "inspect" }))
+      return Result.fail(
+        new ParseError({
+          dataType: DT,
+          message: `inspect returned ${items.length} objects, expected 1`,
+          at: "inspect",
+        }),
+      )
     }
     return validate(ContainerSchema, DT, first)
   })

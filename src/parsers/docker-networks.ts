@@ -50,9 +50,14 @@ export const parseDockerNetworksOutput = (stdout: string): Result.Result<DockerN
   const sections = splitSections(stdout)
   return Result.flatMap(readEngine(sections, DT), (engine: Engine | null) => {
     if (engine === null) {
-      return validate(DockerNetworksDataSchema, DT, { engine: null, available: false, inspect_available: false, networks: [] })
+      return validate(DockerNetworksDataSchema, DT, {
+        engine: null,
+        available: false,
+        inspect_available: false,
+        networks: [],
+      })
     }
-    return Result.gen(function*() {
+    return Result.gen(function* () {
       const lsBody = yield* requireSection(sections, "ls", DT)
       const ls = sections.get("ls")
       if ((ls?.exitCode ?? 0) !== 0) {
@@ -87,5 +92,7 @@ export const parseDockerNetworksOutput = (stdout: string): Result.Result<DockerN
 }
 
 /** DataTypeSpec.parse for `docker_networks`. */
-export const parseDockerNetworks = (result: CommandResult, _params: Params): Result.Result<DockerNetworksData, ParseError> =>
-  parseDockerNetworksOutput(result.stdout)
+export const parseDockerNetworks = (
+  result: CommandResult,
+  _params: Params,
+): Result.Result<DockerNetworksData, ParseError> => parseDockerNetworksOutput(result.stdout)

@@ -10,7 +10,7 @@ import { diskFromSection } from "./smart/smartctl.ts"
 
 export { decodeSmartExitStatus, SMART_EXIT_FLAGS, type SmartExitFlag } from "./smart/exit-status.ts"
 export { parseDiskstats } from "./smart/diskstats.ts"
-export { parseLsblk, parseLsblkJson, parseLsblkPairs, parseLsblkTable, type LsblkResult } from "./smart/lsblk.ts"
+export { type LsblkResult, parseLsblk, parseLsblkJson, parseLsblkPairs, parseLsblkTable } from "./smart/lsblk.ts"
 export type { BlockDevice, DiskHealth, DiskIo, DiskStatus, DriveHealth, SmartScan } from "./smart/model.ts"
 export { diskFromSection, diskFromSmartctl, parseSmartctlJson, parseSmartScan } from "./smart/smartctl.ts"
 
@@ -29,14 +29,22 @@ const parseError = (message: string, at: string) => new ParseError({ dataType: D
 const inventoryOf = (s: Section): Result.Result<DriveHealth["inventory"], ParseError> => {
   if (s.exitCode !== 0) {
     // Old util-linux (< 2.27 has no -J, < 2.33 no PATH column): the disks are still read.
-    return Result.succeed({ available: false, error: `lsblk exited with status ${s.exitCode ?? "unknown"}`, devices: [] })
+    return Result.succeed({
+      available: false,
+      error: `lsblk exited with status ${s.exitCode ?? "unknown"}`,
+      devices: [],
+    })
   }
   return Result.map(parseLsblkJson(s.body), (r) => ({ available: true, error: null, devices: r.devices }))
 }
 
 const diskstatsOf = (s: Section): Result.Result<DriveHealth["diskstats"], ParseError> => {
   if (s.exitCode !== 0) {
-    return Result.succeed({ available: false, error: `reading /proc/diskstats exited with status ${s.exitCode ?? "unknown"}`, devices: [] })
+    return Result.succeed({
+      available: false,
+      error: `reading /proc/diskstats exited with status ${s.exitCode ?? "unknown"}`,
+      devices: [],
+    })
   }
   return Result.match(parseDiskstats(s.body), {
     onFailure: (e) => Result.fail(parseError(e.message, `${DISKSTATS_SECTION} ${e.at ?? ""}`.trim())),
@@ -64,7 +72,9 @@ const decodeDriveHealth = Schema.decodeUnknownResult(DriveHealthSchema)
 /** Parse the whole drive_health script output (see src/registry/drive-health.ts). */
 export const parseDriveHealth = (result: CommandResult, params: Params): Result.Result<DriveHealth, ParseError> => {
   if (result.truncated) {
-    return Result.fail(parseError(`output truncated after ${result.bytes} bytes; disk sections would be missing`, "stdout"))
+    return Result.fail(
+      parseError(`output truncated after ${result.bytes} bytes; disk sections would be missing`, "stdout"),
+    )
   }
   const sections = splitSections(result.stdout)
   return Result.gen(function* () {
@@ -79,6 +89,9 @@ export const parseDriveHealth = (result: CommandResult, params: Params): Result.
       disks.push(enrich(diskFromSection(path, s.body, s.exitCode), inventory.devices, diskstats.devices))
     }
     const value: DriveHealth = { sudo: sudoEnabled(params), disks, inventory, diskstats }
-    return yield* Result.mapError(decodeDriveHealth(value), (e) => parseError(`result failed validation: ${e.message}`, "result"))
+    return yield* Result.mapError(
+      decodeDriveHealth(value),
+      (e) => parseError(`result failed validation: ${e.message}`, "result"),
+    )
   })
 }

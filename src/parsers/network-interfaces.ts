@@ -7,7 +7,7 @@ import { parseIpJson } from "./net/ip-json.ts"
 import { parseIpText } from "./net/ip-text.ts"
 import { type CounterSample, parseCounterSample } from "./net/proc-net-dev.ts"
 import { defaultRoutes, parseIpRoute } from "./net/routes.ts"
-import { NetworkInterfaces, type Counters, type Interface, type IpLink, type Rates, type Route } from "./net/schema.ts"
+import { type Counters, type Interface, type IpLink, NetworkInterfaces, type Rates, type Route } from "./net/schema.ts"
 import { parseListening } from "./net/sockets.ts"
 import { requireSection, type Section, splitSections } from "./sections.ts"
 
@@ -22,9 +22,13 @@ export type { Address, Counters, Interface, IpLink, NetworkInterfaces, Rates, Ro
 const bodyOf = (s: Section | undefined): string | null => (s !== undefined && s.body.trim() !== "" ? s.body : null)
 
 /** Interface list from `ip`: JSON when `ip -j` worked, text otherwise; null when ip printed nothing. */
-export const parseIpSection = (body: string | null): Result.Result<{ source: "ip-json" | "ip-text"; links: Array<IpLink> } | null, ParseError> => {
+export const parseIpSection = (
+  body: string | null,
+): Result.Result<{ source: "ip-json" | "ip-text"; links: Array<IpLink> } | null, ParseError> => {
   if (body === null) return Result.succeed(null)
-  if (body.trimStart().startsWith("[")) return Result.map(parseIpJson(body, "addr"), (links) => ({ source: "ip-json" as const, links }))
+  if (body.trimStart().startsWith("[")) {
+    return Result.map(parseIpJson(body, "addr"), (links) => ({ source: "ip-json" as const, links }))
+  }
   return Result.map(parseIpText(body, "addr"), (links) => ({ source: "ip-text" as const, links }))
 }
 
@@ -39,7 +43,11 @@ export const parseSpeeds = (body: string): Map<string, number> => {
 }
 
 /** Per-second rates from two samples; null when either is missing or a counter went backwards (wrap/reset). */
-export const ratesBetween = (a: Counters | undefined, b: Counters | undefined, seconds: number | null): Rates | null => {
+export const ratesBetween = (
+  a: Counters | undefined,
+  b: Counters | undefined,
+  seconds: number | null,
+): Rates | null => {
   if (a === undefined || b === undefined || seconds === null || seconds <= 0) return null
   const d = (x: number, y: number): number | null => (y >= x ? (y - x) / seconds : null)
   const rx = d(a.rx_bytes, b.rx_bytes)
@@ -88,8 +96,11 @@ const routesOf = (s: Section | undefined, family: "inet" | "inet6"): Result.Resu
 const decode = Schema.decodeUnknownResult(NetworkInterfaces)
 
 /** Parse the output of networkInterfacesScript(). */
-export const parseNetworkInterfaces = (result: CommandResult, params: Params = {}): Result.Result<NetworkInterfaces, ParseError> =>
-  Result.gen(function*() {
+export const parseNetworkInterfaces = (
+  result: CommandResult,
+  params: Params = {},
+): Result.Result<NetworkInterfaces, ParseError> =>
+  Result.gen(function* () {
     const sections = splitSections(result.stdout)
     yield* requireSection(sections, "addr", "network_interfaces")
     yield* requireSection(sections, "sample2", "network_interfaces")
@@ -110,7 +121,10 @@ export const parseNetworkInterfaces = (result: CommandResult, params: Params = {
       rates: ratesBetween(before.get(l.name), after.get(l.name), seconds),
       speed_mbps: speeds.get(l.name) ?? null,
     }))
-    const routes = [...(yield* routesOf(sections.get("route4"), "inet")), ...(yield* routesOf(sections.get("route6"), "inet6"))]
+    const routes = [
+      ...(yield* routesOf(sections.get("route4"), "inet")),
+      ...(yield* routesOf(sections.get("route6"), "inet6")),
+    ]
     const ls = sections.get("listening")
     const listeningBody = bodyOf(ls)
     const listening = listeningBody === null

@@ -109,9 +109,10 @@ export const SystemLogsSchema = Schema.Struct({
 export type SystemLogs = typeof SystemLogsSchema.Type
 
 const statusOf = (s: Section | undefined) =>
-  s === undefined
-    ? { status: "skipped" as const, exit_code: null }
-    : { status: s.exitCode === 0 ? ("ok" as const) : s.exitCode === 127 ? ("missing" as const) : ("failed" as const), exit_code: s.exitCode ?? null }
+  s === undefined ? { status: "skipped" as const, exit_code: null } : {
+    status: s.exitCode === 0 ? ("ok" as const) : s.exitCode === 127 ? ("missing" as const) : ("failed" as const),
+    exit_code: s.exitCode ?? null,
+  }
 
 /** "boot" section: /proc boot_id (dashes dropped, as journald writes _BOOT_ID) and /proc/stat btime. */
 export const parseBootInfo = (body: string): BootInfo => {
@@ -140,7 +141,9 @@ export const parseSystemLogs = (result: CommandResult, params: Params = {}): Res
     if (result.truncated) yield* logFail(`output truncated after ${result.bytes} bytes: lower 'limit'`, "stdout")
     const sections = splitSections(result.stdout)
     const journal = sections.get(LOG_SECTIONS.journal)
-    if (journal === undefined) return yield* logFail("section 'journal' missing from command output", LOG_SECTIONS.journal)
+    if (journal === undefined) {
+      return yield* logFail("section 'journal' missing from command output", LOG_SECTIONS.journal)
+    }
     const boot = parseBootInfo(sections.get(LOG_SECTIONS.boot)?.body ?? "")
     const dmesg = sections.get(LOG_SECTIONS.dmesg)
     const base = { journal: statusOf(journal), dmesg: statusOf(dmesg), boot_id: boot.boot_id }
@@ -179,6 +182,7 @@ export const parseSystemLogs = (result: CommandResult, params: Params = {}): Res
     }
     return yield* Result.mapError(
       Schema.decodeUnknownResult(SystemLogsSchema)(value),
-      (e) => new ParseError({ dataType: SYSTEM_LOGS, message: `system_logs failed validation: ${e.message}`, at: "schema" }),
+      (e) =>
+        new ParseError({ dataType: SYSTEM_LOGS, message: `system_logs failed validation: ${e.message}`, at: "schema" }),
     )
   })

@@ -7,7 +7,7 @@ import { diskUsedPercentMax, parseDf } from "./proc/df.ts"
 import { parseLoadavg } from "./proc/loadavg.ts"
 import { parseMeminfo } from "./proc/meminfo.ts"
 import { netRates, parseNetDev } from "./proc/netdev.ts"
-import { type Pressure, parsePressure } from "./proc/pressure.ts"
+import { parsePressure, type Pressure } from "./proc/pressure.ts"
 import { cpuPercentFromSamples, parseProcStat } from "./proc/stat.ts"
 import { parseUptime } from "./proc/uptime.ts"
 
@@ -149,7 +149,10 @@ const decode = Schema.decodeUnknownResult(SystemMetricsSchema)
 
 /** Name the section in a per-file parser's error. */
 const inSection = <A>(name: string, r: Result.Result<A, ParseError>): Result.Result<A, ParseError> =>
-  Result.mapError(r, (e) => new ParseError({ dataType: e.dataType, message: e.message, at: `${name}: ${e.at ?? name}` }))
+  Result.mapError(
+    r,
+    (e) => new ParseError({ dataType: e.dataType, message: e.message, at: `${name}: ${e.at ?? name}` }),
+  )
 
 const body = (sections: Map<string, Section>, name: string): Result.Result<string, ParseError> => {
   const s = sections.get(name)
@@ -170,7 +173,9 @@ const optionalPressure = (sections: Map<string, Section>, name: string): Result.
 /** One count on one line (pids, nproc). */
 const singleCount = (text: string, name: string): Result.Result<number, ParseError> => {
   const n = toCount(text.trim())
-  return n === undefined ? parseFail(SYSTEM_METRICS, `expected a single count, got '${text.trim().slice(0, 40)}'`, name) : Result.succeed(n)
+  return n === undefined
+    ? parseFail(SYSTEM_METRICS, `expected a single count, got '${text.trim().slice(0, 40)}'`, name)
+    : Result.succeed(n)
 }
 
 /** Output of the system_metrics script → Schema-validated metrics, or the first problem found. */
@@ -239,6 +244,11 @@ export const parseSystemMetrics = (result: CommandResult): Result.Result<SystemM
     }
     return yield* Result.mapError(
       decode(candidate),
-      (e) => new ParseError({ dataType: SYSTEM_METRICS, message: `parsed metrics failed validation: ${e.message}`, at: "system_metrics" }),
+      (e) =>
+        new ParseError({
+          dataType: SYSTEM_METRICS,
+          message: `parsed metrics failed validation: ${e.message}`,
+          at: "system_metrics",
+        }),
     )
   })

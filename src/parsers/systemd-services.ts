@@ -5,7 +5,13 @@ import type { CommandResult } from "../ssh/Ssh.ts"
 import { requireSection, type Section, splitSections } from "./sections.ts"
 import { sdFail } from "./systemd/fail.ts"
 import { isJsonArray, parseListUnits } from "./systemd/list-units.ts"
-import { type ListedUnit, type ServiceCounts, type ServiceUnit, SystemdServices, type UnitFileEntry } from "./systemd/schema.ts"
+import {
+  type ListedUnit,
+  type ServiceCounts,
+  type ServiceUnit,
+  SystemdServices,
+  type UnitFileEntry,
+} from "./systemd/schema.ts"
 import { numericProperty, parseSystemctlShow, type ShowBlock, textProperty } from "./systemd/show.ts"
 import { parseListUnitFiles } from "./systemd/unit-files.ts"
 
@@ -47,7 +53,7 @@ const toUnit = (
   unitFiles: ReadonlyMap<string, UnitFileEntry>,
   name: string,
 ): Result.Result<ServiceUnit, ParseError> =>
-  Result.gen(function*() {
+  Result.gen(function* () {
     const s = show ?? {}
     const at = `show:${name}`
     const template = templateOf(name)
@@ -90,8 +96,11 @@ export const countUnits = (units: ReadonlyArray<ServiceUnit>): ServiceCounts => 
 const decode = Schema.decodeUnknownResult(SystemdServices)
 
 /** Parse the output of systemdServicesScript(). */
-export const parseSystemdServices = (result: CommandResult, _params: Params = {}): Result.Result<SystemdServices, ParseError> =>
-  Result.gen(function*() {
+export const parseSystemdServices = (
+  result: CommandResult,
+  _params: Params = {},
+): Result.Result<SystemdServices, ParseError> =>
+  Result.gen(function* () {
     const sections = splitSections(result.stdout)
     yield* requireSection(sections, "units", "systemd_services")
     const unitsSection = sections.get("units")

@@ -4,7 +4,7 @@ import type { Params } from "../registry/DataType.ts"
 import type { CommandResult } from "../ssh/Ssh.ts"
 import { type Section, splitSections } from "./sections.ts"
 import { normaliseState, VM_STATUS, vmFail } from "./vms/common.ts"
-import { parseQmList, parsePctList } from "./vms/proxmox.ts"
+import { parsePctList, parseQmList } from "./vms/proxmox.ts"
 import { parseDominfoBlocks, parseVirshList, parseVirshNodeinfo, type VirshDominfo } from "./vms/virsh.ts"
 
 export { parsePctList, parsePvesmStatus, parseQmList } from "./vms/proxmox.ts"
@@ -61,7 +61,11 @@ export const NodeInfo = Schema.Struct({
 })
 
 export const VmStatus = Schema.Struct({
-  hypervisors: Schema.Struct({ libvirt: HypervisorStatus, proxmox_qemu: HypervisorStatus, proxmox_lxc: HypervisorStatus }),
+  hypervisors: Schema.Struct({
+    libvirt: HypervisorStatus,
+    proxmox_qemu: HypervisorStatus,
+    proxmox_lxc: HypervisorStatus,
+  }),
   vms: Schema.Array(Vm),
   /** libvirt's view of the host (virsh nodeinfo), when libvirt answered. */
   node: Schema.NullOr(NodeInfo),
@@ -102,17 +106,15 @@ const libvirtVms = (listBody: string, dominfoBody: string): Result.Result<Array<
         name: row.name,
         state: normaliseState(row.state_raw),
         state_raw: row.state_raw,
-        ...(info === undefined
-          ? {}
-          : {
-              uuid: info.uuid,
-              vcpus: info.vcpus,
-              memory_bytes: info.memory_bytes,
-              max_memory_bytes: info.max_memory_bytes,
-              cpu_time_seconds: info.cpu_time_seconds,
-              autostart: info.autostart,
-              persistent: info.persistent,
-            }),
+        ...(info === undefined ? {} : {
+          uuid: info.uuid,
+          vcpus: info.vcpus,
+          memory_bytes: info.memory_bytes,
+          max_memory_bytes: info.max_memory_bytes,
+          cpu_time_seconds: info.cpu_time_seconds,
+          autostart: info.autostart,
+          persistent: info.persistent,
+        }),
       }
     })
   })
@@ -178,7 +180,8 @@ export const parseVmStatus = (result: CommandResult, _params: Params = {}): Resu
     }
     return yield* Result.mapError(
       Schema.decodeUnknownResult(VmStatus)(value),
-      (e) => new ParseError({ dataType: VM_STATUS, message: `vm_status failed validation: ${e.message}`, at: "schema" }),
+      (e) =>
+        new ParseError({ dataType: VM_STATUS, message: `vm_status failed validation: ${e.message}`, at: "schema" }),
     )
   })
 

@@ -7,7 +7,15 @@ import { ARC_UNAVAILABLE, parseArcstats } from "./zfs/arcstats.ts"
 import { parseZfsDatasetList, parseZfsSnapshotList } from "./zfs/datasets.ts"
 import { zfsFail } from "./zfs/fail.ts"
 import { parseZpoolList } from "./zfs/list.ts"
-import type { ArcStats, ZfsData, ZfsDataset, ZfsPool, ZfsPoolCapacity, ZfsPoolStatus, ZfsSnapshot } from "./zfs/model.ts"
+import type {
+  ArcStats,
+  ZfsData,
+  ZfsDataset,
+  ZfsPool,
+  ZfsPoolCapacity,
+  ZfsPoolStatus,
+  ZfsSnapshot,
+} from "./zfs/model.ts"
 import { ZfsDataSchema } from "./zfs/model.ts"
 
 export { ZfsDataSchema }
@@ -79,7 +87,9 @@ const decode = Schema.decodeUnknownResult(ZfsDataSchema)
 export const parseZfs = (result: CommandResult, _params: Params = {}): Result.Result<ZfsData, ParseError> => {
   const sections = splitSections(result.stdout)
   const list = sections.get(ZFS_SECTIONS.pools)
-  if (list === undefined) return zfsFail(`section '${ZFS_SECTIONS.pools}' missing from command output`, ZFS_SECTIONS.pools)
+  if (list === undefined) {
+    return zfsFail(`section '${ZFS_SECTIONS.pools}' missing from command output`, ZFS_SECTIONS.pools)
+  }
   if (list.exitCode === 127) return zfsFail("zpool is not installed (exit 127)", ZFS_SECTIONS.pools)
   if (list.exitCode !== 0) {
     const why = firstLine(list.body) || firstLine(result.stderr) || "no output"
@@ -89,7 +99,10 @@ export const parseZfs = (result: CommandResult, _params: Params = {}): Result.Re
     const capacity = yield* parseZpoolList(list.body)
     const status = yield* statusOf(sections)
     const datasets = yield* optionalList<ZfsDataset>(sections.get(ZFS_SECTIONS.datasets), (t) => parseZfsDatasetList(t))
-    const snapshots = yield* optionalList<ZfsSnapshot>(sections.get(ZFS_SECTIONS.snapshots), (t) => parseZfsSnapshotList(t))
+    const snapshots = yield* optionalList<ZfsSnapshot>(
+      sections.get(ZFS_SECTIONS.snapshots),
+      (t) => parseZfsSnapshotList(t),
+    )
     const arc = yield* arcOf(sections.get(ZFS_SECTIONS.arcstats))
     const data = {
       status_source: status.source,
@@ -99,7 +112,9 @@ export const parseZfs = (result: CommandResult, _params: Params = {}): Result.Re
       arc,
     }
     const checked = decode(data)
-    if (Result.isFailure(checked)) return yield* zfsFail(`parsed zfs data failed validation: ${checked.failure.message}`, "schema")
+    if (Result.isFailure(checked)) {
+      return yield* zfsFail(`parsed zfs data failed validation: ${checked.failure.message}`, "schema")
+    }
     return checked.success
   })
 }

@@ -5,7 +5,12 @@ import { shCommand } from "../shell/quote.ts"
 import type { DataTypeSpec } from "./DataType.ts"
 
 const COMPOSE_ROOTS = ["/opt", "/srv", "/compose", "/docker"]
-const NGINX_DIRS = ["/config/nginx/proxy-confs", "/config/nginx/site-confs", "/etc/nginx/conf.d", "/etc/nginx/sites-enabled"]
+const NGINX_DIRS = [
+  "/config/nginx/proxy-confs",
+  "/config/nginx/site-confs",
+  "/etc/nginx/conf.d",
+  "/etc/nginx/sites-enabled",
+]
 const SWAG_ROOTS = ["/opt", "/srv", "/docker"]
 
 /**
@@ -29,9 +34,14 @@ export const capabilitiesScript = (): string =>
     section(S.init, "cat /proc/1/comm; [ -d /run/systemd/system ] && echo @systemd-booted; true"),
     section(
       S.tools,
-      `for t in ${shCommand(...PROBED_TOOLS)}; do if command -v "$t" >/dev/null 2>&1; then echo "$t yes"; else echo "$t no"; fi; done`,
+      `for t in ${
+        shCommand(...PROBED_TOOLS)
+      }; do if command -v "$t" >/dev/null 2>&1; then echo "$t yes"; else echo "$t no"; fi; done`,
     ),
-    section(S.privilege, 'if [ "$(id -u)" = 0 ]; then echo root; elif sudo -n true 2>/dev/null; then echo sudo; else echo none; fi'),
+    section(
+      S.privilege,
+      'if [ "$(id -u)" = 0 ]; then echo root; elif sudo -n true 2>/dev/null; then echo sudo; else echo none; fi',
+    ),
     section(
       S.compose,
       `find ${shCommand(...COMPOSE_ROOTS)} /home/*/docker -maxdepth 3 -type f ` +

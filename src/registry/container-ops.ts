@@ -21,9 +21,14 @@ const orThrow = (r: Result.Result<string, ValidationError>): string => {
 }
 
 /** docker says "No such container"/"No such object" for a name it does not know: that is a 404. */
-const notFoundOr = <T>(result: CommandResult, parsed: Result.Result<T, ParseError>): Result.Result<T, ParseError | NotFound> => {
+const notFoundOr = <T>(
+  result: CommandResult,
+  parsed: Result.Result<T, ParseError>,
+): Result.Result<T, ParseError | NotFound> => {
   if (result.exitCode !== 0 && /no such (container|object)/i.test(result.stderr)) {
-    return Result.fail(new NotFound({ message: result.stderr.trim().split("\n").pop()?.slice(0, 300) ?? "no such container" }))
+    return Result.fail(
+      new NotFound({ message: result.stderr.trim().split("\n").pop()?.slice(0, 300) ?? "no such container" }),
+    )
   }
   return parsed
 }

@@ -73,7 +73,9 @@ const HEX_ID = /^[0-9a-f]{12,64}$/
 /** A container name or id safe to pass to docker; it is still quoted with shq when used. */
 export const validateContainerName = (name: string): Result.Result<string, ValidationError> => {
   if (typeof name !== "string" || name.length === 0 || name.length > 255) {
-    return Result.fail(new ValidationError({ message: "container name must be 1 to 255 characters", details: { name } }))
+    return Result.fail(
+      new ValidationError({ message: "container name must be 1 to 255 characters", details: { name } }),
+    )
   }
   if (!NAME.test(name) && !HEX_ID.test(name)) {
     return Result.fail(
@@ -108,14 +110,25 @@ export const validateLogsOptions = (
   options: LogsOptions,
 ): Result.Result<{ tail: number; since: string | undefined }, ValidationError> => {
   const rawTail = options.tail
-  const tail = rawTail === undefined || rawTail === "" ? 200 : typeof rawTail === "number" ? rawTail : /^\d+$/.test(rawTail) ? Number(rawTail) : Number.NaN
+  const tail = rawTail === undefined || rawTail === ""
+    ? 200
+    : typeof rawTail === "number"
+    ? rawTail
+    : /^\d+$/.test(rawTail)
+    ? Number(rawTail)
+    : Number.NaN
   if (!Number.isInteger(tail) || tail < 1 || tail > 10000) {
-    return Result.fail(new ValidationError({ message: "tail must be an integer from 1 to 10000", details: { tail: rawTail } }))
+    return Result.fail(
+      new ValidationError({ message: "tail must be an integer from 1 to 10000", details: { tail: rawTail } }),
+    )
   }
   const since = options.since === "" ? undefined : options.since
   if (since !== undefined && !(RFC3339.test(since) && !Number.isNaN(Date.parse(since))) && !RELATIVE.test(since)) {
     return Result.fail(
-      new ValidationError({ message: "since must be an RFC 3339 time or a duration like 10m or 2h", details: { since } }),
+      new ValidationError({
+        message: "since must be an RFC 3339 time or a duration like 10m or 2h",
+        details: { since },
+      }),
     )
   }
   return Result.succeed({ tail, since })
@@ -123,10 +136,12 @@ export const validateLogsOptions = (
 
 /** `docker logs --timestamps`: the container's stdout/stderr arrive on ours, unframed, for parseLogsOutput. */
 export const containerLogsScript = (name: string, options: LogsOptions = {}): Result.Result<string, ValidationError> =>
-  Result.gen(function*() {
+  Result.gen(function* () {
     const n = yield* validateContainerName(name)
     const { tail, since } = yield* validateLogsOptions(options)
-    const args = `logs --timestamps --tail ${shq(tail)}${since === undefined ? "" : ` --since ${shq(since)}`} -- ${shq(n)}`
+    const args = `logs --timestamps --tail ${shq(tail)}${since === undefined ? "" : ` --since ${shq(since)}`} -- ${
+      shq(n)
+    }`
     return [ENGINE_PRELUDE, byEngine(`docker ${args}`, `podman ${args}`)].join("\n")
   })
 
@@ -140,6 +155,8 @@ export const containerActionScript = (
   if (action !== "start" && action !== "stop" && action !== "restart") {
     return Result.fail(new ValidationError({ message: "action must be start, stop or restart", details: { action } }))
   }
-  return Result.map(validateContainerName(name), (n) =>
-    [ENGINE_PRELUDE, byEngine(`docker ${action} -- ${shq(n)}`, `podman ${action} -- ${shq(n)}`)].join("\n"))
+  return Result.map(
+    validateContainerName(name),
+    (n) => [ENGINE_PRELUDE, byEngine(`docker ${action} -- ${shq(n)}`, `podman ${action} -- ${shq(n)}`)].join("\n"),
+  )
 }

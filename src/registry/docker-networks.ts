@@ -10,7 +10,10 @@ export const dockerNetworksScript = (): string =>
   [
     ENGINE_PRELUDE,
     engineSection(),
-    section("ls", byEngine(`docker network ls --no-trunc --format ${shq("{{json .}}")}`, "podman network ls --format json")),
+    section(
+      "ls",
+      byEngine(`docker network ls --no-trunc --format ${shq("{{json .}}")}`, "podman network ls --format json"),
+    ),
     section(
       "inspect",
       byEngine(

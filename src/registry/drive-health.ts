@@ -13,14 +13,16 @@ import { section } from "../parsers/sections.ts"
 import { shq } from "../shell/quote.ts"
 import type { DataTypeSpec, Params } from "./DataType.ts"
 
-export const LSBLK_INVENTORY = "lsblk -J -b -o NAME,KNAME,PATH,TYPE,SIZE,MODEL,SERIAL,ROTA,TRAN,VENDOR,WWN,MOUNTPOINT,FSTYPE"
+export const LSBLK_INVENTORY =
+  "lsblk -J -b -o NAME,KNAME,PATH,TYPE,SIZE,MODEL,SERIAL,ROTA,TRAN,VENDOR,WWN,MOUNTPOINT,FSTYPE"
 
 /**
  * Whole disks to probe. TYPE must be "disk"; loop/zram/ram/md/nbd are skipped even when lsblk
  * calls them disks: they are virtual (no SMART) and zram/ram would only produce noise.
  * Older lsblk without the PATH column falls back to KNAME under /dev.
  */
-const DISCOVER_DISKS = `{ lsblk -dn -o PATH,TYPE 2>/dev/null || lsblk -dn -o KNAME,TYPE 2>/dev/null | sed 's|^|/dev/|'; }`
+const DISCOVER_DISKS =
+  `{ lsblk -dn -o PATH,TYPE 2>/dev/null || lsblk -dn -o KNAME,TYPE 2>/dev/null | sed 's|^|/dev/|'; }`
 const SKIP_VIRTUAL = `case "$dev" in /dev/loop*|/dev/zram*|/dev/ram*|/dev/md*|/dev/nbd*) continue ;; esac`
 const DEVICE_PATH_RE = /^\/dev\/[A-Za-z0-9._+:/-]+$/
 

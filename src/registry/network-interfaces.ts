@@ -12,7 +12,10 @@ export const sampleInterval = (params: Params): number => {
   if (raw === undefined || raw === "") return 0.5
   const n = Number(raw)
   if (!Number.isFinite(n) || n < 0.1 || n > 5) {
-    throw new ValidationError({ message: "interval must be a number of seconds between 0.1 and 5", details: { interval: raw } })
+    throw new ValidationError({
+      message: "interval must be a number of seconds between 0.1 and 5",
+      details: { interval: raw },
+    })
   }
   return n
 }
@@ -36,14 +39,19 @@ export const networkInterfacesScript = (params: Params): string => {
     section("sample2", SAMPLE),
     section("route4", "ip -j -4 route show || ip -4 route show"),
     section("route6", "ip -j -6 route show || ip -6 route show"),
-    section("speed", `for d in /sys/class/net/*; do s=$(cat "$d/speed" 2>/dev/null) && printf '%s %s\\n' "\${d##*/}" "$s"; done; true`),
+    section(
+      "speed",
+      `for d in /sys/class/net/*; do s=$(cat "$d/speed" 2>/dev/null) && printf '%s %s\\n' "\${d##*/}" "$s"; done; true`,
+    ),
     section("listening", "ss -Htulpn || ss -tulpn || netstat -tulpn"),
     ")",
   ].join("\n")
 }
 
 const cidrs = (i: NetworkInterfaces["interfaces"][number], family: "inet" | "inet6"): Array<string> =>
-  i.addresses.filter((a) => a.family === family).map((a) => (a.prefixlen === null ? a.address : `${a.address}/${a.prefixlen}`))
+  i.addresses.filter((a) => a.family === family).map((
+    a,
+  ) => (a.prefixlen === null ? a.address : `${a.address}/${a.prefixlen}`))
 
 export const networkInterfaces: DataTypeSpec<NetworkInterfaces> = {
   name: "network_interfaces",

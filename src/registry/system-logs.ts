@@ -38,10 +38,9 @@ export const systemLogsScript = (params: Params): string => {
   if (Result.isFailure(checked)) throw checked.failure
   const p = checked.success
   const cursor = p.after_cursor !== null && !isDmesgCursor(p.after_cursor) ? p.after_cursor : null
-  const journal =
-    cursor === null
-      ? `if j=$(command -v journalctl); then _asroot "$j" ${journalArgs(p, null)}; else (exit 127); fi`
-      : `( j=$(command -v journalctl) || exit 127; _asroot "$j" ${journalArgs(p, cursor)} | head -n ${p.limit} )`
+  const journal = cursor === null
+    ? `if j=$(command -v journalctl); then _asroot "$j" ${journalArgs(p, null)}; else (exit 127); fi`
+    : `( j=$(command -v journalctl) || exit 127; _asroot "$j" ${journalArgs(p, cursor)} | head -n ${p.limit} )`
   return [
     "(",
     'PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"; export LC_ALL=C',
@@ -99,9 +98,14 @@ export const systemLogs: DataTypeSpec<SystemLogs> = {
   // The unfiltered stream is read incrementally from the newest stored cursor. Filtered reads
   // (unit, priority, since) are views: they read the newest entries and drop what is stored.
   prepare: (store, device, params) => {
-    const filtered = ["unit", "priority", "since", "after_cursor"].some((k) => params[k] !== undefined && params[k] !== "")
+    const filtered = ["unit", "priority", "since", "after_cursor"].some((k) =>
+      params[k] !== undefined && params[k] !== ""
+    )
     if (filtered) return Effect.succeed(params)
-    return Effect.map(latestCursor(store, device.id), (cursor) => (cursor === null ? params : { ...params, after_cursor: cursor }))
+    return Effect.map(
+      latestCursor(store, device.id),
+      (cursor) => (cursor === null ? params : { ...params, after_cursor: cursor }),
+    )
   },
   script: systemLogsScript,
   parse: (result, params) => parseSystemLogs(result, params),

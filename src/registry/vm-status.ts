@@ -1,6 +1,6 @@
 import { transportRetry } from "../domain/schedules.ts"
 import { section } from "../parsers/sections.ts"
-import { parseVmStatus, VM_SECTIONS as S, type VmStatus, vmKey } from "../parsers/vm-status.ts"
+import { parseVmStatus, VM_SECTIONS as S, vmKey, type VmStatus } from "../parsers/vm-status.ts"
 import { DOMINFO_RC } from "../parsers/vms/virsh.ts"
 import type { DataTypeSpec } from "./DataType.ts"
 
@@ -36,8 +36,7 @@ export const vmStatusScript = (): string =>
 
 export const vmStatus: DataTypeSpec<VmStatus> = {
   name: "vm_status",
-  description:
-    "Virtual machines and containers from libvirt (virsh list + dominfo) and Proxmox (qm list, pct list): " +
+  description: "Virtual machines and containers from libvirt (virsh list + dominfo) and Proxmox (qm list, pct list): " +
     "normalised state, vCPUs, memory, CPU time, autostart, persistence. Hypervisors that are absent are reported as missing.",
   table: "vm_status",
   ttlSeconds: 60,

@@ -5,8 +5,8 @@ import {
   DATASET_COLUMNS,
   parseZfs,
   SNAPSHOT_COLUMNS,
-  type ZfsData,
   ZFS_SECTIONS,
+  type ZfsData,
   ZPOOL_LIST_COLUMNS,
 } from "../parsers/zfs.ts"
 import { shq } from "../shell/quote.ts"
@@ -47,7 +47,9 @@ const script = (params: Params): string => {
     section(ZFS_SECTIONS.statusJson, `zpool status -j --json-int -p${poolArg} && infra_zfs_json=1`),
     section(ZFS_SECTIONS.statusText, `[ -n "$infra_zfs_json" ] || TZ=UTC zpool status -p${poolArg}`),
     section(ZFS_SECTIONS.datasets, `zfs list -Hp -t filesystem,volume -o ${DATASET_COLUMNS.join(",")}${recurse}`),
-    snapshots ? section(ZFS_SECTIONS.snapshots, `zfs list -Hp -t snapshot -o ${SNAPSHOT_COLUMNS.join(",")}${recurse}`) : "",
+    snapshots
+      ? section(ZFS_SECTIONS.snapshots, `zfs list -Hp -t snapshot -o ${SNAPSHOT_COLUMNS.join(",")}${recurse}`)
+      : "",
     section(ZFS_SECTIONS.arcstats, "cat /proc/spl/kstat/zfs/arcstats"),
   ]
   return parts.filter((p) => p !== "").join("\n")

@@ -21,7 +21,12 @@ const STDERR_TAIL = 2000
 
 const hostKeyCheck = (hostKeys: HostKeysShape, options: ResolvedSshOptions) => {
   const note = options.knownHostsNote ? ` ${options.knownHostsNote}` : ""
-  return async (device: string, hostPort: string, algorithm: string, fingerprint: string): Promise<SshError | undefined> => {
+  return async (
+    device: string,
+    hostPort: string,
+    algorithm: string,
+    fingerprint: string,
+  ): Promise<SshError | undefined> => {
     const known = await Effect.runPromise(hostKeys.get(hostPort))
     if (known === undefined) {
       if (options.hostKeyPolicy === "strict") {
@@ -50,7 +55,13 @@ export const makeSsh = (sshOptions: SshOptions = {}) =>
   Effect.gen(function* () {
     const hostKeys = yield* HostKeys
     const options = resolveSshOptions(sshOptions)
-    const counters: Counters = { connectionsOpened: 0, connectionsReused: 0, commandsRun: 0, bytesReceived: 0, failures: 0 }
+    const counters: Counters = {
+      connectionsOpened: 0,
+      connectionsReused: 0,
+      commandsRun: 0,
+      bytesReceived: 0,
+      failures: 0,
+    }
     const connections = new Map<string, DeviceConnection>()
     const context = {
       options,
@@ -109,20 +120,21 @@ export const makeSsh = (sshOptions: SshOptions = {}) =>
     }
 
     const run = (device: Device, script: string, runOptions?: RunOptions): Effect.Effect<CommandResult, SshError> => {
-      const timeoutMs = runOptions?.timeout !== undefined ? Duration.toMillis(runOptions.timeout) : options.commandTimeoutMs
+      const timeoutMs = runOptions?.timeout !== undefined
+        ? Duration.toMillis(runOptions.timeout)
+        : options.commandTimeoutMs
       const cap = runOptions?.maxOutputBytes ?? options.maxOutputBytes
       const once = attempt(device.name, async (signal) => {
-        const result =
-          device.transport === "local"
-            ? await runLocal(device.name, script, {
-                deadline: Date.now() + timeoutMs,
-                maxOutputBytes: cap,
-                signal,
-                onBytes: (n) => {
-                  counters.bytesReceived += n
-                },
-              })
-            : await runOverSsh(device, script, timeoutMs, cap, signal)
+        const result = device.transport === "local"
+          ? await runLocal(device.name, script, {
+            deadline: Date.now() + timeoutMs,
+            maxOutputBytes: cap,
+            signal,
+            onBytes: (n) => {
+              counters.bytesReceived += n
+            },
+          })
+          : await runOverSsh(device, script, timeoutMs, cap, signal)
         counters.commandsRun++
         return result
       })
@@ -175,16 +187,24 @@ export const makeSsh = (sshOptions: SshOptions = {}) =>
               finish()
               for (const line of lines.flush()) Queue.offerUnsafe(queue, line)
               if (!connection.alive) {
-                Queue.failCauseUnsafe(queue, Cause.fail(sshError(device.name, "connection_lost", "connection lost during stream")))
+                Queue.failCauseUnsafe(
+                  queue,
+                  Cause.fail(sshError(device.name, "connection_lost", "connection lost during stream")),
+                )
               } else if (exitCode !== undefined && exitCode !== 0) {
                 const detail = stderrTail.trim() === "" ? "" : `: ${stderrTail.trim()}`
-                Queue.failCauseUnsafe(queue, Cause.fail(sshError(device.name, "channel_failed", `stream command exited with ${exitCode}${detail}`)))
+                Queue.failCauseUnsafe(
+                  queue,
+                  Cause.fail(
+                    sshError(device.name, "channel_failed", `stream command exited with ${exitCode}${detail}`),
+                  ),
+                )
               } else {
                 Queue.endUnsafe(queue)
               }
             })
           })
-        }),
+        })
       )
 
     const streamLocal = (device: Device, command: string): Stream.Stream<string, SshError> =>
@@ -204,18 +224,24 @@ export const makeSsh = (sshOptions: SshOptions = {}) =>
             stderrTail = (stderrTail + chunk.toString("utf8")).slice(-STDERR_TAIL)
           })
           child.on("error", (e) => {
-            Queue.failCauseUnsafe(queue, Cause.fail(sshError(device.name, "channel_failed", `cannot run /bin/sh: ${e.message}`)))
+            Queue.failCauseUnsafe(
+              queue,
+              Cause.fail(sshError(device.name, "channel_failed", `cannot run /bin/sh: ${e.message}`)),
+            )
           })
           child.on("close", (code) => {
             for (const line of lines.flush()) Queue.offerUnsafe(queue, line)
             if (code !== null && code !== 0) {
               const detail = stderrTail.trim() === "" ? "" : `: ${stderrTail.trim()}`
-              Queue.failCauseUnsafe(queue, Cause.fail(sshError(device.name, "channel_failed", `stream command exited with ${code}${detail}`)))
+              Queue.failCauseUnsafe(
+                queue,
+                Cause.fail(sshError(device.name, "channel_failed", `stream command exited with ${code}${detail}`)),
+              )
             } else {
               Queue.endUnsafe(queue)
             }
           })
-        }),
+        })
       )
 
     const closeConnections = (deviceName?: string) => {
@@ -228,7 +254,10 @@ export const makeSsh = (sshOptions: SshOptions = {}) =>
 
     const service: SshShape = {
       run,
-      stream: (device, command) => (device.transport === "local" ? streamLocal(device, command) : streamOverSsh(device, command)),
+      stream: (
+        device,
+        command,
+      ) => (device.transport === "local" ? streamLocal(device, command) : streamOverSsh(device, command)),
       close: (deviceName) => Effect.sync(() => closeConnections(deviceName)),
       stats: () => ({
         ...counters,
@@ -238,7 +267,8 @@ export const makeSsh = (sshOptions: SshOptions = {}) =>
     return service
   })
 
-export const makeSshLayer = (options: SshOptions = {}): Layer.Layer<Ssh, never, HostKeys> => Layer.effect(Ssh, makeSsh(options))
+export const makeSshLayer = (options: SshOptions = {}): Layer.Layer<Ssh, never, HostKeys> =>
+  Layer.effect(Ssh, makeSsh(options))
 
 /** The Ssh service with default options; needs a HostKeys layer (the store's, or HostKeysMemory). */
 export const SshLive: Layer.Layer<Ssh, never, HostKeys> = makeSshLayer()

@@ -20,14 +20,14 @@ export const classifyTransportError = (device: string, error: unknown, connectin
     code === "ENOTFOUND" || code === "EAI_AGAIN" || code === "EAI_NONAME" || level === "client-dns"
       ? "dns"
       : code === "ECONNREFUSED"
-        ? "connect_refused"
-        : code === "ETIMEDOUT" || level === "client-timeout"
-          ? "connect_timeout"
-          : level === "client-authentication"
-            ? "auth_failed"
-            : connecting && code === "EHOSTUNREACH"
-              ? "connect_timeout"
-              : "connection_lost"
+      ? "connect_refused"
+      : code === "ETIMEDOUT" || level === "client-timeout"
+      ? "connect_timeout"
+      : level === "client-authentication"
+      ? "auth_failed"
+      : connecting && code === "EHOSTUNREACH"
+      ? "connect_timeout"
+      : "connection_lost"
   const detail = code !== "" && !message.includes(code) ? `${code}: ${message}` : message
   return sshError(device, reason, detail)
 }

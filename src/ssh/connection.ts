@@ -21,7 +21,12 @@ export interface ConnectionContext {
   readonly options: ResolvedSshOptions
   readonly counters: Counters
   /** undefined when the key is acceptable; otherwise the refusal. */
-  readonly verifyHostKey: (device: string, hostPort: string, algorithm: string, fingerprint: string) => Promise<SshError | undefined>
+  readonly verifyHostKey: (
+    device: string,
+    hostPort: string,
+    algorithm: string,
+    fingerprint: string,
+  ) => Promise<SshError | undefined>
   readonly onClosed: (connection: DeviceConnection) => void
 }
 
@@ -104,8 +109,12 @@ export class DeviceConnection {
         if (!settled) fail(hostKeyRefusal ?? classifyTransportError(this.device, error, true))
       })
       this.#client.on("close", () => {
-        if (!settled) fail(hostKeyRefusal ?? sshError(this.device, "connection_lost", `${hostPort} closed the connection during the handshake`))
-        else this.#closed(sshError(this.device, "connection_lost", `connection to ${hostPort} was lost`))
+        if (!settled) {
+          fail(
+            hostKeyRefusal ??
+              sshError(this.device, "connection_lost", `${hostPort} closed the connection during the handshake`),
+          )
+        } else this.#closed(sshError(this.device, "connection_lost", `connection to ${hostPort} was lost`))
       })
       try {
         this.#client.connect({
@@ -133,7 +142,9 @@ export class DeviceConnection {
           },
         })
       } catch (e) {
-        fail(sshError(this.device, "config", `cannot start SSH connection: ${e instanceof Error ? e.message : String(e)}`))
+        fail(
+          sshError(this.device, "config", `cannot start SSH connection: ${e instanceof Error ? e.message : String(e)}`),
+        )
       }
     })
   }
@@ -182,7 +193,9 @@ export class DeviceConnection {
     return new Promise<PersistentShell>((resolve, reject) => {
       if (!this.alive) return reject(sshError(this.device, "connection_lost", "connection is closed"))
       if (this.#waiters.length >= this.#context.options.maxQueuedCommands) {
-        return reject(sshError(this.device, "channel_failed", `${this.#waiters.length} commands already waiting for a shell`))
+        return reject(
+          sshError(this.device, "channel_failed", `${this.#waiters.length} commands already waiting for a shell`),
+        )
       }
       const startedAt = Date.now()
       const remove = () => {

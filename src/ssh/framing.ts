@@ -28,8 +28,7 @@ export interface FramedCommand {
 export const frameCommand = (script: string): FramedCommand | undefined => {
   if (script.includes("\u0000")) return undefined
   const marker = `__INFRA_END_${randomBytes(16).toString("hex")}__`
-  const text =
-    `__infra_s=${shq(script)}\n` +
+  const text = `__infra_s=${shq(script)}\n` +
     `( eval "$__infra_s" ) </dev/null\n` +
     `__infra_rc=$?\n` +
     `printf '%s %s\\n' '${marker}' "$__infra_rc"\n` +

@@ -68,7 +68,9 @@ export const runLocal = (device: string, script: string, options: LocalRunOption
     }
     const onTimeout = () => {
       killGroup(child)
-      settle({ error: sshError(device, "command_timeout", `command did not finish within ${Date.now() - startedAt} ms`) })
+      settle({
+        error: sshError(device, "command_timeout", `command did not finish within ${Date.now() - startedAt} ms`),
+      })
     }
     const onAbort = () => {
       killGroup(child)

@@ -25,9 +25,11 @@ export interface SshOptions {
   readonly sshDir?: string | undefined
 }
 
-export type ResolvedSshOptions = {
-  readonly [K in Exclude<keyof SshOptions, "knownHostsNote">]-?: Exclude<SshOptions[K], undefined>
-} & { readonly knownHostsNote: string | undefined }
+export type ResolvedSshOptions =
+  & {
+    readonly [K in Exclude<keyof SshOptions, "knownHostsNote">]-?: Exclude<SshOptions[K], undefined>
+  }
+  & { readonly knownHostsNote: string | undefined }
 
 export const resolveSshOptions = (options: SshOptions = {}): ResolvedSshOptions => {
   const sshDir = options.sshDir ?? path.join(os.homedir(), ".ssh")

@@ -72,7 +72,9 @@ export class PersistentShell {
         return
       }
       const onTimeout = () =>
-        this.destroy(sshError(this.#device, "command_timeout", `command did not finish within ${Date.now() - startedAt} ms`))
+        this.destroy(
+          sshError(this.#device, "command_timeout", `command did not finish within ${Date.now() - startedAt} ms`),
+        )
       const onAbort = () => this.destroy(sshError(this.#device, "command_timeout", "command interrupted"))
       const startedAt = Date.now()
       const timer = setTimeout(onTimeout, Math.max(0, options.deadline - startedAt))
@@ -133,7 +135,13 @@ export class PersistentShell {
     setImmediate(() => {
       if (!this.#running) return
       const reason = this.#connectionAlive() ? "channel_failed" : "connection_lost"
-      this.destroy(sshError(this.#device, reason, reason === "connection_lost" ? "connection closed during command" : "shell channel closed"))
+      this.destroy(
+        sshError(
+          this.#device,
+          reason,
+          reason === "connection_lost" ? "connection closed during command" : "shell channel closed",
+        ),
+      )
     })
   }
 }

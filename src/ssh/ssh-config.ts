@@ -57,7 +57,11 @@ const splitWords = (line: string): Array<string> | undefined => {
 }
 
 export const parseSshConfig = (text: string): ReadonlyArray<SshConfigBlock> => {
-  type MutableBlock = { patterns: Array<string>; unsupported: boolean; options: Array<SshConfigBlock["options"][number]> }
+  type MutableBlock = {
+    patterns: Array<string>
+    unsupported: boolean
+    options: Array<SshConfigBlock["options"][number]>
+  }
   const blocks: Array<MutableBlock> = [{ patterns: [], unsupported: false, options: [] }]
   const lines = text.split(/\r?\n/)
   lines.forEach((raw, index) => {

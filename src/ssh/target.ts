@@ -31,7 +31,14 @@ const secretTag = (password: string | null): string =>
  * check it cheaply: editing host, port, user or credentials means a new connection.
  */
 export const connectionKey = (device: Device): string =>
-  [device.name, device.host, device.port ?? "", device.username ?? "", device.privateKeyPath ?? "", secretTag(device.password)].join("|")
+  [
+    device.name,
+    device.host,
+    device.port ?? "",
+    device.username ?? "",
+    device.privateKeyPath ?? "",
+    secretTag(device.password),
+  ].join("|")
 
 const localUser = (): string => {
   try {
@@ -79,7 +86,9 @@ export const resolveTarget = (device: Device, options: ResolvedSshOptions): SshT
 
   const auth: Array<AnyAuthMethod> = []
   if (device.privateKeyPath !== null) {
-    const file = device.privateKeyPath.startsWith("~/") ? path.join(home, device.privateKeyPath.slice(2)) : device.privateKeyPath
+    const file = device.privateKeyPath.startsWith("~/")
+      ? path.join(home, device.privateKeyPath.slice(2))
+      : device.privateKeyPath
     const loaded = loadKey(file)
     if ("problem" in loaded) return sshError(device.name, "config", loaded.problem)
     auth.push({ type: "publickey", username, key: loaded.key })

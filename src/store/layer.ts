@@ -22,7 +22,13 @@ export interface StoreOptions {
 /** Opens the backend client (no migrations). Fails with StoreError, unavailable when unreachable. */
 export const openSqlClient = (options: StoreOptions): Effect.Effect<SqlClient, StoreError> => {
   if (options.schema !== undefined && !isPlainIdentifier(options.schema)) {
-    return Effect.fail(new StoreError({ op: "open", message: `invalid schema name ${JSON.stringify(options.schema)}`, unavailable: false }))
+    return Effect.fail(
+      new StoreError({
+        op: "open",
+        message: `invalid schema name ${JSON.stringify(options.schema)}`,
+        unavailable: false,
+      }),
+    )
   }
   const url = options.databaseUrl
   return Effect.tryPromise({
@@ -50,8 +56,7 @@ export const makeStoreLayer = (options: StoreOptions): Layer.Layer<Store | HostK
   Layer.effectContext(
     Effect.gen(function* () {
       const client = yield* Effect.acquireRelease(openSqlClient(options), (c) =>
-        Effect.promise(() => c.close().catch(() => undefined)),
-      )
+        Effect.promise(() => c.close().catch(() => undefined)))
       yield* migrate(client)
       return Context.make(Store, makeStore(client)).pipe(Context.add(HostKeys, makeHostKeys(client)))
     }),

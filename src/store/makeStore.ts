@@ -6,10 +6,10 @@ import type { HostKeysShape } from "../ssh/HostKeys.ts"
 import type { AuditEntry, AuditFilter, HistoryQuery, Row, StoreShape } from "./Store.ts"
 import { isUniqueViolation, toStoreError } from "./errors.ts"
 import { makeNotifications } from "./notify.ts"
-import { openPassword, sealPassword, secretKeyFromEnv, type SecretKey } from "../auth/secrets.ts"
+import { openPassword, sealPassword, type SecretKey, secretKeyFromEnv } from "../auth/secrets.ts"
 import { pgSafeText, rowToDevice, rowToHostKey, toParam } from "./rows.ts"
 import type { SqlClient, SqlResult } from "./SqlClient.ts"
-import { validateDeviceInput, validateDevicePatch, type DeviceColumns } from "./validate.ts"
+import { type DeviceColumns, validateDeviceInput, validateDevicePatch } from "./validate.ts"
 
 /** Table and column names are spliced into SQL text, so they must be plain identifiers. */
 const identifier = /^[a-z_][a-z0-9_]*$/
@@ -59,7 +59,9 @@ export const makeStore = (client: SqlClient, storeOptions: MakeStoreOptions = {}
   const sqlUnique = (op: string, name: string, text: string, params: ReadonlyArray<unknown>) =>
     Effect.tryPromise({
       try: () => client.query(text, params.map((p) => (typeof p === "string" ? pgSafeText(p) : p))),
-      catch: (e): DeviceConflict | StoreError => (isUniqueViolation(e) ? new DeviceConflict({ name }) : toStoreError(op, e)),
+      catch: (
+        e,
+      ): DeviceConflict | StoreError => (isUniqueViolation(e) ? new DeviceConflict({ name }) : toStoreError(op, e)),
     })
 
   const findDevice = (ref: string | number): Effect.Effect<Device | undefined, StoreError> =>
@@ -75,7 +77,10 @@ export const makeStore = (client: SqlClient, storeOptions: MakeStoreOptions = {}
     })
 
   const getDevice = (ref: string | number): Effect.Effect<Device, DeviceNotFound | StoreError> =>
-    Effect.flatMap(findDevice(ref), (d) => (d === undefined ? Effect.fail(new DeviceNotFound({ device: String(ref) })) : Effect.succeed(d)))
+    Effect.flatMap(
+      findDevice(ref),
+      (d) => (d === undefined ? Effect.fail(new DeviceNotFound({ device: String(ref) })) : Effect.succeed(d)),
+    )
 
   const columnParam = (column: keyof DeviceColumns, value: unknown): unknown =>
     column === "tags" ? JSON.stringify(value) : value
@@ -86,10 +91,16 @@ export const makeStore = (client: SqlClient, storeOptions: MakeStoreOptions = {}
       const cols = checked instanceof ValidationError ? checked : sealColumns(checked)
       if (cols instanceof ValidationError) return yield* Effect.fail(cols)
       const names = Object.keys(cols) as Array<keyof DeviceColumns>
-      const text = `INSERT INTO devices (${names.join(", ")}) VALUES (${names.map((_, i) => `$${i + 1}`).join(", ")}) RETURNING *`
+      const text = `INSERT INTO devices (${names.join(", ")}) VALUES (${
+        names.map((_, i) => `$${i + 1}`).join(", ")
+      }) RETURNING *`
       const result = yield* sqlUnique("createDevice", cols.name, text, names.map((c) => columnParam(c, cols[c])))
       const row = result.rows[0]
-      if (row === undefined) return yield* Effect.fail(new StoreError({ op: "createDevice", message: "INSERT returned no row", unavailable: false }))
+      if (row === undefined) {
+        return yield* Effect.fail(
+          new StoreError({ op: "createDevice", message: "INSERT returned no row", unavailable: false }),
+        )
+      }
       return toDevice(row)
     })
 
@@ -120,7 +131,11 @@ export const makeStore = (client: SqlClient, storeOptions: MakeStoreOptions = {}
   // A null lastSeen keeps the previous value: "last seen" should not be forgotten on a failure.
   const setDeviceStatus = (id: number, status: string, lastSeen: Date | null) =>
     Effect.asVoid(
-      sql("setDeviceStatus", "UPDATE devices SET status = $2, last_seen = coalesce($3, last_seen) WHERE id = $1", [id, status, lastSeen]),
+      sql("setDeviceStatus", "UPDATE devices SET status = $2, last_seen = coalesce($3, last_seen) WHERE id = $1", [
+        id,
+        status,
+        lastSeen,
+      ]),
     )
 
   const setDeviceCapabilities = (id: number, capabilities: unknown) =>
@@ -141,13 +156,16 @@ export const makeStore = (client: SqlClient, storeOptions: MakeStoreOptions = {}
     const columns = [...new Set(rows.flatMap((r) => Object.keys(r)))]
     const bad = columns.find((c) => !identifier.test(c))
     if (bad !== undefined) return Effect.fail(badName("insertRows", "column", bad))
-    if (columns.length === 0) return Effect.fail(new StoreError({ op: "insertRows", message: "rows have no columns", unavailable: false }))
+    if (columns.length === 0) {
+      return Effect.fail(new StoreError({ op: "insertRows", message: "rows have no columns", unavailable: false }))
+    }
 
     const statement = (batch: ReadonlyArray<Row>) => {
       const params: Array<unknown> = []
       // A key missing from a row means the column default, not NULL.
       const tuples = batch.map(
-        (row) => `(${columns.map((c) => (row[c] === undefined ? "DEFAULT" : `$${params.push(toParam(row[c]))}`)).join(", ")})`,
+        (row) =>
+          `(${columns.map((c) => (row[c] === undefined ? "DEFAULT" : `$${params.push(toParam(row[c]))}`)).join(", ")})`,
       )
       // Without a conflict target, DO NOTHING covers every unique index, partial ones included.
       const conflict = options.skipDuplicates === true ? " ON CONFLICT DO NOTHING" : ""
@@ -179,16 +197,33 @@ export const makeStore = (client: SqlClient, storeOptions: MakeStoreOptions = {}
     const where = ["device_id = $1"]
     if (q.from !== undefined) where.push(`time >= $${params.push(q.from)}`)
     if (q.to !== undefined) where.push(`time <= $${params.push(q.to)}`)
-    const text = `SELECT * FROM ${q.table} WHERE ${where.join(" AND ")} ORDER BY time DESC LIMIT $${params.push(clampLimit(q.limit))}`
+    const text = `SELECT * FROM ${q.table} WHERE ${where.join(" AND ")} ORDER BY time DESC LIMIT $${
+      params.push(clampLimit(q.limit))
+    }`
     return Effect.map(sql("history", text, params), (r) => r.rows)
   }
 
   const auditColumns = 17
-  const auditValues = (e: AuditEntry): Array<unknown> => [
-    e.time, e.deviceId, e.deviceName, e.operationId, e.dataType, e.method, e.source,
-    e.forceRefresh, e.cacheHit, e.durationMs, e.sshCommandCount, e.dataSizeBytes, e.status, e.errorMessage,
-    e.recordsCreated, e.freshnessThreshold, e.tokenId ?? null,
-  ].map((p) => (typeof p === "string" ? pgSafeText(p) : p))
+  const auditValues = (e: AuditEntry): Array<unknown> =>
+    [
+      e.time,
+      e.deviceId,
+      e.deviceName,
+      e.operationId,
+      e.dataType,
+      e.method,
+      e.source,
+      e.forceRefresh,
+      e.cacheHit,
+      e.durationMs,
+      e.sshCommandCount,
+      e.dataSizeBytes,
+      e.status,
+      e.errorMessage,
+      e.recordsCreated,
+      e.freshnessThreshold,
+      e.tokenId ?? null,
+    ].map((p) => (typeof p === "string" ? pgSafeText(p) : p))
   // Every API/MCP read writes an audit row: concurrent ones share one INSERT.
   const auditBatches = makeGroupCommit<AuditEntry>(async (entries) => {
     const params: Array<unknown> = []
@@ -226,7 +261,8 @@ export const makeStore = (client: SqlClient, storeOptions: MakeStoreOptions = {}
     backend: client.backend,
     query: <T = Row>(text: string, params: ReadonlyArray<unknown> = []) =>
       Effect.map(sql("query", text, params), (r) => r.rows as Array<T>),
-    listDevices: () => Effect.map(sql("listDevices", "SELECT * FROM devices ORDER BY name"), (r) => r.rows.map(toDevice)),
+    listDevices: () =>
+      Effect.map(sql("listDevices", "SELECT * FROM devices ORDER BY name"), (r) => r.rows.map(toDevice)),
     getDevice,
     createDevice,
     updateDevice,
@@ -249,8 +285,9 @@ export const makeHostKeys = (client: SqlClient): HostKeysShape => {
     Effect.tryPromise({ try: () => client.query(text, params), catch: (e) => toStoreError(op, e) })
   return {
     get: (hostPort) =>
-      Effect.map(sql("hostKeys.get", "SELECT * FROM host_keys WHERE host_port = $1", [hostPort]), (r) =>
-        r.rows[0] === undefined ? undefined : rowToHostKey(r.rows[0]),
+      Effect.map(
+        sql("hostKeys.get", "SELECT * FROM host_keys WHERE host_port = $1", [hostPort]),
+        (r) => r.rows[0] === undefined ? undefined : rowToHostKey(r.rows[0]),
       ),
     trust: (hostPort, algorithm, fingerprint) =>
       Effect.asVoid(
@@ -265,6 +302,7 @@ export const makeHostKeys = (client: SqlClient): HostKeysShape => {
           [hostPort, algorithm, fingerprint],
         ),
       ),
-    forget: (hostPort) => Effect.asVoid(sql("hostKeys.forget", "DELETE FROM host_keys WHERE host_port = $1", [hostPort])),
+    forget: (hostPort) =>
+      Effect.asVoid(sql("hostKeys.forget", "DELETE FROM host_keys WHERE host_port = $1", [hostPort])),
   }
 }

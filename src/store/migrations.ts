@@ -38,16 +38,24 @@ const createTable = `CREATE TABLE IF NOT EXISTS schema_migrations (
  * concurrent starters queue up; whoever comes second sees the version recorded and skips it.
  * Returns the versions applied by this call.
  */
-export const runMigrations = async (client: SqlClient, migrations: ReadonlyArray<Migration>): Promise<Array<number>> => {
+export const runMigrations = async (
+  client: SqlClient,
+  migrations: ReadonlyArray<Migration>,
+): Promise<Array<number>> => {
   const applied: Array<number> = []
   for (const migration of migrations) {
     await client.transaction(async (tx) => {
-      await tx.query("SELECT pg_advisory_xact_lock(hashtext('infrastructor.migrations.' || coalesce(current_schema(), '')))")
+      await tx.query(
+        "SELECT pg_advisory_xact_lock(hashtext('infrastructor.migrations.' || coalesce(current_schema(), '')))",
+      )
       await tx.exec(createTable)
       const done = await tx.query("SELECT 1 FROM schema_migrations WHERE version = $1", [migration.version])
       if (done.rows.length > 0) return
       await tx.exec(migration.sql)
-      await tx.query("INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", [migration.version, migration.name])
+      await tx.query("INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", [
+        migration.version,
+        migration.name,
+      ])
       applied.push(migration.version)
     })
   }

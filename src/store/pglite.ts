@@ -93,7 +93,9 @@ const txClient = (tx: Transaction): SqlClient => {
 }
 
 /** Opens (or joins) the PGlite instance for dataDir; schema, if given, is created and used as search_path. */
-export const openPglite = async (options: { dataDir?: string | undefined; schema?: string | undefined }): Promise<SqlClient> => {
+export const openPglite = async (
+  options: { dataDir?: string | undefined; schema?: string | undefined },
+): Promise<SqlClient> => {
   const shared = await acquire(options.dataDir)
   const schema = options.schema ?? null
   let closed = false
@@ -109,7 +111,9 @@ export const openPglite = async (options: { dataDir?: string | undefined; schema
     })
 
   try {
-    if (schema !== null) await enqueue(shared, () => shared.db.exec(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`))
+    if (schema !== null) {
+      await enqueue(shared, () => shared.db.exec(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`))
+    }
   } catch (e) {
     await release(shared)
     throw e

@@ -22,7 +22,11 @@ const int8AsNumber = {
   parse: (x: string): number => Number(x),
 }
 
-const run = async (sql: Sql | postgres.TransactionSql<Record<string, never>>, text: string, params: ReadonlyArray<unknown>): Promise<SqlResult> => {
+const run = async (
+  sql: Sql | postgres.TransactionSql<Record<string, never>>,
+  text: string,
+  params: ReadonlyArray<unknown>,
+): Promise<SqlResult> => {
   const result = await sql.unsafe(text, [...params] as Array<postgres.ParameterOrJSON<never>>)
   const rows = Array.from(result) as Array<Record<string, unknown>>
   return { rows, count: result.count ?? rows.length }
@@ -43,7 +47,9 @@ const txClient = (tx: postgres.TransactionSql<Record<string, never>>): SqlClient
 }
 
 /** A pooled postgres.js client; schema, if given, is created and set as search_path on every connection. */
-export const openPostgres = async (options: { databaseUrl: string; schema?: string | undefined }): Promise<SqlClient> => {
+export const openPostgres = async (
+  options: { databaseUrl: string; schema?: string | undefined },
+): Promise<SqlClient> => {
   const sql = postgres(options.databaseUrl, {
     max: 10,
     connect_timeout: 5,

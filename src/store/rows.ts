@@ -12,7 +12,15 @@ const asTags = (v: unknown): Array<string> => {
 
 /** jsonb comes back parsed from both drivers; a string here would be an old text value. */
 const asCapabilities = (v: unknown): DeviceCapabilities | null => {
-  const parsed = typeof v === "string" ? (() => { try { return JSON.parse(v) as unknown } catch { return null } })() : v
+  const parsed = typeof v === "string"
+    ? (() => {
+      try {
+        return JSON.parse(v) as unknown
+      } catch {
+        return null
+      }
+    })()
+    : v
   return typeof parsed === "object" && parsed !== null && !Array.isArray(parsed) ? (parsed as DeviceCapabilities) : null
 }
 

@@ -1,5 +1,5 @@
 import { Schema } from "effect"
-import { DeviceName, type DeviceInput, type DevicePatch, type Transport } from "../domain/device.ts"
+import { type DeviceInput, DeviceName, type DevicePatch, type Transport } from "../domain/device.ts"
 import { ValidationError } from "../domain/errors.ts"
 
 /** Device columns as written to the database. */
@@ -39,18 +39,24 @@ const portCheck: Check<number | null> = (v) =>
   v === null || v === undefined
     ? null
     : typeof v === "number" && Number.isInteger(v) && v >= 1 && v <= 65535
-      ? v
-      : fail("port must be an integer from 1 to 65535", "port")
+    ? v
+    : fail("port must be an integer from 1 to 65535", "port")
 
 const optionalText = (field: string): Check<string | null> => (v) =>
-  v === null || v === undefined ? null : typeof v === "string" && v.length <= 4096 ? v : fail(`${field} must be a string`, field)
+  v === null || v === undefined
+    ? null
+    : typeof v === "string" && v.length <= 4096
+    ? v
+    : fail(`${field} must be a string`, field)
 
 const transportCheck: Check<Transport> = (v) =>
   v === undefined ? "ssh" : v === "ssh" || v === "local" ? v : fail("transport must be 'ssh' or 'local'", "transport")
 
 const tagsCheck: Check<Array<string>> = (v) => {
   if (v === undefined) return []
-  if (!Array.isArray(v) || v.length > maxTags) return fail(`tags must be an array of at most ${maxTags} strings`, "tags")
+  if (!Array.isArray(v) || v.length > maxTags) {
+    return fail(`tags must be an array of at most ${maxTags} strings`, "tags")
+  }
   for (const tag of v) {
     if (typeof tag !== "string" || tag.length === 0 || tag.length > maxTagLength || badHostChar.test(tag)) {
       return fail(`tags must hold strings of 1-${maxTagLength} characters without whitespace`, "tags")
@@ -62,7 +68,9 @@ const tagsCheck: Check<Array<string>> = (v) => {
 const enabledCheck: Check<boolean> = (v) =>
   v === undefined ? true : typeof v === "boolean" ? v : fail("enabled must be a boolean", "enabled")
 
-const checks: { readonly [K in keyof DeviceColumns]: readonly [inputKey: keyof DeviceInput, check: Check<DeviceColumns[K]>] } = {
+const checks: {
+  readonly [K in keyof DeviceColumns]: readonly [inputKey: keyof DeviceInput, check: Check<DeviceColumns[K]>]
+} = {
   name: ["name", nameCheck],
   host: ["host", hostCheck],
   port: ["port", portCheck],
@@ -98,7 +106,10 @@ export const validateDevicePatch = (patch: DevicePatch): Partial<DeviceColumns> 
     const raw = (patch as unknown as Record<string, unknown>)[key]
     if (raw === undefined) continue
     // Defaults apply only when creating: in a patch, null on a required field is a mistake.
-    if (raw === null && (column === "name" || column === "host" || column === "transport" || column === "tags" || column === "enabled")) {
+    if (
+      raw === null &&
+      (column === "name" || column === "host" || column === "transport" || column === "tags" || column === "enabled")
+    ) {
       return fail(`${key} cannot be null`, key)
     }
     const value = check(raw)

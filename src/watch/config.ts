@@ -13,7 +13,9 @@ const globs = (v: unknown, where: string): GlobsByType | undefined => {
   const out: Record<string, ReadonlyArray<string>> = {}
   for (const [type, list] of Object.entries(record(v, where))) {
     if (!(CONFIG_TYPES as ReadonlyArray<string>).includes(type)) {
-      throw new ValidationError({ message: `${where}.${type}: unknown config type (one of ${CONFIG_TYPES.join(", ")})` })
+      throw new ValidationError({
+        message: `${where}.${type}: unknown config type (one of ${CONFIG_TYPES.join(", ")})`,
+      })
     }
     if (!Array.isArray(list) || !list.every((g) => typeof g === "string" && g.startsWith("/"))) {
       throw new ValidationError({ message: `${where}.${type} must be a list of absolute glob patterns` })

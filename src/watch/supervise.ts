@@ -14,13 +14,13 @@ const watchKey = (d: Device): string => `${d.id}|${d.updatedAt.getTime()}`
  * Keep exactly the enabled devices this instance owns under watch. Runs until interrupted;
  * interruption stops every watch. Ownership changes trigger an immediate pass.
  */
-export const superviseWatches = Effect.gen(function*() {
+export const superviseWatches = Effect.gen(function* () {
   const watcher = yield* Watcher
   const store = yield* Store
   const ownership = yield* Ownership
   const watched = new Map<string, string>() // device name → watchKey
 
-  const reconcile = Effect.gen(function*() {
+  const reconcile = Effect.gen(function* () {
     const devices = yield* store.listDevices()
     const wanted = new Map(
       devices

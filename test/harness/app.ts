@@ -48,9 +48,11 @@ export const withTestApp = async <A>(
   try {
     const app = await runtime.runPromise(makeHttpApp)
     const request = async (method: string, path: string, body?: unknown) => {
-      const init: RequestInit = body === undefined
-        ? { method }
-        : { method, body: typeof body === "string" ? body : JSON.stringify(body), headers: { "content-type": "application/json" } }
+      const init: RequestInit = body === undefined ? { method } : {
+        method,
+        body: typeof body === "string" ? body : JSON.stringify(body),
+        headers: { "content-type": "application/json" },
+      }
       const res = await app.request(path, init)
       const text = await res.text()
       let parsed: unknown = text

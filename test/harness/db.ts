@@ -1,5 +1,5 @@
 import process from "node:process"
-import { setTimeout, clearTimeout } from "node:timers"
+import { clearTimeout, setTimeout } from "node:timers"
 import { Context, Effect, Layer } from "effect"
 import { StoreError } from "../../src/domain/errors.ts"
 import type { HostKeys } from "../../src/ssh/HostKeys.ts"
@@ -46,7 +46,11 @@ const dropOnRelease = (schema: string, layer: Layer.Layer<Store | HostKeys, Stor
  * It must still be closed after the last test (its internal 10 s timer would hold the process
  * open), so it lingers briefly once unused and closes unless another test picks it up.
  */
-const linger = { users: 0, retained: undefined as Promise<() => Promise<void>> | undefined, timer: undefined as ReturnType<typeof setTimeout> | undefined }
+const linger = {
+  users: 0,
+  retained: undefined as Promise<() => Promise<void>> | undefined,
+  timer: undefined as ReturnType<typeof setTimeout> | undefined,
+}
 
 const holdPglite = Effect.acquireRelease(
   Effect.tryPromise({

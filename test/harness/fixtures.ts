@@ -6,8 +6,7 @@ export const fixturesDir = process.env["INFRA_FIXTURES"] ?? path.resolve(process
 
 export const fixturePath = (category: string, file: string): string => path.join(fixturesDir, category, file)
 
-export const readFixture = (category: string, file: string): string =>
-  readFileSync(fixturePath(category, file), "utf8")
+export const readFixture = (category: string, file: string): string => readFileSync(fixturePath(category, file), "utf8")
 
 /** Every data file of a category (SOURCES.md excluded). */
 export const listFixtures = (category: string): Array<string> =>

@@ -54,7 +54,9 @@ export const withSsh = <A, E>(
   body: (ssh: SshShape, hostKeys: HostKeysShape) => Effect.Effect<A, E>,
   hostKeys: HostKeysShape = makeHostKeysMemory(),
 ): Promise<A> => {
-  const layer = makeSshLayer({ sshDir: "/nonexistent", ...options }).pipe(Layer.provide(Layer.succeed(HostKeys, hostKeys)))
+  const layer = makeSshLayer({ sshDir: "/nonexistent", ...options }).pipe(
+    Layer.provide(Layer.succeed(HostKeys, hostKeys)),
+  )
   return Effect.runPromise(
     Effect.gen(function* () {
       const ssh = yield* Ssh

@@ -4,7 +4,16 @@
  * loudly instead of skipping the SSH tests.
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process"
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs"
 import net from "node:net"
 import os from "node:os"
 import path from "node:path"
@@ -175,34 +184,37 @@ export const startSshd = async (options: SshdOptions = {}): Promise<SshdHandle> 
     chmodSync(file, 0o755)
   }
   let port = 0
-  const writeConfig = () => writeFileSync(
-    configPath,
-    [
-      `Port ${port}`,
-      `ListenAddress ${address}`,
-      `HostKey ${hostKeyPath}`,
-      `PidFile ${path.join(dir, "sshd.pid")}`,
-      `AuthorizedKeysFile ${privateKeyPath}.pub`,
-      "StrictModes no",
-      "UsePAM no",
-      "PasswordAuthentication no",
-      "KbdInteractiveAuthentication no",
-      "PubkeyAuthentication yes",
-      `AllowUsers ${TEST_USER}`,
-      "MaxSessions 64",
-      "MaxStartups 1000",
-      "LogLevel INFO",
-      `SetEnv PATH=${shimDir}:/usr/local/bin:/usr/bin:/bin`,
-      "",
-    ].join("\n"),
-  )
+  const writeConfig = () =>
+    writeFileSync(
+      configPath,
+      [
+        `Port ${port}`,
+        `ListenAddress ${address}`,
+        `HostKey ${hostKeyPath}`,
+        `PidFile ${path.join(dir, "sshd.pid")}`,
+        `AuthorizedKeysFile ${privateKeyPath}.pub`,
+        "StrictModes no",
+        "UsePAM no",
+        "PasswordAuthentication no",
+        "KbdInteractiveAuthentication no",
+        "PubkeyAuthentication yes",
+        `AllowUsers ${TEST_USER}`,
+        "MaxSessions 64",
+        "MaxStartups 1000",
+        "LogLevel INFO",
+        `SetEnv PATH=${shimDir}:/usr/local/bin:/usr/bin:/bin`,
+        "",
+      ].join("\n"),
+    )
 
   let child: ChildProcess | undefined
   let pid = 0
 
   const listeningLines = () =>
     existsSync(logPath)
-      ? readFileSync(logPath, "utf8").split("\n").filter((l) => l.includes(`Server listening on ${address} port ${port}.`)).length
+      ? readFileSync(logPath, "utf8").split("\n").filter((l) =>
+        l.includes(`Server listening on ${address} port ${port}.`)
+      ).length
       : 0
 
   const launch = async () => {
@@ -279,7 +291,7 @@ export const startSshd = async (options: SshdOptions = {}): Promise<SshdHandle> 
   }
   running.add(handle)
   // A free port can be taken by a parallel test process before sshd binds it: try a few.
-  for (let attempt = 1; ; attempt++) {
+  for (let attempt = 1;; attempt++) {
     port = await freePort(address)
     writeConfig()
     try {

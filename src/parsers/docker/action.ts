@@ -15,13 +15,21 @@ export const parseContainerActionOutput = (
   if (result.exitCode !== 0) {
     const why = result.stderr.trim().split("\n").pop() ?? ""
     return Result.fail(
-      new ParseError({ dataType: "container_action", message: `${action} exited ${result.exitCode}: ${why.slice(0, 300)}`, at: action }),
+      new ParseError({
+        dataType: "container_action",
+        message: `${action} exited ${result.exitCode}: ${why.slice(0, 300)}`,
+        at: action,
+      }),
     )
   }
   const echoed = result.stdout.trim().split("\n").pop()?.trim() ?? ""
   if (echoed !== name) {
     return Result.fail(
-      new ParseError({ dataType: "container_action", message: `${action} printed '${echoed.slice(0, 80)}', expected '${name}'`, at: action }),
+      new ParseError({
+        dataType: "container_action",
+        message: `${action} printed '${echoed.slice(0, 80)}', expected '${name}'`,
+        at: action,
+      }),
     )
   }
   return Result.succeed({ name, action })

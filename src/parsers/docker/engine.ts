@@ -17,8 +17,7 @@ export const ENGINE_PRELUDE =
 export const byEngine = (dockerCmd: string, podmanCmd: string): string =>
   `case "$R" in docker) ${dockerCmd} ;; podman) ${podmanCmd} ;; *) echo 'neither docker nor podman found' >&2; (exit 127) ;; esac`
 
-export const engineSection = (): string =>
-  section("engine", `if [ -n "$R" ]; then echo "$R"; else (exit 127); fi`)
+export const engineSection = (): string => section("engine", `if [ -n "$R" ]; then echo "$R"; else (exit 127); fi`)
 
 /** The engine named in the output, or null when the host has neither tool. */
 export const readEngine = (
@@ -29,5 +28,7 @@ export const readEngine = (
     const name = body.trim()
     if (name === "docker" || name === "podman") return Result.succeed(name)
     if (name === "") return Result.succeed(null)
-    return Result.fail(new ParseError({ dataType, message: `unknown container engine '${name.slice(0, 40)}'`, at: "engine" }))
+    return Result.fail(
+      new ParseError({ dataType, message: `unknown container engine '${name.slice(0, 40)}'`, at: "engine" }),
+    )
   })

@@ -18,7 +18,9 @@ export interface EngineInfo {
 export const parseEngineInfo = (text: string): Result.Result<EngineInfo, ParseError> =>
   Result.flatMap(parseJson(text, "containers", "info"), (v) => {
     if (!isRecord(v) || (v["ID"] === undefined && v["Containers"] === undefined)) {
-      return Result.fail(new ParseError({ dataType: "containers", message: "info response is not an engine info object", at: "info" }))
+      return Result.fail(
+        new ParseError({ dataType: "containers", message: "info response is not an engine info object", at: "info" }),
+      )
     }
     return Result.succeed({
       server_version: str(v, "ServerVersion") ?? null,

@@ -54,5 +54,7 @@ export const containerFromInspect = (o: Json, at: string): Result.Result<Contain
 
 /** `docker inspect` prints an array; the Engine API returns one object. Both are accepted. */
 export const parseContainerInspect = (text: string): Result.Result<Array<Container>, ParseError> =>
-  Result.flatMap(parseJsonObjects(text, DT, "inspect"), (objs) =>
-    Result.all(objs.map((o, i) => containerFromInspect(o, `inspect index ${i}`))))
+  Result.flatMap(
+    parseJsonObjects(text, DT, "inspect"),
+    (objs) => Result.all(objs.map((o, i) => containerFromInspect(o, `inspect index ${i}`))),
+  )

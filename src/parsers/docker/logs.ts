@@ -12,7 +12,9 @@ const TS = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)) ?(.*)
 
 export const parseLogLine = (line: string, stream: "stdout" | "stderr"): LogLine => {
   const m = TS.exec(line)
-  return m === null ? { timestamp: null, stream, message: line } : { timestamp: m[1] as string, stream, message: m[2] as string }
+  return m === null
+    ? { timestamp: null, stream, message: line }
+    : { timestamp: m[1] as string, stream, message: m[2] as string }
 }
 
 /** Sort key: epoch ms plus the sub-millisecond digits Date cannot hold. */
@@ -63,7 +65,11 @@ export const parseLogsOutput = (
   if (result.exitCode !== 0) {
     const why = result.stderr.trim().split("\n").pop() ?? ""
     return Result.fail(
-      new ParseError({ dataType: "container_logs", message: `logs command exited ${result.exitCode}: ${why.slice(0, 300)}`, at: "logs" }),
+      new ParseError({
+        dataType: "container_logs",
+        message: `logs command exited ${result.exitCode}: ${why.slice(0, 300)}`,
+        at: "logs",
+      }),
     )
   }
   return Result.succeed(mergeLogStreams(result.stdout, result.stderr))

@@ -24,7 +24,8 @@ const emptyNetwork = (id: string, name: string): DockerNetwork => ({
   options: {},
 })
 
-const missing = (what: string, at: string) => new ParseError({ dataType: DT, message: `network entry has no ${what}`, at })
+const missing = (what: string, at: string) =>
+  new ParseError({ dataType: DT, message: `network entry has no ${what}`, at })
 
 /** One `docker network ls --format '{{json .}}'` line (booleans and labels are strings there). */
 export const networkFromDockerLs = (o: Json, at: string): Result.Result<DockerNetwork, ParseError> => {
@@ -43,8 +44,10 @@ export const networkFromDockerLs = (o: Json, at: string): Result.Result<DockerNe
 }
 
 export const parseDockerNetworkLsJsonLines = (text: string): Result.Result<Array<DockerNetwork>, ParseError> =>
-  Result.flatMap(parseJsonLines(text, DT, "ls"), (objs) =>
-    Result.all(objs.map((o, i) => networkFromDockerLs(o, `ls line ${i + 1}`))))
+  Result.flatMap(
+    parseJsonLines(text, DT, "ls"),
+    (objs) => Result.all(objs.map((o, i) => networkFromDockerLs(o, `ls line ${i + 1}`))),
+  )
 
 const LS_TABLE = ["NETWORK ID", "NAME", "DRIVER", "SCOPE"]
 
@@ -122,5 +125,7 @@ export const networkFromObject = (o: Json, at: string): Result.Result<DockerNetw
 
 /** `docker network inspect` / `podman network inspect` / `podman network ls --format json`: a JSON array. */
 export const parseNetworkInspect = (text: string): Result.Result<Array<DockerNetwork>, ParseError> =>
-  Result.flatMap(parseJsonObjects(text, DT, "inspect"), (objs) =>
-    Result.all(objs.map((o, i) => networkFromObject(o, `inspect index ${i}`))))
+  Result.flatMap(
+    parseJsonObjects(text, DT, "inspect"),
+    (objs) => Result.all(objs.map((o, i) => networkFromObject(o, `inspect index ${i}`))),
+  )

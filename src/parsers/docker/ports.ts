@@ -72,7 +72,12 @@ export const portsFromInspectMap = (ports: Json | undefined): Array<Port> => {
       if (!isRecord(b)) continue
       const ip = str(b, "HostIp")
       const hp = num(b, "HostPort")
-      out.push({ host_ip: ip === undefined || ip === "" ? null : ip, host_port: hp ?? null, container_port: cp, protocol })
+      out.push({
+        host_ip: ip === undefined || ip === "" ? null : ip,
+        host_port: hp ?? null,
+        container_port: cp,
+        protocol,
+      })
     }
   }
   return out
@@ -103,4 +108,3 @@ export const portsFromObjects = (ports: Array<unknown> | undefined): Array<Port>
 
 export const portsFromInspect = (inspect: Json): Array<Port> =>
   portsFromInspectMap(obj(obj(inspect, "NetworkSettings"), "Ports"))
-

@@ -1,9 +1,20 @@
 import { Result } from "effect"
 import { ParseError } from "../../domain/errors.ts"
-import { arr, isRecord, type Json, num, obj, parseJsonLines, parseJsonObjects, str, stringMap, unixToIso } from "./json.ts"
+import {
+  arr,
+  isRecord,
+  type Json,
+  num,
+  obj,
+  parseJsonLines,
+  parseJsonObjects,
+  str,
+  stringMap,
+  unixToIso,
+} from "./json.ts"
 import { composeFromLabels, parseLabelString } from "./labels.ts"
 import type { Container, Mount, NetworkAttachment } from "./model.ts"
-import { type Port, parsePortsString, portsFromObjects } from "./ports.ts"
+import { parsePortsString, type Port, portsFromObjects } from "./ports.ts"
 import { exitCodeFor, factsFromStatus } from "./status.ts"
 import { parseFixedWidthTable } from "./table.ts"
 
@@ -56,7 +67,14 @@ const withStatus = (c: Container, state: string | undefined, status: string | nu
 }
 
 const mountsFromNames = (names: Array<string>): Array<Mount> =>
-  names.map((n) => ({ type: null, name: n.startsWith("/") ? null : n, source: null, destination: n, mode: null, rw: null }))
+  names.map((n) => ({
+    type: null,
+    name: n.startsWith("/") ? null : n,
+    source: null,
+    destination: n,
+    mode: null,
+    rw: null,
+  }))
 
 const networksFromNames = (names: Array<string>): Array<NetworkAttachment> =>
   names.map((n) => ({ name: n, network_id: null, ip_address: null, gateway: null, mac_address: null }))
@@ -82,8 +100,10 @@ export const containerFromDockerPs = (o: Json, at: string): Result.Result<Contai
 }
 
 export const parseDockerPsJsonLines = (text: string): Result.Result<Array<Container>, ParseError> =>
-  Result.flatMap(parseJsonLines(text, DT, "ps"), (objs) =>
-    Result.all(objs.map((o, i) => containerFromDockerPs(o, `ps line ${i + 1}`))))
+  Result.flatMap(
+    parseJsonLines(text, DT, "ps"),
+    (objs) => Result.all(objs.map((o, i) => containerFromDockerPs(o, `ps line ${i + 1}`))),
+  )
 
 /** One element of podman's `ps --format json` array (Names/Command/Networks are arrays, Labels an object). */
 export const containerFromPodmanPs = (o: Json, at: string): Result.Result<Container, ParseError> => {
@@ -97,7 +117,9 @@ export const containerFromPodmanPs = (o: Json, at: string): Result.Result<Contai
     ...emptyContainer(id, names[0] ?? id),
     image: nonEmpty(str(o, "Image")),
     image_id: nonEmpty(str(o, "ImageID")),
-    command: command === undefined ? nonEmpty(str(o, "Command")) : command.filter((c) => typeof c === "string").join(" "),
+    command: command === undefined
+      ? nonEmpty(str(o, "Command"))
+      : command.filter((c) => typeof c === "string").join(" "),
     created: unixToIso(num(o, "Created")) ?? nonEmpty(str(o, "CreatedAt")),
     restart_count: num(o, "Restarts") ?? null,
     started_at: unixToIso(num(o, "StartedAt")),
@@ -117,8 +139,10 @@ export const containerFromPodmanPs = (o: Json, at: string): Result.Result<Contai
 }
 
 export const parsePodmanPsJson = (text: string): Result.Result<Array<Container>, ParseError> =>
-  Result.flatMap(parseJsonObjects(text, DT, "ps"), (objs) =>
-    Result.all(objs.map((o, i) => containerFromPodmanPs(o, `ps index ${i}`))))
+  Result.flatMap(
+    parseJsonObjects(text, DT, "ps"),
+    (objs) => Result.all(objs.map((o, i) => containerFromPodmanPs(o, `ps index ${i}`))),
+  )
 
 /** Engine API `GET /containers/json` (what `docker ps` is built from). */
 export const containerFromEngineList = (o: Json, at: string): Result.Result<Container, ParseError> => {
@@ -144,8 +168,10 @@ export const containerFromEngineList = (o: Json, at: string): Result.Result<Cont
 }
 
 export const parseEngineContainerList = (text: string): Result.Result<Array<Container>, ParseError> =>
-  Result.flatMap(parseJsonObjects(text, DT, "containers/json"), (objs) =>
-    Result.all(objs.map((o, i) => containerFromEngineList(o, `containers/json index ${i}`))))
+  Result.flatMap(
+    parseJsonObjects(text, DT, "containers/json"),
+    (objs) => Result.all(objs.map((o, i) => containerFromEngineList(o, `containers/json index ${i}`))),
+  )
 
 /** Inspect/engine mount object. */
 export const mountFromObject = (m: Json): Mount | null => {
@@ -211,12 +237,16 @@ export interface ComposePsEntry {
 
 export const parseComposePsJsonLines = (text: string): Result.Result<Array<ComposePsEntry>, ParseError> => {
   // Older compose versions print one JSON array instead of JSON lines.
-  const parsed = text.trim().startsWith("[") ? parseJsonObjects(text, DT, "compose ps") : parseJsonLines(text, DT, "compose ps")
+  const parsed = text.trim().startsWith("[")
+    ? parseJsonObjects(text, DT, "compose ps")
+    : parseJsonLines(text, DT, "compose ps")
   return Result.flatMap(parsed, (objs) =>
     Result.all(objs.map((o, i) => {
       const name = str(o, "Name")
       if (name === undefined || name === "") {
-        return Result.fail(new ParseError({ dataType: DT, message: "compose ps entry has no Name", at: `compose ps entry ${i + 1}` }))
+        return Result.fail(
+          new ParseError({ dataType: DT, message: "compose ps entry has no Name", at: `compose ps entry ${i + 1}` }),
+        )
       }
       const state = (nonEmpty(str(o, "State")) ?? "unknown").toLowerCase()
       const status = nonEmpty(str(o, "Status"))

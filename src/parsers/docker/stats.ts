@@ -37,7 +37,9 @@ export const parseDockerStatsJsonLines = (text: string): Result.Result<Array<Sta
 /** `podman stats --no-stream --format json`: one JSON array (JSON lines also accepted). */
 export const parsePodmanStatsJson = (text: string): Result.Result<Array<Stats>, ParseError> =>
   Result.map(
-    text.trim().startsWith("[") || text.trim() === "" ? parseJsonObjects(text, DT, "stats") : parseJsonLines(text, DT, "stats"),
+    text.trim().startsWith("[") || text.trim() === ""
+      ? parseJsonObjects(text, DT, "stats")
+      : parseJsonLines(text, DT, "stats"),
     (objs) => objs.map(statsFromCli),
   )
 
@@ -121,7 +123,10 @@ export const statsFromEngine = (o: Json): Stats => {
 }
 
 export const parseEngineContainerStats = (text: string): Result.Result<Stats, ParseError> =>
-  Result.flatMap(parseJson(text, DT, "containers/stats"), (v) =>
-    isRecord(v)
-      ? Result.succeed(statsFromEngine(v))
-      : Result.fail(new ParseError({ dataType: DT, message: "stats response is not a JSON object", at: "containers/stats" })))
+  Result.flatMap(
+    parseJson(text, DT, "containers/stats"),
+    (v) =>
+      isRecord(v) ? Result.succeed(statsFromEngine(v)) : Result.fail(
+        new ParseError({ dataType: DT, message: "stats response is not a JSON object", at: "containers/stats" }),
+      ),
+  )

@@ -13,10 +13,10 @@ export const factsFromStatus = (status: string): StatusFacts => {
   const health = /\(healthy\)/.test(s)
     ? "healthy"
     : /\(unhealthy\)/.test(s)
-      ? "unhealthy"
-      : /\(health: starting\)|\(starting\)/.test(s)
-        ? "starting"
-        : null
+    ? "unhealthy"
+    : /\(health: starting\)|\(starting\)/.test(s)
+    ? "starting"
+    : null
   const exited = /^Exited \((-?\d+)\)/.exec(s)
   if (exited) return { state: "exited", exit_code: Number(exited[1]), health }
   const restarting = /^Restarting \((-?\d+)\)/.exec(s)

@@ -7,7 +7,16 @@ export const logFail = <A = never>(message: string, at?: string): Result.Result<
   Result.fail(new ParseError({ dataType: SYSTEM_LOGS, message, at }))
 
 /** syslog(3) level names as journalctl -p accepts them ("error" is journalctl's alias of "err"). */
-export const PRIORITY_NAMES: ReadonlyArray<string> = ["emerg", "alert", "crit", "err", "warning", "notice", "info", "debug"]
+export const PRIORITY_NAMES: ReadonlyArray<string> = [
+  "emerg",
+  "alert",
+  "crit",
+  "err",
+  "warning",
+  "notice",
+  "info",
+  "debug",
+]
 
 export const priorityFromName = (name: string): number | null => {
   const n = name.trim().toLowerCase()
@@ -19,9 +28,30 @@ export const priorityFromName = (name: string): number | null => {
 
 /** syslog facility names in code order (facility = prival >> 3). */
 export const FACILITY_NAMES: ReadonlyArray<string> = [
-  "kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news",
-  "uucp", "cron", "authpriv", "ftp", "ntp", "security", "console", "clock",
-  "local0", "local1", "local2", "local3", "local4", "local5", "local6", "local7",
+  "kern",
+  "user",
+  "mail",
+  "daemon",
+  "auth",
+  "syslog",
+  "lpr",
+  "news",
+  "uucp",
+  "cron",
+  "authpriv",
+  "ftp",
+  "ntp",
+  "security",
+  "console",
+  "clock",
+  "local0",
+  "local1",
+  "local2",
+  "local3",
+  "local4",
+  "local5",
+  "local6",
+  "local7",
 ]
 
 /** One log entry, whatever produced it. */

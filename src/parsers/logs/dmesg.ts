@@ -23,7 +23,9 @@ export const parseDmesgText = (text: string): Result.Result<Array<DmesgLine>, Pa
   const out: Array<DmesgLine> = []
   const lines = text.replace(/\r/g, "").split("\n")
   for (const [i, line] of lines.entries()) {
-    if (line.includes("\u0000")) return logFail("dmesg: NUL byte in output (binary data, not log text)", `line ${i + 1}`)
+    if (line.includes("\u0000")) {
+      return logFail("dmesg: NUL byte in output (binary data, not log text)", `line ${i + 1}`)
+    }
     if (line.trim() === "") continue
     const m = DMESG_LINE.exec(line) as RegExpExecArray
     const prival = m[1] === undefined ? null : Number(m[1])
@@ -59,16 +61,16 @@ export const parseDmesgJson = (text: string): Result.Result<Array<DmesgLine>, Pa
     return logFail(`dmesg --json: invalid JSON: ${e instanceof Error ? e.message : String(e)}`, "dmesg")
   }
   const list = typeof doc === "object" && doc !== null ? (doc as Record<string, unknown>)["dmesg"] : undefined
-  if (!Array.isArray(list)) return logFail("dmesg --json: no top-level \"dmesg\" array", "dmesg")
+  if (!Array.isArray(list)) return logFail('dmesg --json: no top-level "dmesg" array', "dmesg")
   const out: Array<DmesgLine> = []
   for (const [i, raw] of (list as ReadonlyArray<unknown>).entries()) {
     const at = `dmesg[${i}]`
     if (typeof raw !== "object" || raw === null) return logFail("dmesg --json: entry is not an object", at)
     const e = raw as Record<string, unknown>
-    if (typeof e["msg"] !== "string") return logFail("dmesg --json: entry has no string \"msg\"", at)
+    if (typeof e["msg"] !== "string") return logFail('dmesg --json: entry has no string "msg"', at)
     const time = e["time"]
     if (time !== undefined && (typeof time !== "number" || !Number.isFinite(time))) {
-      return logFail("dmesg --json: \"time\" is not a number", at)
+      return logFail('dmesg --json: "time" is not a number', at)
     }
     const pri = e["pri"]
     let priority: number | null = null
@@ -80,7 +82,7 @@ export const parseDmesgJson = (text: string): Result.Result<Array<DmesgLine>, Pa
       priority = pri & 7
       facility = pri >> 3
     } else if (pri !== undefined) {
-      return logFail("dmesg --json: \"pri\" is not a non-negative integer", at)
+      return logFail('dmesg --json: "pri" is not a non-negative integer', at)
     }
     out.push({ seconds: typeof time === "number" ? time : null, priority, facility, message: e["msg"] as string })
   }
@@ -125,8 +127,9 @@ export const dmesgEntries = (lines: ReadonlyArray<DmesgLine>, boot: BootInfo): A
     return {
       ...emptyEntry("dmesg"),
       cursor,
-      time:
-        l.seconds !== null && boot.btime !== null ? isoFromMillis(Math.round((boot.btime + l.seconds) * 1000)) : null,
+      time: l.seconds !== null && boot.btime !== null
+        ? isoFromMillis(Math.round((boot.btime + l.seconds) * 1000))
+        : null,
       monotonic_seconds: l.seconds,
       priority: l.priority,
       facility: l.facility,

@@ -132,4 +132,3 @@ export const parseJournalJson = (text: string): Result.Result<Array<LogEntry>, P
     }
     return entries
   })
-

@@ -3,7 +3,8 @@ import type { ParseError } from "../../domain/errors.ts"
 import { emptyEntry, type LogEntry, logFail } from "./common.ts"
 
 // "May 18 15:13:34" (short: no year) or "2017-05-18T15:13:34+0200" (short-iso).
-const STAMP = String.raw`([A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d|\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:[+-]\d\d:?\d\d|Z))`
+const STAMP = String
+  .raw`([A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d|\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:[+-]\d\d:?\d\d|Z))`
 const SHORT_LINE = new RegExp(String.raw`^${STAMP} (\S+) ([^\s\[:][^\[:]*?)(?:\[(\d+)\])?: ?(.*)$`)
 
 /**

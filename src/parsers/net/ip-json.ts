@@ -83,18 +83,16 @@ const toLink = (r: RawLink): IpLink => {
   const info = r.linkinfo
   const kind = info?.info_kind ?? null
   const slaveKind = info?.info_slave_kind ?? null
-  const bond: Bond | null =
-    kind === "bond" && info?.info_data
-      ? {
-        mode: str(info.info_data["mode"]),
-        active_slave: str(info.info_data["active_slave"]),
-        miimon: num(info.info_data["miimon"]),
-      }
-      : null
-  const bondSlave: BondSlave | null =
-    slaveKind === "bond" && info?.info_slave_data
-      ? { state: str(info.info_slave_data["state"]), mii_status: str(info.info_slave_data["mii_status"]) }
-      : null
+  const bond: Bond | null = kind === "bond" && info?.info_data
+    ? {
+      mode: str(info.info_data["mode"]),
+      active_slave: str(info.info_data["active_slave"]),
+      miimon: num(info.info_data["miimon"]),
+    }
+    : null
+  const bondSlave: BondSlave | null = slaveKind === "bond" && info?.info_slave_data
+    ? { state: str(info.info_slave_data["state"]), mii_status: str(info.info_slave_data["mii_status"]) }
+    : null
   return {
     name: r.ifname,
     ifindex: r.ifindex ?? null,

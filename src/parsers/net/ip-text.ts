@@ -101,8 +101,16 @@ const parseAddress = (tokens: ReadonlyArray<string>, d: Draft, at: string): Resu
   const [peer, peerLen] = peerTok === undefined ? [undefined, undefined] : peerTok.split("/")
   const lenTok = len ?? peerLen
   const prefixlen = toCount(lenTok)
-  if (lenTok !== undefined && prefixlen === undefined) return netFail(`interface ${d.name}: bad prefix length ${lenTok}`, at)
-  return Result.succeed({ family, address: local, prefixlen: prefixlen ?? null, scope: after(tokens, "scope") ?? null, peer: peer ?? null })
+  if (lenTok !== undefined && prefixlen === undefined) {
+    return netFail(`interface ${d.name}: bad prefix length ${lenTok}`, at)
+  }
+  return Result.succeed({
+    family,
+    address: local,
+    prefixlen: prefixlen ?? null,
+    scope: after(tokens, "scope") ?? null,
+    peer: peer ?? null,
+  })
 }
 
 /** `bond mode active-backup active_slave enp1s0 miimon 100 ...` / `bond_slave state ACTIVE mii_status UP ...` */
@@ -110,13 +118,19 @@ const applyDetails = (tokens: ReadonlyArray<string>, d: Draft): void => {
   const first = tokens[0] as string
   if (first.endsWith("_slave")) {
     d.slave_kind = first.slice(0, -"_slave".length)
-    if (first === "bond_slave") d.bond_slave = { state: after(tokens, "state") ?? null, mii_status: after(tokens, "mii_status") ?? null }
+    if (first === "bond_slave") {
+      d.bond_slave = { state: after(tokens, "state") ?? null, mii_status: after(tokens, "mii_status") ?? null }
+    }
     return
   }
   d.kind = first
   if (first === "bond") {
     const miimon = toCount(after(tokens, "miimon"))
-    d.bond = { mode: after(tokens, "mode") ?? null, active_slave: after(tokens, "active_slave") ?? null, miimon: miimon ?? null }
+    d.bond = {
+      mode: after(tokens, "mode") ?? null,
+      active_slave: after(tokens, "active_slave") ?? null,
+      miimon: miimon ?? null,
+    }
   }
 }
 
@@ -149,7 +163,9 @@ export const parseIpText = (text: string, at = "ip-text"): Result.Result<Array<I
     const first = tokens[0] as string
     if (pending) {
       const values = tokens.map(toCount)
-      if (values.some((v) => v === undefined)) return netFail(`interface ${cur.name}: expected counters, got ${JSON.stringify(line.slice(0, 80))}`, where)
+      if (values.some((v) => v === undefined)) {
+        return netFail(`interface ${cur.name}: expected counters, got ${JSON.stringify(line.slice(0, 80))}`, where)
+      }
       if (pending.dir) {
         const rec: Record<string, number> = {}
         pending.names.forEach((n, k) => (rec[n] = values[k] as number))
@@ -180,6 +196,8 @@ export const parseIpText = (text: string, at = "ip-text"): Result.Result<Array<I
     else if (/^[a-z][a-z0-9_]*$/.test(first) && tokens.length === 1) cur.kind = first
   }
   if (cur) out.push(finish(cur))
-  if (out.length === 0 && text.trim() !== "") return netFail("no interface header line ('N: name: <FLAGS> ...') found", at)
+  if (out.length === 0 && text.trim() !== "") {
+    return netFail("no interface header line ('N: name: <FLAGS> ...') found", at)
+  }
   return Result.succeed(out)
 }

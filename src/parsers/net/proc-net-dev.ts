@@ -19,12 +19,17 @@ export const parseProcNetDev = (text: string, at = "proc-net-dev"): Result.Resul
     const line = (lines[i] as string).trim()
     if (line === "" || line.includes("|")) continue
     const colon = line.indexOf(":")
-    if (colon <= 0) return netFail(`line is not 'iface: counters': ${JSON.stringify(line.slice(0, 80))}`, `${at}:${i + 1}`)
+    if (colon <= 0) {
+      return netFail(`line is not 'iface: counters': ${JSON.stringify(line.slice(0, 80))}`, `${at}:${i + 1}`)
+    }
     const name = line.slice(0, colon).trim()
     const fields = line.slice(colon + 1).trim().split(/\s+/)
     const nums = fields.map(toCount)
     if (fields.length < 16 || nums.some((n) => n === undefined)) {
-      return netFail(`interface ${name}: expected 16 numeric counters, got ${JSON.stringify(fields.slice(0, 16).join(" "))}`, `${at}:${i + 1}`)
+      return netFail(
+        `interface ${name}: expected 16 numeric counters, got ${JSON.stringify(fields.slice(0, 16).join(" "))}`,
+        `${at}:${i + 1}`,
+      )
     }
     const n = nums as Array<number>
     out.push({

@@ -3,9 +3,30 @@ import type { ParseError } from "../../domain/errors.ts"
 import { netFail, parseJson, toCount } from "./fail.ts"
 import type { Family, Route } from "./schema.ts"
 
-const ROUTE_TYPES = new Set(["unicast", "local", "broadcast", "multicast", "throw", "unreachable", "prohibit", "blackhole", "nat", "anycast"])
+const ROUTE_TYPES = new Set([
+  "unicast",
+  "local",
+  "broadcast",
+  "multicast",
+  "throw",
+  "unreachable",
+  "prohibit",
+  "blackhole",
+  "nat",
+  "anycast",
+])
 /** Route attributes printed without a value. */
-const ROUTE_FLAGS = new Set(["onlink", "linkdown", "pervasive", "dead", "notify", "offload", "trap", "rt_offload", "rt_trap"])
+const ROUTE_FLAGS = new Set([
+  "onlink",
+  "linkdown",
+  "pervasive",
+  "dead",
+  "notify",
+  "offload",
+  "trap",
+  "rt_offload",
+  "rt_trap",
+])
 
 /** `default` without a gateway says nothing about its family: the section's family decides. */
 const familyOf = (dst: string, gateway: string | null, fallback: Family): Family => {
@@ -18,7 +39,11 @@ const familyOf = (dst: string, gateway: string | null, fallback: Family): Family
  * Text `ip [-4|-6] route show`: `[type] dst key value ... flag ...`.
  * Indented `nexthop` lines of multipath routes belong to the previous route and are skipped.
  */
-export const parseIpRouteText = (text: string, family: Family, at = "ip-route"): Result.Result<Array<Route>, ParseError> => {
+export const parseIpRouteText = (
+  text: string,
+  family: Family,
+  at = "ip-route",
+): Result.Result<Array<Route>, ParseError> => {
   const out: Array<Route> = []
   const lines = text.split("\n")
   for (let i = 0; i < lines.length; i++) {
@@ -39,7 +64,9 @@ export const parseIpRouteText = (text: string, family: Family, at = "ip-route"):
     }
     const metricTok = attrs["metric"]
     const metric = toCount(metricTok)
-    if (metricTok !== undefined && metric === undefined) return netFail(`route ${dst}: metric is not a number: ${metricTok}`, `${at}:${i + 1}`)
+    if (metricTok !== undefined && metric === undefined) {
+      return netFail(`route ${dst}: metric is not a number: ${metricTok}`, `${at}:${i + 1}`)
+    }
     const gateway = attrs["via"] ?? null
     out.push({
       family: familyOf(dst, gateway, family),
@@ -73,7 +100,11 @@ const RawRoute = Schema.Struct({
 const decodeRoutes = Schema.decodeUnknownResult(Schema.Array(RawRoute))
 
 /** `ip -j [-d] [-4|-6] route show`. Family 2/10 (AF_INET/AF_INET6) when present wins. */
-export const parseIpRouteJson = (text: string, family: Family, at = "ip-route-json"): Result.Result<Array<Route>, ParseError> =>
+export const parseIpRouteJson = (
+  text: string,
+  family: Family,
+  at = "ip-route-json",
+): Result.Result<Array<Route>, ParseError> =>
   Result.flatMap(parseJson(text, at), (json) => {
     const decoded = decodeRoutes(json)
     if (Result.isFailure(decoded)) return netFail(`unexpected ip route JSON shape: ${decoded.failure.message}`, at)
@@ -105,5 +136,7 @@ const isDefault = (r: Route): boolean => r.dst === "default" || r.dst === "0.0.0
 /** Default routes of the main table (or with no table shown), lowest metric first. */
 export const defaultRoutes = (routes: ReadonlyArray<Route>): Array<Route> =>
   routes
-    .filter((r) => isDefault(r) && (r.table === null || r.table === "main") && (r.type === null || r.type === "unicast"))
+    .filter((r) =>
+      isDefault(r) && (r.table === null || r.table === "main") && (r.type === null || r.type === "unicast")
+    )
     .sort((a, b) => (a.metric ?? 0) - (b.metric ?? 0))

@@ -23,7 +23,13 @@ export const parseSsUsers = (text: string): Array<SocketProcess> => {
   return out
 }
 
-const socket = (protocol: string | null, state: string | null, local: string, peer: string, processes: Array<SocketProcess>): Socket => {
+const socket = (
+  protocol: string | null,
+  state: string | null,
+  local: string,
+  peer: string,
+  processes: Array<SocketProcess>,
+): Socket => {
   const { address, port } = splitHostPort(local)
   return { protocol, state, local_address: address, local_port: port, port: toCount(port) ?? null, peer, processes }
 }
@@ -47,7 +53,10 @@ export const parseSs = (text: string, at = "ss"): Result.Result<Array<Socket>, P
     }
     const c = hasNetid ? t.slice(1) : t
     if (c.length < 5 || toCount(c[1]) === undefined || toCount(c[2]) === undefined) {
-      return netFail(`expected 'State Recv-Q Send-Q Local Peer', got ${JSON.stringify(line.slice(0, 80))}`, `${at}:${i + 1}`)
+      return netFail(
+        `expected 'State Recv-Q Send-Q Local Peer', got ${JSON.stringify(line.slice(0, 80))}`,
+        `${at}:${i + 1}`,
+      )
     }
     out.push(socket(netid, c[0] as string, c[3] as string, c[4] as string, parseSsUsers(c.slice(5).join(" "))))
   }
@@ -78,7 +87,10 @@ export const parseNetstat = (text: string, at = "netstat"): Result.Result<Array<
     const t = line.split(/\s+/)
     const proto = (t[0] as string).replace(/6$/, "")
     if (!INET_NETIDS.has(proto) || t.length < 5 || toCount(t[1]) === undefined || toCount(t[2]) === undefined) {
-      return netFail(`expected 'Proto Recv-Q Send-Q Local Foreign [State] [PID/Program]', got ${JSON.stringify(line.slice(0, 80))}`, `${at}:${i + 1}`)
+      return netFail(
+        `expected 'Proto Recv-Q Send-Q Local Foreign [State] [PID/Program]', got ${JSON.stringify(line.slice(0, 80))}`,
+        `${at}:${i + 1}`,
+      )
     }
     // State is absent for udp; the PID/Program column is `1127/sshd` or `-`.
     const rest = t.slice(5)

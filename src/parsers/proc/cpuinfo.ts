@@ -62,7 +62,9 @@ const archOf = (all: ReadonlyArray<Block>): string => {
   const has = (k: string) => all.some((b) => b.has(k))
   if (has("vendor_id") && first(all, "vendor_id") === "IBM/S390") return "s390x"
   if (has("hart") || (first(all, "isa") ?? "").startsWith("rv")) return "riscv"
-  if ((first(all, "isa") ?? "").includes("loongarch") || (first(all, "cpu family") ?? "").startsWith("Loongson")) return "loongarch"
+  if ((first(all, "isa") ?? "").includes("loongarch") || (first(all, "cpu family") ?? "").startsWith("Loongson")) {
+    return "loongarch"
+  }
   if (has("cpu model") && (first(all, "isa") ?? "").includes("mips")) return "mips"
   if (has("cpu implementer") || has("cpu architecture")) return "arm"
   if (has("vendor_id") || has("model name")) return "x86"

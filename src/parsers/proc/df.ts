@@ -107,7 +107,15 @@ export const parseDf = (text: string, dataType: string = SYSTEM_METRICS): Result
     const m = (typed ? ROW_TYPED : ROW).exec(line)
     if (m === null) return parseFail(dataType, `unrecognised df row '${line.slice(0, 120)}'`, `df line ${i + 1}`)
     const g = typed ? m.slice(1) : [m[1], null, ...m.slice(2)]
-    const [filesystem, type, size, used, avail, , mountpoint] = g as [string, string | null, string, string, string, string, string]
+    const [filesystem, type, size, used, avail, , mountpoint] = g as [
+      string,
+      string | null,
+      string,
+      string,
+      string,
+      string,
+      string,
+    ]
     const sizeBytes = (toCount(size) ?? 0) * unit
     const usedBytes = (toCount(used) ?? 0) * unit
     const availableBytes = Math.max(0, Number(avail)) * unit

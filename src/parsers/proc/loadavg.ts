@@ -18,7 +18,9 @@ export const parseLoadavg = (text: string, dataType: string = SYSTEM_METRICS): R
   const m = /^(\S+)\s+(\S+)\s+(\S+)\s+(\d+)\/(\d+)\s+(\d+)\s*$/.exec(text.trim())
   const loads = [m?.[1], m?.[2], m?.[3]].map(toDecimal)
   const [load1, load5, load15] = loads
-  if (m === null || load1 === undefined || load5 === undefined || load15 === undefined || loads.some((l) => (l ?? 0) < 0)) {
+  if (
+    m === null || load1 === undefined || load5 === undefined || load15 === undefined || loads.some((l) => (l ?? 0) < 0)
+  ) {
     return parseFail(dataType, `not a /proc/loadavg line: '${text.trim().slice(0, 80)}'`, "loadavg")
   }
   return Result.succeed({

@@ -50,7 +50,11 @@ const add = (a: NetCounters, b: NetCounters): NetCounters => ({
  * /proc/net/dev: two header lines, then `iface: 8 receive columns, 8 transmit columns`.
  * Split at the first colon: old kernels glue big byte counts to it (`eth0:123456789`).
  */
-export const parseNetDev = (text: string, at: string = "net_dev", dataType: string = SYSTEM_METRICS): Result.Result<NetDev, ParseError> => {
+export const parseNetDev = (
+  text: string,
+  at: string = "net_dev",
+  dataType: string = SYSTEM_METRICS,
+): Result.Result<NetDev, ParseError> => {
   const interfaces: Array<NetInterface> = []
   for (const [i, line] of textLines(text).entries()) {
     if (line.trim() === "" || line.includes("|")) continue // the two header lines
@@ -60,7 +64,11 @@ export const parseNetDev = (text: string, at: string = "net_dev", dataType: stri
     const name = line.slice(0, colon).trim()
     const values = line.slice(colon + 1).trim().split(/\s+/).map(toCount)
     if (name === "" || values.length < 16 || values.some((v) => v === undefined)) {
-      return parseFail(dataType, `interface '${name}' needs 16 counters, got '${line.slice(colon + 1).trim().slice(0, 120)}'`, where)
+      return parseFail(
+        dataType,
+        `interface '${name}' needs 16 counters, got '${line.slice(colon + 1).trim().slice(0, 120)}'`,
+        where,
+      )
     }
     const v = values as Array<number>
     interfaces.push({
@@ -110,6 +118,7 @@ export const netRates = (a: NetDev, b: NetDev, seconds: number): NetRates => {
     })
   }
   const external = interfaces.filter((n) => n.name !== "lo")
-  const sum = (k: "rx_bytes_per_sec" | "tx_bytes_per_sec") => Math.round(external.reduce((s, n) => s + n[k], 0) * 100) / 100
+  const sum = (k: "rx_bytes_per_sec" | "tx_bytes_per_sec") =>
+    Math.round(external.reduce((s, n) => s + n[k], 0) * 100) / 100
   return { interfaces, rx_bytes_per_sec: sum("rx_bytes_per_sec"), tx_bytes_per_sec: sum("tx_bytes_per_sec") }
 }

@@ -62,7 +62,11 @@ export const parseProcStat = (text: string, dataType: string = SYSTEM_METRICS): 
     if (/^cpu\d*$/.test(key)) {
       const values = fields.slice(1).map(toCount)
       if (values.length < 4 || values.some((v) => v === undefined)) {
-        return parseFail(dataType, `'${key}' needs at least 4 non-negative integer columns, got '${fields.slice(1).join(" ")}'`, at)
+        return parseFail(
+          dataType,
+          `'${key}' needs at least 4 non-negative integer columns, got '${fields.slice(1).join(" ")}'`,
+          at,
+        )
       }
       const times = Object.fromEntries(COLUMNS.map((c, j) => [c, values[j] ?? 0])) as unknown as CpuTimes
       if (key === "cpu") total = times
@@ -71,7 +75,9 @@ export const parseProcStat = (text: string, dataType: string = SYSTEM_METRICS): 
     }
     if (Object.hasOwn(OPTIONAL_KEYS, key)) {
       const value = toCount(fields[1])
-      if (value === undefined) return parseFail(dataType, `'${key}' is not a non-negative integer: '${fields[1] ?? ""}'`, at)
+      if (value === undefined) {
+        return parseFail(dataType, `'${key}' is not a non-negative integer: '${fields[1] ?? ""}'`, at)
+      }
       extra[OPTIONAL_KEYS[key as keyof typeof OPTIONAL_KEYS]] = value
     }
   }

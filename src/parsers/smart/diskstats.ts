@@ -16,7 +16,9 @@ export const parseDiskstats = (text: string): Result.Result<Array<DiskIo>, Parse
     if (f.length === 1 && f[0] === "") continue
     const at = `line ${i + 1}`
     if (f.length !== 14 && f.length !== 18 && f.length !== 20) {
-      return Result.fail(new ParseError({ dataType: DATA_TYPE, message: `expected 14, 18 or 20 fields, got ${f.length}`, at }))
+      return Result.fail(
+        new ParseError({ dataType: DATA_TYPE, message: `expected 14, 18 or 20 fields, got ${f.length}`, at }),
+      )
     }
     const name = f[2] as string
     const nums = [f[0], f[1], ...f.slice(3)].map((x) => (/^\d+$/.test(x ?? "") ? Number(x) : Number.NaN))

@@ -73,7 +73,8 @@ export const parseLsblkJson = (text: string): Result.Result<LsblkResult, ParseEr
 const PAIR_RE = /([A-Z][A-Z0-9:_-]*)="((?:[^"\\]|\\.)*)"/g
 
 /** lsblk -P escapes unsafe bytes as \xHH. */
-const unescapeLsblk = (s: string): string => s.replace(/\\x([0-9a-fA-F]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16)))
+const unescapeLsblk = (s: string): string =>
+  s.replace(/\\x([0-9a-fA-F]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16)))
 
 /** `lsblk -P -o ...` KEY="value" lines. "lsblk: ..." lines are lsblk's warnings, kept apart. */
 export const parseLsblkPairs = (text: string): Result.Result<LsblkResult, ParseError> => {

@@ -2,12 +2,22 @@ import { Result } from "effect"
 import { ParseError } from "../../domain/errors.ts"
 import { decodeSmartExitStatus, isCommandFailure } from "./exit-status.ts"
 import { asArray, asBoolean, asNumber, asObject, asString, get, type JsonObject, parseJsonText } from "./json.ts"
-import type { AtaAttribute, AtaHealth, DiskHealth, DiskStatus, NvmeHealth, ScsiHealth, SmartMessage, SmartScan } from "./model.ts"
+import type {
+  AtaAttribute,
+  AtaHealth,
+  DiskHealth,
+  DiskStatus,
+  NvmeHealth,
+  ScsiHealth,
+  SmartMessage,
+  SmartScan,
+} from "./model.ts"
 
 const DATA_TYPE = "drive_health"
 
 // Texts smartctl, sudo and the kernel use when the caller lacks rights.
-const PERMISSION_RE = /permission denied|operation not permitted|a password is required|a terminal is required|not in the sudoers|may not run sudo/i
+const PERMISSION_RE =
+  /permission denied|operation not permitted|a password is required|a terminal is required|not in the sudoers|may not run sudo/i
 // `-n standby` skips a disk in STANDBY or SLEEP: "Device is in STANDBY mode, exit(2)".
 const STANDBY_RE = /\bis in (STANDBY|SLEEP)\b[^,]* mode/i
 // The disk cannot report SMART at all (virtio disks, RAID volumes, unknown USB bridges).
@@ -117,7 +127,10 @@ const classify = (
   doc: JsonObject,
   messages: ReadonlyArray<SmartMessage>,
   exitStatus: number | null,
-  d: Pick<DiskHealth, "smart_passed" | "smart_available" | "smart_enabled" | "ata" | "nvme" | "scsi" | "model" | "protocol">,
+  d: Pick<
+    DiskHealth,
+    "smart_passed" | "smart_available" | "smart_enabled" | "ata" | "nvme" | "scsi" | "model" | "protocol"
+  >,
 ): Verdict => {
   const flags = exitStatus === null ? [] : decodeSmartExitStatus(exitStatus)
   const errorText = messages.find((m) => m.severity === "error")?.text ?? messages[0]?.text ?? null
@@ -129,7 +142,9 @@ const classify = (
   const standby = messages.find((m) => STANDBY_RE.test(m.text))
   if (standby !== undefined) return { status: "standby", reasons: ["standby"], message: standby.text }
   const unsupportedMsg = messages.find((m) => UNSUPPORTED_RE.test(m.text))
-  if (unsupportedMsg !== undefined) return { status: "unsupported", reasons: ["smart_unsupported"], message: unsupportedMsg.text }
+  if (unsupportedMsg !== undefined) {
+    return { status: "unsupported", reasons: ["smart_unsupported"], message: unsupportedMsg.text }
+  }
 
   const hasDeviceData = doc["device"] !== undefined || d.model !== null
   if ((exitStatus !== null && isCommandFailure(exitStatus)) || (!hasDeviceData && errorText !== null)) {
@@ -139,25 +154,49 @@ const classify = (
       message: errorText ?? `smartctl exited with status ${exitStatus}`,
     }
   }
-  if (!hasDeviceData) return { status: "error", reasons: ["no_device_data"], message: "smartctl output has no device data" }
+  if (!hasDeviceData) {
+    return { status: "error", reasons: ["no_device_data"], message: "smartctl output has no device data" }
+  }
 
   const failing: Array<string> = []
   if (d.smart_passed === false) failing.push("smart_status_failed")
-  for (const f of flags) if (f === "disk_failing" || f === "prefail_attributes_below_threshold") failing.push(`exit:${f}`)
-  for (const a of d.ata?.attributes ?? []) if (a.when_failed === "now") failing.push(`attribute_failing_now:${a.name ?? a.id}`)
-  if (d.nvme?.critical_warning != null && d.nvme.critical_warning !== 0) failing.push(`nvme_critical_warning=${d.nvme.critical_warning}`)
-  if (failing.length > 0) return { status: "failing", reasons: failing, message: messages.find((m) => m.severity === "error")?.text ?? null }
+  for (const f of flags) {
+    if (f === "disk_failing" || f === "prefail_attributes_below_threshold") failing.push(`exit:${f}`)
+  }
+  for (const a of d.ata?.attributes ?? []) {
+    if (a.when_failed === "now") failing.push(`attribute_failing_now:${a.name ?? a.id}`)
+  }
+  if (d.nvme?.critical_warning != null && d.nvme.critical_warning !== 0) {
+    failing.push(`nvme_critical_warning=${d.nvme.critical_warning}`)
+  }
+  if (failing.length > 0) {
+    return {
+      status: "failing",
+      reasons: failing,
+      message: messages.find((m) => m.severity === "error")?.text ?? null,
+    }
+  }
 
   // smart_support.enabled=false alone is not enough: SAS disks report it (IEC mode page) and still give health.
   if (!hasHealth) {
-    if (d.smart_available === false) return { status: "unsupported", reasons: ["smart_unavailable"], message: "device does not support SMART" }
-    if (d.smart_enabled === false) return { status: "unsupported", reasons: ["smart_disabled"], message: "SMART is disabled on the device" }
-    return { status: "unsupported", reasons: ["no_smart_data"], message: errorText ?? "smartctl reported no SMART health data" }
+    if (d.smart_available === false) {
+      return { status: "unsupported", reasons: ["smart_unavailable"], message: "device does not support SMART" }
+    }
+    if (d.smart_enabled === false) {
+      return { status: "unsupported", reasons: ["smart_disabled"], message: "SMART is disabled on the device" }
+    }
+    return {
+      status: "unsupported",
+      reasons: ["no_smart_data"],
+      message: errorText ?? "smartctl reported no SMART health data",
+    }
   }
 
   const warn: Array<string> = []
   for (const f of flags) {
-    if (f === "attributes_below_threshold_in_past" || f === "error_log_has_errors" || f === "self_test_log_has_errors") warn.push(`exit:${f}`)
+    if (
+      f === "attributes_below_threshold_in_past" || f === "error_log_has_errors" || f === "self_test_log_has_errors"
+    ) warn.push(`exit:${f}`)
   }
   const positive = (label: string, v: number | null | undefined) => {
     if (v != null && v > 0) warn.push(`${label}=${v}`)
@@ -166,10 +205,14 @@ const classify = (
   positive("pending_sectors", d.ata?.pending_sectors)
   positive("offline_uncorrectable", d.ata?.offline_uncorrectable)
   positive("crc_errors", d.ata?.crc_errors)
-  for (const a of d.ata?.attributes ?? []) if (a.when_failed === "past") warn.push(`attribute_failed_in_past:${a.name ?? a.id}`)
+  for (const a of d.ata?.attributes ?? []) {
+    if (a.when_failed === "past") warn.push(`attribute_failed_in_past:${a.name ?? a.id}`)
+  }
   positive("nvme_media_errors", d.nvme?.media_errors)
   // NVMe wear: 100 means the rated endurance is used up; warn a little before.
-  if (d.nvme?.percentage_used != null && d.nvme.percentage_used >= 90) warn.push(`nvme_percentage_used=${d.nvme.percentage_used}`)
+  if (d.nvme?.percentage_used != null && d.nvme.percentage_used >= 90) {
+    warn.push(`nvme_percentage_used=${d.nvme.percentage_used}`)
+  }
   positive("scsi_grown_defects", d.scsi?.grown_defects)
   positive("scsi_uncorrected_errors", d.scsi?.uncorrected_errors)
   if (warn.length > 0) return { status: "warning", reasons: warn, message: null }
@@ -178,7 +221,9 @@ const classify = (
 
 /** Error-only output has no `device`; the path it was asked about is still in argv. */
 const argvDevice = (doc: JsonObject): string | null =>
-  (asArray(get(doc, "smartctl", "argv")) ?? []).map(asString).findLast((a): a is string => a !== null && a.startsWith("/dev/")) ?? null
+  (asArray(get(doc, "smartctl", "argv")) ?? []).map(asString).findLast((a): a is string =>
+    a !== null && a.startsWith("/dev/")
+  ) ?? null
 
 const normalizeProtocol = (p: string | null): string | null => {
   switch (p?.toLowerCase()) {
@@ -214,12 +259,14 @@ export const diskFromSmartctl = (doc: JsonObject, devicePath?: string, shellExit
     return a === undefined ? null : rawCounter(a)
   }
   // smartctl prints 0 when a (mostly SCSI/RAID) device has no sensor; no running disk is at 0 °C.
-  const rawTemp =
-    asNumber(get(doc, "temperature", "current")) ?? asNumber(get(doc, "nvme_smart_health_information_log", "temperature"))
-  const model =
-    asString(doc["model_name"]) ??
+  const rawTemp = asNumber(get(doc, "temperature", "current")) ??
+    asNumber(get(doc, "nvme_smart_health_information_log", "temperature"))
+  const model = asString(doc["model_name"]) ??
     asString(doc["scsi_model_name"]) ??
-    joinWords(asString(doc["scsi_vendor"]) ?? asString(doc["vendor"]), asString(doc["scsi_product"]) ?? asString(doc["product"]))
+    joinWords(
+      asString(doc["scsi_vendor"]) ?? asString(doc["vendor"]),
+      asString(doc["scsi_product"]) ?? asString(doc["product"]),
+    )
   const partial = {
     model,
     protocol,
@@ -241,8 +288,7 @@ export const diskFromSmartctl = (doc: JsonObject, devicePath?: string, shellExit
     messages,
     smartctl_version: version === null ? null : version.map(String).join("."),
     device_type: asString(get(doc, "device", "type")),
-    transport:
-      asString(get(doc, "scsi_transport_protocol", "name")) ??
+    transport: asString(get(doc, "scsi_transport_protocol", "name")) ??
       asString(get(doc, "sata_version", "string")) ??
       (protocol === "NVMe" ? "NVMe" : null),
     serial: asString(doc["serial_number"]),
@@ -252,12 +298,10 @@ export const diskFromSmartctl = (doc: JsonObject, devicePath?: string, shellExit
     ssd: rotation !== null ? rotation === 0 : protocol === "NVMe" ? true : null,
     ...partial,
     temperature_c: rawTemp !== null && rawTemp > 0 ? rawTemp : null,
-    power_on_hours:
-      asNumber(get(doc, "power_on_time", "hours")) ??
+    power_on_hours: asNumber(get(doc, "power_on_time", "hours")) ??
       asNumber(get(doc, "nvme_smart_health_information_log", "power_on_hours")) ??
       attrCounter(9),
-    power_cycles:
-      asNumber(doc["power_cycle_count"]) ??
+    power_cycles: asNumber(doc["power_cycle_count"]) ??
       asNumber(get(doc, "nvme_smart_health_information_log", "power_cycles")) ??
       asNumber(get(doc, "scsi_start_stop_cycle_counter", "accumulated_start_stop_cycles")) ??
       attrCounter(12),
@@ -278,23 +322,43 @@ export const parseSmartctlJson = (
   Result.flatMap(parseJsonText(text, DATA_TYPE, devicePath ?? "smartctl"), (v) => {
     const doc = asObject(v)
     if (doc === null) {
-      return Result.fail(new ParseError({ dataType: DATA_TYPE, message: "smartctl JSON is not an object", at: devicePath ?? "smartctl" }))
+      return Result.fail(
+        new ParseError({
+          dataType: DATA_TYPE,
+          message: "smartctl JSON is not an object",
+          at: devicePath ?? "smartctl",
+        }),
+      )
     }
     if (asArray(doc["devices"]) !== null && doc["device"] === undefined) {
       return Result.fail(
-        new ParseError({ dataType: DATA_TYPE, message: "this is `smartctl --scan` output, not one device's data (use parseSmartScan)", at: devicePath ?? "smartctl" }),
+        new ParseError({
+          dataType: DATA_TYPE,
+          message: "this is `smartctl --scan` output, not one device's data (use parseSmartScan)",
+          at: devicePath ?? "smartctl",
+        }),
       )
     }
     if (!isSmartctlDoc(doc)) {
       return Result.fail(
-        new ParseError({ dataType: DATA_TYPE, message: "not smartctl device JSON: no 'smartctl' or 'device' object", at: devicePath ?? "smartctl" }),
+        new ParseError({
+          dataType: DATA_TYPE,
+          message: "not smartctl device JSON: no 'smartctl' or 'device' object",
+          at: devicePath ?? "smartctl",
+        }),
       )
     }
     return Result.succeed(diskFromSmartctl(doc, devicePath, shellExitCode))
   })
 
 /** A disk record without any smartctl data (tool missing, sudo refused, output unusable). */
-const bareDisk = (devicePath: string, status: DiskStatus, message: string, exitStatus: number | null, reasons: Array<string>): DiskHealth => ({
+const bareDisk = (
+  devicePath: string,
+  status: DiskStatus,
+  message: string,
+  exitStatus: number | null,
+  reasons: Array<string>,
+): DiskHealth => ({
   device_path: devicePath,
   status,
   reasons,
@@ -336,18 +400,29 @@ export const diskFromSection = (devicePath: string, body: string, exitCode: numb
   const code = exitCode ?? null
   if (jsonStart < 0) {
     const firstLine = preamble.split("\n")[0]?.trim() ?? ""
-    if (PERMISSION_RE.test(preamble)) return bareDisk(devicePath, "permission_denied", firstLine, code, ["permission_denied"])
+    if (PERMISSION_RE.test(preamble)) {
+      return bareDisk(devicePath, "permission_denied", firstLine, code, ["permission_denied"])
+    }
     if (code === 127 || /not found|no such file/i.test(preamble)) {
       return bareDisk(devicePath, "error", firstLine || "smartctl not found (exit 127)", code, ["smartctl_missing"])
     }
-    return bareDisk(devicePath, "error", firstLine || `smartctl printed no output (exit ${code ?? "unknown"})`, code, ["no_output"])
+    return bareDisk(devicePath, "error", firstLine || `smartctl printed no output (exit ${code ?? "unknown"})`, code, [
+      "no_output",
+    ])
   }
   const parsed = parseSmartctlJson(body.slice(jsonStart), devicePath, exitCode)
-  if (Result.isFailure(parsed)) return bareDisk(devicePath, "error", parsed.failure.message, code, ["unparseable_output"])
+  if (Result.isFailure(parsed)) {
+    return bareDisk(devicePath, "error", parsed.failure.message, code, ["unparseable_output"])
+  }
   const withExit = parsed.success
   // Text before the JSON (stderr merged in) may carry the only hint of a permission problem.
   if (preamble !== "" && PERMISSION_RE.test(preamble) && withExit.status === "error") {
-    return { ...withExit, status: "permission_denied", reasons: ["permission_denied"], message: preamble.split("\n")[0] ?? preamble }
+    return {
+      ...withExit,
+      status: "permission_denied",
+      reasons: ["permission_denied"],
+      message: preamble.split("\n")[0] ?? preamble,
+    }
   }
   return withExit
 }
@@ -357,15 +432,28 @@ export const parseSmartScan = (text: string): Result.Result<SmartScan, ParseErro
   Result.flatMap(parseJsonText(text, DATA_TYPE, "smartctl --scan"), (v) => {
     const devices = asArray(get(v, "devices"))
     if (devices === null) {
-      return Result.fail(new ParseError({ dataType: DATA_TYPE, message: "smartctl --scan JSON has no 'devices' array", at: "smartctl --scan" }))
+      return Result.fail(
+        new ParseError({
+          dataType: DATA_TYPE,
+          message: "smartctl --scan JSON has no 'devices' array",
+          at: "smartctl --scan",
+        }),
+      )
     }
     const out: Array<SmartScan["devices"][number]> = []
     for (const [i, d] of devices.entries()) {
       const name = asString(get(d, "name"))
       if (name === null) {
-        return Result.fail(new ParseError({ dataType: DATA_TYPE, message: `scan device has no name`, at: `devices[${i}]` }))
+        return Result.fail(
+          new ParseError({ dataType: DATA_TYPE, message: `scan device has no name`, at: `devices[${i}]` }),
+        )
       }
-      out.push({ name, info_name: asString(get(d, "info_name")), type: asString(get(d, "type")), protocol: normalizeProtocol(asString(get(d, "protocol"))) })
+      out.push({
+        name,
+        info_name: asString(get(d, "info_name")),
+        type: asString(get(d, "type")),
+        protocol: normalizeProtocol(asString(get(d, "protocol"))),
+      })
     }
     return Result.succeed({ devices: out })
   })

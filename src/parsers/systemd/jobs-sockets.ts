@@ -22,7 +22,10 @@ export const parseListJobs = (text: string, at = "list-jobs"): Result.Result<Arr
     if (/^JOB\s+UNIT\s+TYPE\s+STATE/.test(line) || /^No jobs running/.test(line)) continue
     if (/^\d+ jobs? listed/.test(line)) break
     const [id, unit, type, state] = line.split(/\s+/)
-    if (id === undefined || !/^\d+$/.test(id) || unit === undefined || !UNIT_NAME.test(unit) || type === undefined || state === undefined || !STATE_WORD.test(state)) {
+    if (
+      id === undefined || !/^\d+$/.test(id) || unit === undefined || !UNIT_NAME.test(unit) || type === undefined ||
+      state === undefined || !STATE_WORD.test(state)
+    ) {
       return sdFail(`expected 'JOB UNIT TYPE STATE', got ${JSON.stringify(line.slice(0, 100))}`, `${at}:${i + 1}`)
     }
     out.push({ id: Number(id), unit, type, state })
@@ -41,7 +44,10 @@ export interface SystemdSocket {
  * `systemctl list-sockets`: the LISTEN column may contain spaces (`route 1361`), so rows are
  * cut at the header's column offsets instead of split on whitespace.
  */
-export const parseListSockets = (text: string, at = "list-sockets"): Result.Result<Array<SystemdSocket>, ParseError> => {
+export const parseListSockets = (
+  text: string,
+  at = "list-sockets",
+): Result.Result<Array<SystemdSocket>, ParseError> => {
   const lines = text.split("\n")
   const h = lines.findIndex((l) => /^LISTEN\s+UNIT\s+ACTIVATES\s*$/.test(l.trim()))
   if (h < 0) return text.trim() === "" ? Result.succeed([]) : sdFail("no 'LISTEN UNIT ACTIVATES' header found", at)
@@ -56,7 +62,10 @@ export const parseListSockets = (text: string, at = "list-sockets"): Result.Resu
     const unit = line.slice(unitCol, actCol).trim()
     const activates = line.slice(actCol).trim()
     if (listen === "" || !UNIT_NAME.test(unit) || (activates !== "" && !UNIT_NAME.test(activates))) {
-      return sdFail(`expected 'LISTEN UNIT ACTIVATES' columns, got ${JSON.stringify(line.slice(0, 100))}`, `${at}:${i + 1}`)
+      return sdFail(
+        `expected 'LISTEN UNIT ACTIVATES' columns, got ${JSON.stringify(line.slice(0, 100))}`,
+        `${at}:${i + 1}`,
+      )
     }
     out.push({ listen, unit, activates: activates === "" ? null : activates })
   }

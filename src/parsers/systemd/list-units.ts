@@ -21,10 +21,22 @@ export const parseListUnitsText = (text: string, at = "list-units"): Result.Resu
     // `●` (or `*` in a non-UTF-8 locale) marks units that are failed or not found.
     const t = line.replace(/^[●*]\s*/, "").split(/\s+/)
     const [name, load, active, sub] = t
-    if (name === undefined || !UNIT_NAME.test(name) || [load, active, sub].some((s) => s === undefined || !STATE_WORD.test(s))) {
-      return sdFail(`expected 'UNIT LOAD ACTIVE SUB DESCRIPTION', got ${JSON.stringify(line.slice(0, 100))}`, `${at}:${i + 1}`)
+    if (
+      name === undefined || !UNIT_NAME.test(name) ||
+      [load, active, sub].some((s) => s === undefined || !STATE_WORD.test(s))
+    ) {
+      return sdFail(
+        `expected 'UNIT LOAD ACTIVE SUB DESCRIPTION', got ${JSON.stringify(line.slice(0, 100))}`,
+        `${at}:${i + 1}`,
+      )
     }
-    out.push({ name, load_state: load as string, active_state: active as string, sub_state: sub as string, description: t.slice(4).join(" ") })
+    out.push({
+      name,
+      load_state: load as string,
+      active_state: active as string,
+      sub_state: sub as string,
+      description: t.slice(4).join(" "),
+    })
   }
   return Result.succeed(out)
 }
@@ -44,7 +56,13 @@ export const parseListUnitsJson = (text: string, at = "list-units"): Result.Resu
     const rows = decodeRows(json)
     if (Result.isFailure(rows)) return sdFail(`unexpected list-units JSON shape: ${rows.failure.message}`, at)
     return Result.succeed(
-      rows.success.map((r) => ({ name: r.unit, load_state: r.load, active_state: r.active, sub_state: r.sub, description: r.description ?? "" })),
+      rows.success.map((r) => ({
+        name: r.unit,
+        load_state: r.load,
+        active_state: r.active,
+        sub_state: r.sub,
+        description: r.description ?? "",
+      })),
     )
   })
 

@@ -37,7 +37,11 @@ const UNSET = new Set(["", "[not set]", "n/a", "infinity"])
  * A numeric property, null when unset. UINT64_MAX (and anything ≥ 2^63) is systemd's
  * "no value" marker for counters like MemoryCurrent.
  */
-export const numericProperty = (block: ShowBlock, key: string, at: string): Result.Result<number | null, ParseError> => {
+export const numericProperty = (
+  block: ShowBlock,
+  key: string,
+  at: string,
+): Result.Result<number | null, ParseError> => {
   const raw = block[key]
   if (raw === undefined || UNSET.has(raw.trim())) return Result.succeed(null)
   if (!/^-?\d+$/.test(raw.trim())) return sdFail(`${key} is not a number: ${JSON.stringify(raw.slice(0, 40))}`, at)

@@ -4,7 +4,10 @@ import { sdFail, STATE_WORD, UNIT_NAME } from "./fail.ts"
 import type { UnitFileEntry } from "./schema.ts"
 
 /** `systemctl list-unit-files`: `UNIT FILE  STATE  [VENDOR PRESET]`, legend after a blank line. */
-export const parseListUnitFiles = (text: string, at = "unit-files"): Result.Result<Array<UnitFileEntry>, ParseError> => {
+export const parseListUnitFiles = (
+  text: string,
+  at = "unit-files",
+): Result.Result<Array<UnitFileEntry>, ParseError> => {
   const out: Array<UnitFileEntry> = []
   const lines = text.split("\n")
   for (let i = 0; i < lines.length; i++) {

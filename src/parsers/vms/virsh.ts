@@ -11,7 +11,17 @@ export interface VirshListRow {
 }
 
 // virshDomainStateToString's English strings, longest first so "shut off" wins over "off".
-const LIBVIRT_STATES = ["in shutdown", "pmsuspended", "shut off", "no state", "running", "crashed", "blocked", "paused", "idle"]
+const LIBVIRT_STATES = [
+  "in shutdown",
+  "pmsuspended",
+  "shut off",
+  "no state",
+  "running",
+  "crashed",
+  "blocked",
+  "paused",
+  "idle",
+]
 
 /** Split "name   state" when the name may contain spaces; unknown (localised) states fall back to the last word. */
 const splitNameState = (rest: string): { name: string; state: string } | undefined => {
@@ -127,7 +137,9 @@ export const parseDominfoBlocks = (text: string): Result.Result<Array<VirshDomin
     }
     block = []
   }
-  if (block.join("").trim() !== "") return vmFail("dominfo output after the last exit-code line", `dominfo block ${n + 1}`)
+  if (block.join("").trim() !== "") {
+    return vmFail("dominfo output after the last exit-code line", `dominfo block ${n + 1}`)
+  }
   return Result.succeed(out)
 }
 

@@ -113,7 +113,9 @@ export const parseConfigTable = (lines: ReadonlyArray<{ readonly n: number; read
   const headerIndex = lines.findIndex((l) => /^\s*NAME\s+STATE\b/.test(l.line))
   if (headerIndex < 0) {
     const first = lines.find((l) => l.line.trim() !== "")
-    return first === undefined ? { root: null, groups: [] } : bad("config table has no NAME/STATE header", `line ${first.n}`)
+    return first === undefined
+      ? { root: null, groups: [] }
+      : bad("config table has no NAME/STATE header", `line ${first.n}`)
   }
   const header = lines[headerIndex] as { n: number; line: string }
   const baseIndent = leadingWidth(header.line)

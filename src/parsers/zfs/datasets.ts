@@ -61,8 +61,7 @@ export const parseZfsDatasetList = (
         mountpoint: text("mountpoint"),
         compress_ratio: ratio === undefined ? null : parseRatio(ratio, `${at} compressratio`),
       }
-    }),
-  )
+    }))
 
 /** `creation` is Unix seconds with -p; a ctime-like date without it; "-" when unknown. */
 const creationOf = (value: string | undefined): string | null => {
@@ -79,7 +78,9 @@ export const parseZfsSnapshotList = (
     rowsOf(text, columns, "snapshots").map(({ at, values }) => {
       const name = values["name"] as string
       const atSign = name.indexOf("@")
-      if (atSign <= 0 || atSign === name.length - 1) return bad(`'${name}' is not a snapshot name (dataset@snapshot)`, at)
+      if (atSign <= 0 || atSign === name.length - 1) {
+        return bad(`'${name}' is not a snapshot name (dataset@snapshot)`, at)
+      }
       return {
         dataset: name.slice(0, atSign),
         snapshot: name.slice(atSign + 1),
@@ -87,5 +88,4 @@ export const parseZfsSnapshotList = (
         refer_bytes: sizeOf(values, "refer", at),
         created_at: creationOf(values["creation"]),
       }
-    }),
-  )
+    }))

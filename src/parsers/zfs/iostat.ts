@@ -61,7 +61,9 @@ export const parseZpoolIostat = (text: string): Result.Result<Array<ZfsIostatPoo
         group = kind
         continue
       }
-      if (tokens.length < STANDARD) return bad(`row '${name}' has ${tokens.length} fields, expected at least ${STANDARD}`, at)
+      if (tokens.length < STANDARD) {
+        return bad(`row '${name}' has ${tokens.length} fields, expected at least ${STANDARD}`, at)
+      }
       const stats = statsOf(tokens, extraNames, at)
       if (indent === 0) {
         group = null
@@ -72,6 +74,8 @@ export const parseZpoolIostat = (text: string): Result.Result<Array<ZfsIostatPoo
       if (current === undefined) return bad(`vdev row '${name}' before any pool row`, at)
       current.vdevs.push({ ...stats, depth: Math.floor(indent / 2), group })
     }
-    if (pools.length === 0 && !sawHeader && text.trim() !== "") return bad("no zpool iostat rows or header found", "iostat")
+    if (pools.length === 0 && !sawHeader && text.trim() !== "") {
+      return bad("no zpool iostat rows or header found", "iostat")
+    }
     return pools.map(({ pool, vdevs }) => ({ ...pool, vdevs }))
   })

@@ -6,7 +6,17 @@ import { parsePercent, parseRatio, parseSize, splitColumns } from "./units.ts"
 import { groupKind } from "./vdev.ts"
 
 /** Columns the collection script asks for with `zpool list -Hp -o …` (no header is printed). */
-export const ZPOOL_LIST_COLUMNS = ["name", "size", "alloc", "free", "frag", "cap", "dedup", "health", "altroot"] as const
+export const ZPOOL_LIST_COLUMNS = [
+  "name",
+  "size",
+  "alloc",
+  "free",
+  "frag",
+  "cap",
+  "dedup",
+  "health",
+  "altroot",
+] as const
 
 const COLUMN_ALIASES: Readonly<Record<string, string>> = {
   allocated: "alloc",

@@ -46,15 +46,19 @@ export const parseScanText = (text: string): ZfsScan => {
 
   if ((m = /^(scrub|resilver|error scrub) (in progress|paused) since (.+)$/.exec(first)) !== null) {
     return parseProgress(
-      { ...base, function: fn(m[1] as string), state: m[2] === "paused" ? "paused" : "in_progress", started_at: parseCtime(m[3] as string) },
+      {
+        ...base,
+        function: fn(m[1] as string),
+        state: m[2] === "paused" ? "paused" : "in_progress",
+        started_at: parseCtime(m[3] as string),
+      },
       lines.slice(1).join(", "),
     )
   }
   if ((m = /^(scrub|resilver|error scrub) canceled on (.+)$/.exec(first)) !== null) {
     return { ...base, function: fn(m[1] as string), state: "canceled", ended_at: parseCtime(m[2] as string) }
   }
-  const finished =
-    /^(scrub) repaired (\S+) in (.+?) with (\d+) errors on (.+)$/.exec(first) ??
+  const finished = /^(scrub) repaired (\S+) in (.+?) with (\d+) errors on (.+)$/.exec(first) ??
     /^(resilver)ed (\S+) in (.+?) with (\d+) errors on (.+)$/.exec(first)
   if (finished !== null) {
     return {
@@ -97,8 +101,12 @@ const parseProgress = (scan: ZfsScan, rest: string): ZfsScan => {
     out = { ...out, issued_bytes: size(m[1]), total_bytes: out.total_bytes ?? size(m[2]) }
   }
   // 0.8: "1.2T scanned at 500M/s, 800G issued at 300M/s, 3.4T total"
-  if (out.scanned_bytes === null && (m = /(\S+) scanned at /.exec(rest)) !== null) out = { ...out, scanned_bytes: size(m[1]) }
-  if (out.issued_bytes === null && (m = /(\S+) issued at /.exec(rest)) !== null) out = { ...out, issued_bytes: size(m[1]) }
+  if (out.scanned_bytes === null && (m = /(\S+) scanned at /.exec(rest)) !== null) {
+    out = { ...out, scanned_bytes: size(m[1]) }
+  }
+  if (out.issued_bytes === null && (m = /(\S+) issued at /.exec(rest)) !== null) {
+    out = { ...out, issued_bytes: size(m[1]) }
+  }
   if (out.total_bytes === null && (m = /(\S+) total/.exec(rest)) !== null) out = { ...out, total_bytes: size(m[1]) }
   if ((m = /(\S+) (?:repaired|resilvered),/.exec(rest)) !== null) out = { ...out, repaired_bytes: size(m[1]) }
   if ((m = /([\d.]+)% done/.exec(rest)) !== null) out = { ...out, percent_done: Number(m[1]) }

@@ -81,8 +81,9 @@ const scanFrom = (u: unknown, at: string): ZfsScan | null => {
     started_at: start === null ? null : epochToIso(start),
     ended_at: end === null || running ? null : epochToIso(end),
     duration_seconds: start !== null && end !== null && end >= start && !running ? end - start : null,
-    percent_done:
-      running && done !== null && toExamine !== null && toExamine > 0 ? Math.min(100, (done / toExamine) * 100) : null,
+    percent_done: running && done !== null && toExamine !== null && toExamine > 0
+      ? Math.min(100, (done / toExamine) * 100)
+      : null,
     eta: null,
     scanned_bytes: examined,
     issued_bytes: issued,
@@ -156,7 +157,9 @@ export const parseZpoolStatusJson = (text: string): Result.Result<Array<ZfsPoolS
     const pools = doc["pools"]
     // With no pools zpool may omit "pools"; without output_version too this is not zpool JSON.
     if (pools === undefined) {
-      return doc["output_version"] === undefined ? bad("not zpool status JSON: no 'pools' or 'output_version'", "status_json") : []
+      return doc["output_version"] === undefined
+        ? bad("not zpool status JSON: no 'pools' or 'output_version'", "status_json")
+        : []
     }
     if (!isRecord(pools)) return bad("'pools' is not an object", "pools")
     return Object.entries(pools).map(([k, v]) => poolFrom(k, v))

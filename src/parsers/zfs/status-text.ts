@@ -9,7 +9,8 @@ import { sumErrors } from "./vdev.ts"
 type Line = { readonly n: number; readonly line: string }
 
 /** Header keys of a pool block; `scrub:` is the illumos / legacy spelling of `scan:`. */
-const KEY = /^\s*(pool|id|state|status|action|see|scan|scrub|remove|checkpoint|config|errors|comment|dedup):(?:\s(.*)|$)/
+const KEY =
+  /^\s*(pool|id|state|status|action|see|scan|scrub|remove|checkpoint|config|errors|comment|dedup):(?:\s(.*)|$)/
 
 interface Field {
   readonly key: string
@@ -106,7 +107,10 @@ export const parseZpoolStatus = (text: string): Result.Result<Array<ZfsPoolStatu
       const meaningful = lines.filter((l) => l.line.trim() !== "")
       if (meaningful.length === 0 || meaningful.every((l) => NO_POOLS.test(l.line.trim()))) return []
       if (meaningful.some((l) => /^\s*NAME\s+STATE\b/.test(l.line))) return [poolFromTable(lines)]
-      return bad(`no 'pool:' line in zpool status output (starts with '${(meaningful[0] as Line).line.trim().slice(0, 60)}')`, `line ${(meaningful[0] as Line).n}`)
+      return bad(
+        `no 'pool:' line in zpool status output (starts with '${(meaningful[0] as Line).line.trim().slice(0, 60)}')`,
+        `line ${(meaningful[0] as Line).n}`,
+      )
     }
     return starts.map((start, i) => poolFromBlock(lines.slice(start, starts[i + 1] ?? lines.length)))
   })

@@ -49,7 +49,8 @@ export const parseDuration = (text: string): number | null => {
   }
   const units = /^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/.exec(s)
   if (units !== null && s !== "") {
-    return Number(units[1] ?? 0) * 86400 + Number(units[2] ?? 0) * 3600 + Number(units[3] ?? 0) * 60 + Number(units[4] ?? 0)
+    return Number(units[1] ?? 0) * 86400 + Number(units[2] ?? 0) * 3600 + Number(units[3] ?? 0) * 60 +
+      Number(units[4] ?? 0)
   }
   return null
 }
@@ -61,7 +62,9 @@ const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "
  * `zpool status` with TZ=UTC, so they are read as UTC. Returns ISO-8601 or null if unreadable.
  */
 export const parseCtime = (text: string): string | null => {
-  const m = /^(?:[A-Z][a-z]{2}\s+)?([A-Z][a-z]{2})\s+(\d{1,2})\s+(\d{1,2}):(\d{2})(?::(\d{2}))?\s+(\d{4})$/.exec(text.trim())
+  const m = /^(?:[A-Z][a-z]{2}\s+)?([A-Z][a-z]{2})\s+(\d{1,2})\s+(\d{1,2}):(\d{2})(?::(\d{2}))?\s+(\d{4})$/.exec(
+    text.trim(),
+  )
   if (m === null) return null
   const month = MONTHS.indexOf(m[1] as string)
   if (month < 0) return null

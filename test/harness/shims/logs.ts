@@ -20,11 +20,11 @@ export const systemLogsShims: Record<string, string> = {
   journalctl: [
     "#!/bin/sh",
     'after=""; unit=""; prio=""',
-    'while [ $# -gt 0 ]; do',
+    "while [ $# -gt 0 ]; do",
     '  case "$1" in',
     '    -o) [ "$2" = json ] || { echo "journalctl shim: only -o json" >&2; exit 1; }; shift 2 ;;',
     "    --no-pager|-q) shift ;;",
-    '    -n) shift 2 ;;',
+    "    -n) shift 2 ;;",
     '    -u) unit="$2"; shift 2 ;;',
     '    -p) prio="$2"; shift 2 ;;',
     "    --since=*) shift ;;",

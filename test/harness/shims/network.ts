@@ -30,7 +30,8 @@ export const NETWORK_FIXTURES = {
 
 const F = NETWORK_FIXTURES
 
-const ip = (gen: NetworkToolGeneration): string => `#!/bin/sh
+const ip = (gen: NetworkToolGeneration): string =>
+  `#!/bin/sh
 # fake ip (${gen}): the invocations the network_interfaces script makes
 gen=${gen}
 case "$1" in
@@ -51,7 +52,8 @@ case "$*" in
 esac
 `
 
-const ss = (gen: NetworkToolGeneration): string => `#!/bin/sh
+const ss = (gen: NetworkToolGeneration): string =>
+  `#!/bin/sh
 # fake ss (${gen})
 gen=${gen}
 if [ "$gen" = busybox ]; then echo "sh: ss: not found" >&2; exit 127; fi

@@ -36,7 +36,9 @@ for a in "$@"; do
 done
 # Recorded rows start with the two-column marker ("  " or "● "); the rest is header and legend.
 rows() {
-  if [ -n "$type" ]; then grep -E "^(  |● )[^ ]+\\.$type " ${sd(F.listUnits)}; else grep -E '^(  |● )[^ ]+\\.[a-z]+ ' ${sd(F.listUnits)}; fi
+  if [ -n "$type" ]; then grep -E "^(  |● )[^ ]+\\.$type " ${sd(F.listUnits)}; else grep -E '^(  |● )[^ ]+\\.[a-z]+ ' ${
+  sd(F.listUnits)
+}; fi
 }
 case "$verb" in
   list-units)
@@ -46,7 +48,9 @@ case "$verb" in
     exit 0 ;;
   list-unit-files)
     [ "$legend" = 1 ] && sed -n 1p ${sd(F.listUnitFiles)}
-    if [ -n "$type" ]; then grep -E "^[^ ]+\\.$type " ${sd(F.listUnitFiles)}; else grep -E '^[^ ]+\\.[a-z]+ ' ${sd(F.listUnitFiles)}; fi
+    if [ -n "$type" ]; then grep -E "^[^ ]+\\.$type " ${sd(F.listUnitFiles)}; else grep -E '^[^ ]+\\.[a-z]+ ' ${
+  sd(F.listUnitFiles)
+}; fi
     exit 0 ;;
   show)
     if [ "$patterns" != " *.service" ]; then echo "systemctl: unsupported show arguments in test shim:$patterns" >&2; exit 1; fi

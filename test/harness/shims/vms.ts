@@ -31,13 +31,20 @@ export const vmStatusShims: Record<string, string> = {
     // --name prints one name per line, then a blank line.
     `  "list --all --name") awk 'NR > 2 && NF { print $2 }' ${LIST}; echo ;;`,
     `  "dominfo --domain "*) if [ "$3" = "$(sed -n 's/^Name: *//p' ${DOMINFO})" ]; then cat ${DOMINFO}; echo; ` +
-      `else echo "error: failed to get domain '$3'" >&2; exit 1; fi ;;`,
+    `else echo "error: failed to get domain '$3'" >&2; exit 1; fi ;;`,
     `  "nodeinfo") sed '1,/^$/d' ${LIST_AND_NODEINFO} ;;`,
     '  *) echo "error: unknown command or option: $*" >&2; exit 1 ;;',
     "esac",
   ].join("\n"),
-  qm: ["#!/bin/sh", 'case "$*" in', `  "list") cat ${QM_LIST} ;;`, `  *) echo "unknown command 'qm $*'" >&2; exit 255 ;;`, "esac"].join("\n"),
-  pct: ["#!/bin/sh", 'case "$*" in', '  "list") ;;', `  *) echo "unknown command 'pct $*'" >&2; exit 255 ;;`, "esac"].join("\n"),
+  qm: [
+    "#!/bin/sh",
+    'case "$*" in',
+    `  "list") cat ${QM_LIST} ;;`,
+    `  *) echo "unknown command 'qm $*'" >&2; exit 255 ;;`,
+    "esac",
+  ].join("\n"),
+  pct: ["#!/bin/sh", 'case "$*" in', '  "list") ;;', `  *) echo "unknown command 'pct $*'" >&2; exit 255 ;;`, "esac"]
+    .join("\n"),
 }
 
 export interface ShimRunOptions {

@@ -11,15 +11,18 @@ import { fixturePath } from "../fixtures.ts"
 const f = (file: string): string => shq(fixturePath("zfs", file))
 
 /** awk program: print the requested -o columns of a whitespace-separated listing whose columns are `have`. */
-const PROJECT = `awk -v want="$1" -v have="$2" 'BEGIN { n = split(want, w, ","); m = split(have, h, ","); for (i = 1; i <= m; i++) idx[h[i]] = i }
+const PROJECT =
+  `awk -v want="$1" -v have="$2" 'BEGIN { n = split(want, w, ","); m = split(have, h, ","); for (i = 1; i <= m; i++) idx[h[i]] = i }
 { line = ""; for (j = 1; j <= n; j++) { v = (w[j] in idx) ? $(idx[w[j]]) : "-"; line = line (j > 1 ? "\\t" : "") v }; print line }' "$3"`
 
 /** awk program: `zpool list -H -o <cols>` from a headed `zpool list -p -v` recording (pool rows only). */
-const LIST_H = `awk -v want="$1" 'NR == 1 { for (i = 1; i <= NF; i++) idx[tolower($i)] = i; n = split(want, w, ","); next }
+const LIST_H =
+  `awk -v want="$1" 'NR == 1 { for (i = 1; i <= NF; i++) idx[tolower($i)] = i; n = split(want, w, ","); next }
 /^[^ \\t]/ && $1 != "logs" && $1 != "cache" && $1 != "spares" && $1 != "special" && $1 != "dedup" {
   line = ""; for (j = 1; j <= n; j++) { v = (w[j] in idx) ? $(idx[w[j]]) : "-"; line = line (j > 1 ? "\\t" : "") v }; print line }' "$2"`
 
-const usage = (tool: string): string => `echo "unrecognized command '$*'" >&2; echo "usage: ${tool} command args ..." >&2; exit 2`
+const usage = (tool: string): string =>
+  `echo "unrecognized command '$*'" >&2; echo "usage: ${tool} command args ..." >&2; exit 2`
 
 interface ZpoolFixtures {
   readonly list: string
@@ -28,7 +31,8 @@ interface ZpoolFixtures {
   readonly statusText: string
 }
 
-const zpoolShim = (fx: ZpoolFixtures): string => `#!/bin/sh
+const zpoolShim = (fx: ZpoolFixtures): string =>
+  `#!/bin/sh
 project_list() { ${LIST_H}; }
 case "$*" in
   "list -Hp -o "*) project_list "$4" ${f(fx.list)} ;;
@@ -51,8 +55,12 @@ esac
 const zfsShim = `#!/bin/sh
 project() { ${PROJECT}; }
 case "$*" in
-  "list -Hp -t snapshot -o "*) project "$6" name,used,creation ${f("list-zfs-snapshots__zfs-list-snapshots-name-used-creation-Hp_tabs-expanded.txt")} ;;
-  "list -Hp -t filesystem,volume -o "*) project "$6" name,usedsnap ${f("list-zfs-snapshots__zfs-list-name-usedsnap-Hp_tabs-expanded.txt")} ;;
+  "list -Hp -t snapshot -o "*) project "$6" name,used,creation ${
+  f("list-zfs-snapshots__zfs-list-snapshots-name-used-creation-Hp_tabs-expanded.txt")
+} ;;
+  "list -Hp -t filesystem,volume -o "*) project "$6" name,usedsnap ${
+  f("list-zfs-snapshots__zfs-list-name-usedsnap-Hp_tabs-expanded.txt")
+} ;;
   *) ${usage("zfs")} ;;
 esac
 `
