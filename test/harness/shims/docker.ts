@@ -1,11 +1,7 @@
-import { spawnSync } from "node:child_process"
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs"
-import { tmpdir } from "node:os"
-import path from "node:path"
-import process from "node:process"
 import { shq } from "../../../src/shell/quote.ts"
 import type { CommandResult } from "../../../src/ssh/Ssh.ts"
 import { fixturePath } from "../fixtures.ts"
+import { runScriptWithShims } from "./run.ts"
 
 const fx = (file: string): string => shq(fixturePath("docker", file))
 
@@ -145,40 +141,4 @@ export const runWithShims = (
   shims: Record<string, string>,
   script: string,
   options: RunOptions = {},
-): CommandResult => {
-  const dir = mkdtempSync(path.join(tmpdir(), "infra-docker-shims-"))
-  try {
-    const shimDir = path.join(dir, "shims")
-    const baseDir = path.join(dir, "base")
-    mkdirSync(shimDir)
-    mkdirSync(baseDir)
-    for (const [tool, body] of Object.entries(shims)) {
-      const file = path.join(shimDir, tool)
-      writeFileSync(file, `${body}\n`)
-      chmodSync(file, 0o755)
-    }
-    const hostPath = process.env["PATH"] ?? "/usr/bin:/bin"
-    for (const tool of BASE_TOOLS) {
-      const found = spawnSync("/bin/sh", ["-c", `command -v ${tool}`], { encoding: "utf8" }).stdout.trim()
-      if (found !== "") symlinkSync(found, path.join(baseDir, tool))
-    }
-    const started = Date.now()
-    const out = spawnSync("/bin/sh", ["-c", script], {
-      env: { ...process.env, PATH: options.isolated === true ? `${shimDir}:${baseDir}` : `${shimDir}:${hostPath}` },
-      encoding: "utf8",
-      maxBuffer: 64 * 1024 * 1024,
-    })
-    const stdout = out.stdout ?? ""
-    const stderr = out.stderr ?? ""
-    return {
-      stdout,
-      stderr,
-      exitCode: out.status ?? -1,
-      durationMs: Date.now() - started,
-      bytes: Buffer.byteLength(stdout) + Buffer.byteLength(stderr),
-      truncated: false,
-    }
-  } finally {
-    rmSync(dir, { recursive: true, force: true })
-  }
-}
+): CommandResult => runScriptWithShims(shims, script, options.isolated === true ? { hostTools: BASE_TOOLS } : {})
