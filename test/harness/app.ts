@@ -22,6 +22,24 @@ export interface TestApp {
   ) => Promise<{ status: number; body: any }>
 }
 
+/** JSON requests against a Hono app in-process: same routing, middleware and handlers as the server. */
+export const jsonRequester = (app: Hono) => async (method: string, path: string, body?: unknown) => {
+  const init: RequestInit = body === undefined ? { method } : {
+    method,
+    body: typeof body === "string" ? body : JSON.stringify(body),
+    headers: { "content-type": "application/json" },
+  }
+  const res = await app.request(path, init)
+  const text = await res.text()
+  let parsed: unknown = text
+  try {
+    parsed = JSON.parse(text)
+  } catch {
+    // keep text
+  }
+  return { status: res.status, body: parsed as any }
+}
+
 export interface TestAppOptions {
   readonly ssh?: SshOptions
   readonly specs?: ReadonlyArray<AnyDataTypeSpec>
@@ -47,22 +65,7 @@ export const withTestApp = async <A>(
   const runtime = ManagedRuntime.make(layer)
   try {
     const app = await runtime.runPromise(makeHttpApp)
-    const request = async (method: string, path: string, body?: unknown) => {
-      const init: RequestInit = body === undefined ? { method } : {
-        method,
-        body: typeof body === "string" ? body : JSON.stringify(body),
-        headers: { "content-type": "application/json" },
-      }
-      const res = await app.request(path, init)
-      const text = await res.text()
-      let parsed: unknown = text
-      try {
-        parsed = JSON.parse(text)
-      } catch {
-        // keep text
-      }
-      return { status: res.status, body: parsed as any }
-    }
+    const request = jsonRequester(app)
     return await body({ app, runtime, request })
   } finally {
     await runtime.dispose()

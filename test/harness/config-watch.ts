@@ -13,7 +13,7 @@ import { allActions, allDataTypes } from "../../src/registry/index.ts"
 import { Registry } from "../../src/registry/Registry.ts"
 import { makeSshLayer } from "../../src/ssh/SshLive.ts"
 import type { WatchSettings } from "../../src/watch/settings.ts"
-import type { TestApp } from "./app.ts"
+import { jsonRequester, type TestApp } from "./app.ts"
 import { type TestBackend, uniqueSchema } from "./db.ts"
 import { TEST_USER } from "./sshd.ts"
 
@@ -32,20 +32,7 @@ export const withWatchApp = async <A>(
   const runtime = ManagedRuntime.make(layer)
   try {
     const app = await runtime.runPromise(makeHttpApp)
-    const request = async (method: string, p: string, payload?: unknown) => {
-      const init: RequestInit = payload === undefined
-        ? { method }
-        : { method, body: JSON.stringify(payload), headers: { "content-type": "application/json" } }
-      const res = await app.request(p, init)
-      const text = await res.text()
-      let parsed: unknown = text
-      try {
-        parsed = JSON.parse(text)
-      } catch {
-        // keep text
-      }
-      return { status: res.status, body: parsed as any }
-    }
+    const request = jsonRequester(app)
     return await body({ app, runtime, request })
   } finally {
     await runtime.dispose()
