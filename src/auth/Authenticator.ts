@@ -2,7 +2,7 @@ import { Buffer } from "node:buffer"
 import { Effect, Result } from "effect"
 import type { StoreError } from "../domain/errors.ts"
 import type { StoreShape } from "../store/Store.ts"
-import { makeTokenRepo, type StoredToken } from "./TokenRepo.ts"
+import { makeTokenRepo, tokenGeneration, type StoredToken } from "./TokenRepo.ts"
 import { parseToken, sameDigest, secretDigest, type TokenScope, verifySecret } from "./tokens.ts"
 
 export type AuthOutcome =
@@ -24,6 +24,9 @@ const unauthorized = (code: string, message: string): AuthOutcome => ({ ok: fals
  * tokens verified before keep working (revocation then waits for the database), and the
  * "are there any tokens" answer falls back to the last one seen, or to "yes" (fail closed).
  */
+/** How long "no tokens exist" is trusted before counting again. */
+export const OPEN_MODE_RECHECK_MS = 1000
+
 export const makeAuthenticator = (store: StoreShape): Authenticator => {
   const repo = makeTokenRepo(store)
   const lastKnown = new Map<string, StoredToken>()
@@ -43,14 +46,33 @@ export const makeAuthenticator = (store: StoreShape): Authenticator => {
       Effect.catchIf((e: StoreError) => e.unavailable && lastKnown.has(id), () => Effect.succeed(lastKnown.get(id))),
     )
 
+  let countedAt = 0
+  let countedGeneration = -1
+  /**
+   * Whether any token exists. Open mode ("none") is trusted for OPEN_MODE_RECHECK_MS unless this
+   * process created or revoked a token meanwhile, so a cached read costs no query for it; a token
+   * made by another process (the CLI against PostgreSQL) closes the server within that bound.
+   * Once tokens exist, every request without one is re-counted (fail closed).
+   */
   const authRequired = (): Effect.Effect<boolean> =>
-    repo.activeCount().pipe(
-      Effect.map((n) => {
-        tokensExist = n > 0
-        return tokensExist
-      }),
-      Effect.orElseSucceed(() => tokensExist ?? true),
-    )
+    Effect.suspend(() => {
+      if (
+        tokensExist === false && countedGeneration === tokenGeneration() &&
+        Date.now() - countedAt < OPEN_MODE_RECHECK_MS
+      ) {
+        return Effect.succeed(false)
+      }
+      const generation = tokenGeneration()
+      return repo.activeCount().pipe(
+        Effect.map((n) => {
+          tokensExist = n > 0
+          countedAt = Date.now()
+          countedGeneration = generation
+          return tokensExist
+        }),
+        Effect.orElseSucceed(() => tokensExist ?? true),
+      )
+    })
 
   const secretMatches = (row: StoredToken, secret: string): boolean => {
     const digest = secretDigest(secret)

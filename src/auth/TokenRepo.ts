@@ -37,6 +37,10 @@ const publicInfo = ({ salt: _salt, hash: _hash, ...info }: StoredToken): TokenIn
 
 const NAME = /^[\p{L}\p{N} ._@:-]{1,64}$/u
 
+let generation = 0
+/** Changes whenever this process creates or revokes a token (lets the authenticator cache "no tokens"). */
+export const tokenGeneration = (): number => generation
+
 /** Token rows in `api_tokens` (sql/090_tokens.sql), through the store's parameterised query. */
 export const makeTokenRepo = (store: StoreShape) => {
   const create = (name: string, scope: string) =>
@@ -53,7 +57,7 @@ export const makeTokenRepo = (store: StoreShape) => {
       const rows = yield* store.query(
         "INSERT INTO api_tokens (id, name, scope, salt, hash) VALUES ($1, $2, $3, $4, $5) RETURNING *",
         [fresh.id, name, scope, fresh.salt, fresh.hash],
-      )
+      ).pipe(Effect.ensuring(Effect.sync(() => void generation++)))
       const row = rows[0]
       const info = row === undefined
         ? { id: fresh.id, name, scope, createdAt: new Date(), lastUsedAt: null, revokedAt: null }
@@ -78,7 +82,7 @@ export const makeTokenRepo = (store: StoreShape) => {
       const rows = yield* store.query(
         "UPDATE api_tokens SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1 RETURNING *",
         [id],
-      )
+      ).pipe(Effect.ensuring(Effect.sync(() => void generation++)))
       const row = rows[0]
       if (row === undefined) return yield* Effect.fail(new NotFound({ message: `no token with id '${id}'` }))
       return publicInfo(rowToToken(row))

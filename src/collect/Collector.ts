@@ -23,6 +23,9 @@ import { DeviceHealth } from "../scheduler/DeviceHealth.ts"
 
 export type Method = AuditEntry["method"]
 
+/** How long a device row read by the pipeline is reused (within one process, until a device write). */
+export const DEVICE_CACHE_MS = 1000
+
 export interface CollectOptions {
   readonly forceRefresh?: boolean | undefined
   readonly method: Method
@@ -110,6 +113,31 @@ export class Collector extends Context.Service<Collector, CollectorShape>()("inf
           }
         }).pipe(Effect.ignore)
 
+      // Every call needs the device row; a cache hit should not cost a query for it. Rows are kept
+      // for DEVICE_CACHE_MS and dropped as soon as this process writes any device (devicesVersion).
+      const deviceCache = new Map<string, { readonly device: Device; readonly at: number; readonly version: number }>()
+      const lookupDevice = (ref: string | number) =>
+        Effect.suspend(() => {
+          const version = store.devicesVersion?.()
+          const key = String(ref)
+          const cached = deviceCache.get(key)
+          if (
+            version !== undefined && cached !== undefined && cached.version === version &&
+            Date.now() - cached.at < DEVICE_CACHE_MS
+          ) {
+            return Effect.succeed(cached.device)
+          }
+          return store.getDevice(ref).pipe(
+            Effect.tap((device) =>
+              Effect.sync(() => {
+                if (version === undefined) return
+                if (deviceCache.size >= 10_000) deviceCache.clear()
+                deviceCache.set(key, { device, at: Date.now(), version })
+              })
+            ),
+          )
+        })
+
       const collect = (ref: string | number, dataType: string, options: CollectOptions) => {
         const started = performance.now()
         const operationId = randomUUID()
@@ -122,7 +150,7 @@ export class Collector extends Context.Service<Collector, CollectorShape>()("inf
         const run = Effect.gen(function* () {
           const spec = yield* registry.get(dataType)
           ttlSeconds = spec.ttlSeconds
-          const dev = yield* store.getDevice(ref)
+          const dev = yield* lookupDevice(ref)
           device = dev
           const support = checkSupport(dev, spec.requires)
           if (!support.ok) {

@@ -88,6 +88,8 @@ export interface StoreShape {
    * now and how many writes wait for it. Data responses say `store: "unavailable"` while it is not.
    */
   readonly writeBuffer?: (() => WriteBufferStatus) | undefined
+  /** Changes whenever a device row is written through this process's store (cache invalidation). */
+  readonly devicesVersion?: (() => number) | undefined
 
   /** LISTEN/NOTIFY between instances on one PostgreSQL database; absent on PGlite (single instance). */
   readonly notifications?: StoreNotifications | undefined

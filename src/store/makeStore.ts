@@ -257,6 +257,11 @@ export const makeStore = (client: SqlClient, storeOptions: MakeStoreOptions = {}
     return Effect.map(sql("queryAudit", text, params), (r) => r.rows)
   }
 
+  /** Bumped by every device write made through this store, so readers can cache device rows. */
+  let devicesVersion = 0
+  const bump = <A, E>(effect: Effect.Effect<A, E>): Effect.Effect<A, E> =>
+    Effect.ensuring(effect, Effect.sync(() => void devicesVersion++))
+
   return {
     backend: client.backend,
     query: <T = Row>(text: string, params: ReadonlyArray<unknown> = []) =>
@@ -264,11 +269,12 @@ export const makeStore = (client: SqlClient, storeOptions: MakeStoreOptions = {}
     listDevices: () =>
       Effect.map(sql("listDevices", "SELECT * FROM devices ORDER BY name"), (r) => r.rows.map(toDevice)),
     getDevice,
-    createDevice,
-    updateDevice,
-    removeDevice,
+    createDevice: (input: DeviceInput) => bump(createDevice(input)),
+    updateDevice: (ref: string | number, patch: DevicePatch) => bump(updateDevice(ref, patch)),
+    removeDevice: (ref: string | number) => bump(removeDevice(ref)),
     setDeviceStatus,
-    setDeviceCapabilities,
+    setDeviceCapabilities: (id: number, capabilities: unknown) => bump(setDeviceCapabilities(id, capabilities)),
+    devicesVersion: () => devicesVersion,
     insertRows,
     history,
     insertAudit,

@@ -1,0 +1,146 @@
+/**
+ * The load scenario (issue 7): N devices polled by the scheduler at the default schedule while a
+ * separate client process drives the API. Shared by `bench/load.ts` (60 s, 200 devices, soak with
+ * LOAD_SECONDS) and its short form in `test/load.test.ts`.
+ */
+import { spawn } from "node:child_process"
+import path from "node:path"
+import { fileURLToPath } from "node:url"
+import { Effect, Layer, ManagedRuntime, References } from "effect"
+import { makeCacheLayer } from "../src/cache/CacheLive.ts"
+import { makeHttpApp } from "../src/http/app.ts"
+import { listen } from "../src/http/server.ts"
+import { composeServices } from "../src/layers.ts"
+import { allActions, allDataTypes } from "../src/registry/index.ts"
+import { Registry } from "../src/registry/Registry.ts"
+import { Scheduler } from "../src/scheduler/Scheduler.ts"
+import { defaultSchedulerSettings } from "../src/scheduler/settings.ts"
+import { makeSshLayer } from "../src/ssh/SshLive.ts"
+import { makeStoreLayer, type StoreOptions } from "../src/store/layer.ts"
+import { Store } from "../src/store/Store.ts"
+import type { SshdHandle } from "../test/harness/sshd.ts"
+
+export interface LoadOptions {
+  readonly hosts: ReadonlyArray<SshdHandle>
+  readonly devices: number
+  readonly seconds: number
+  readonly concurrency: number
+  readonly store: StoreOptions
+}
+
+export interface LoadResult {
+  readonly requests: number
+  readonly errors: number
+  readonly statuses: Record<string, number>
+  readonly requestsPerSecond: number
+  readonly latencies: { readonly p50: number; readonly p90: number; readonly p99: number; readonly max: number }
+  readonly polls: { readonly ok: number; readonly failed: number }
+  /** RSS samples (MB), one a second, and the least-squares slope over the second half (MB/min). */
+  readonly rss: {
+    readonly startMb: number
+    readonly endMb: number
+    readonly peakMb: number
+    readonly slopeMbPerMin: number
+  }
+}
+
+const here = path.dirname(fileURLToPath(import.meta.url))
+const isDeno = "Deno" in globalThis
+
+const runClient = (plan: object): Promise<any> =>
+  new Promise((resolve, reject) => {
+    const entry = path.join(here, isDeno ? "load-client.ts" : "load-client.js")
+    const args = isDeno ? ["run", "-A", entry, JSON.stringify(plan)] : [entry, JSON.stringify(plan)]
+    const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"] })
+    let out = ""
+    child.stdout.on("data", (b: Buffer) => void (out += b.toString()))
+    child.on("error", reject)
+    child.on("exit", () => {
+      try {
+        resolve(JSON.parse(out.trim().split("\n").pop() ?? ""))
+      } catch {
+        reject(new Error(`load client printed no result: ${out.slice(0, 500)}`))
+      }
+    })
+  })
+
+/** Least-squares slope of y over x (x in seconds), in units per minute. */
+const slopePerMinute = (ys: ReadonlyArray<number>): number => {
+  const n = ys.length
+  if (n < 2) return 0
+  const mx = (n - 1) / 2
+  const my = ys.reduce((a, b) => a + b, 0) / n
+  let num = 0
+  let den = 0
+  ys.forEach((y, x) => {
+    num += (x - mx) * (y - my)
+    den += (x - mx) ** 2
+  })
+  return (num / den) * 60
+}
+
+export const runLoad = async (o: LoadOptions): Promise<LoadResult> => {
+  const layer = composeServices({
+    store: makeStoreLayer(o.store),
+    ssh: makeSshLayer({ sshDir: "/nonexistent", connectTimeoutMs: 10_000, commandTimeoutMs: 30_000 }),
+    cache: makeCacheLayer({}),
+    registry: Registry.make(allDataTypes, {}, allActions),
+    scheduler: { ...defaultSchedulerSettings("load"), maxConcurrent: 32, deviceRefreshMs: 3_600_000 },
+  }).pipe(Layer.provideMerge(Layer.succeed(References.MinimumLogLevel, "Error")), Layer.orDie)
+  const runtime = ManagedRuntime.make(layer)
+  const go = <A>(e: Effect.Effect<A, any, any>) => runtime.runPromise(e as Effect.Effect<A, any, never>)
+  try {
+    await go(Store.use((s) =>
+      Effect.forEach(Array.from({ length: o.devices }, (_, i) => i), (i) => {
+        const h = o.hosts[i % o.hosts.length] as SshdHandle
+        return s.createDevice({
+          name: `load-${i}`,
+          host: h.host,
+          port: h.port,
+          username: h.user,
+          privateKeyPath: h.privateKeyPath,
+        })
+      }, { discard: true })
+    ))
+    const app = await go(makeHttpApp)
+    const server = await listen(app, "127.0.0.1", 0)
+    try {
+      await go(Scheduler.use((s) => s.start))
+      // Reads an API client makes: per-device data (cached after the first read) and inventory.
+      const urls = Array.from({ length: Math.min(o.devices, 50) }, (_, i) => [
+        `${server.url}/api/devices/load-${i}/system_metrics`,
+        `${server.url}/api/devices/load-${i}/containers`,
+      ]).flat().concat([`${server.url}/api/devices`, `${server.url}/health`])
+      const rss: Array<number> = []
+      const sampler = setInterval(() => rss.push(process.memoryUsage().rss / 1024 / 1024), 1000)
+      const client = await runClient({ urls, seconds: o.seconds, concurrency: o.concurrency })
+      clearInterval(sampler)
+      await go(Scheduler.use((s) => s.stop({ drainTimeoutMs: 5000 })))
+      const polls = await go(Store.use((s) =>
+        s.query<{ status: string; n: unknown }>(
+          "SELECT status, count(*) AS n FROM data_collection_audit WHERE method = 'polling' GROUP BY status",
+        )
+      ))
+      const count = (st: string) => Number(polls.find((p) => p.status === st)?.n ?? 0)
+      const secondHalf = rss.slice(Math.floor(rss.length / 2))
+      return {
+        requests: client.requests,
+        errors: client.errors,
+        statuses: client.statuses,
+        requestsPerSecond: client.requests / client.seconds,
+        latencies: client.latencies,
+        polls: { ok: count("success"), failed: count("error") + count("partial") },
+        rss: {
+          startMb: rss[0] ?? 0,
+          endMb: rss[rss.length - 1] ?? 0,
+          peakMb: Math.max(0, ...rss),
+          slopeMbPerMin: slopePerMinute(secondHalf),
+        },
+      }
+    } finally {
+      await server.close()
+    }
+  } finally {
+    await runtime.dispose()
+  }
+}
