@@ -17,6 +17,8 @@ const retryTransport = <A>(effect: Effect.Effect<A, SshError>): Effect.Effect<A,
   Effect.retry(effect, { schedule: transportRetry, while: (e: SshError) => retryableSshReasons.has(e.reason) })
 
 /** Stderr kept from a stream command, for the error message when it exits non-zero. */
+/** How long after a stream's channel closes we still wait for its exit status. */
+const EXIT_STATUS_GRACE_MS = 250
 const STDERR_TAIL = 2000
 
 const hostKeyCheck = (hostKeys: HostKeysShape, options: ResolvedSshOptions) => {
@@ -178,10 +180,13 @@ export const makeSsh = (sshOptions: SshOptions = {}) =>
             counters.bytesReceived += chunk.length
             stderrTail = (stderrTail + chunk.toString("utf8")).slice(-STDERR_TAIL)
           })
-          channel.on("exit", (code: number | null) => {
-            exitCode = code ?? -1
-          })
-          channel.on("close", () => {
+          let closed = false
+          let decided = false
+          // Under Deno, ssh2 can emit "exit" after "close": decide once both are in, or shortly
+          // after close when the server sent no exit status at all.
+          const decide = () => {
+            if (decided) return
+            decided = true
             // Let the connection notice a dead socket first, so the reason is right.
             setImmediate(() => {
               finish()
@@ -203,6 +208,15 @@ export const makeSsh = (sshOptions: SshOptions = {}) =>
                 Queue.endUnsafe(queue)
               }
             })
+          }
+          channel.on("exit", (code: number | null) => {
+            exitCode = code ?? -1
+            if (closed) decide()
+          })
+          channel.on("close", () => {
+            closed = true
+            if (exitCode !== undefined) decide()
+            else setTimeout(decide, EXIT_STATUS_GRACE_MS)
           })
         })
       )
