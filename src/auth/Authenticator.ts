@@ -2,7 +2,7 @@ import { Buffer } from "node:buffer"
 import { Effect, Result } from "effect"
 import type { StoreError } from "../domain/errors.ts"
 import type { StoreShape } from "../store/Store.ts"
-import { makeTokenRepo, tokenGeneration, type StoredToken } from "./TokenRepo.ts"
+import { makeTokenRepo, type StoredToken, tokenGeneration } from "./TokenRepo.ts"
 import { parseToken, sameDigest, secretDigest, type TokenScope, verifySecret } from "./tokens.ts"
 
 export type AuthOutcome =
