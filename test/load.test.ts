@@ -3,7 +3,12 @@ import { after, before, test } from "node:test"
 import { runLoad } from "../bench/load-scenario.ts"
 import { testBackends, uniqueSchema } from "./harness/db.ts"
 import { dockerShims } from "./harness/shims/docker.ts"
+import { driveHealthShims } from "./harness/shims/drives.ts"
 import { systemLogsShims } from "./harness/shims/logs.ts"
+import { networkShims } from "./harness/shims/network.ts"
+import { systemdShims } from "./harness/shims/systemd.ts"
+import { vmStatusShims } from "./harness/shims/vms.ts"
+import { zfsShims } from "./harness/shims/zfs.ts"
 import { type SshdHandle, startSshd, stopAllSshd } from "./harness/sshd.ts"
 
 /**
@@ -13,7 +18,17 @@ import { type SshdHandle, startSshd, stopAllSshd } from "./harness/sshd.ts"
  */
 let hosts: Array<SshdHandle> = []
 before(async () => {
-  hosts = [await startSshd({ address: "127.0.0.40", shims: { ...dockerShims, ...systemLogsShims } })]
+  // Devices are added without a capability probe, so every pollable type runs: give the host every tool.
+  const shims = {
+    ...dockerShims,
+    ...driveHealthShims,
+    ...zfsShims,
+    ...networkShims,
+    ...systemdShims,
+    ...vmStatusShims,
+    ...systemLogsShims,
+  }
+  hosts = [await startSshd({ address: "127.0.0.40", shims })]
 })
 after(() => stopAllSshd())
 
