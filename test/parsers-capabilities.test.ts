@@ -22,38 +22,15 @@ import type { CommandResult } from "../src/ssh/Ssh.ts"
 import { fixturePath, listFixtures, readFixture } from "./harness/fixtures.ts"
 import { systemLogsShims } from "./harness/shims/logs.ts"
 import { runScriptWithShims, vmStatusShims } from "./harness/shims/vms.ts"
+import { mutations as mutate, ok, parseErrorOf } from "./harness/results.ts"
 
 const cpuinfoFixtures = listFixtures("proc").filter((f) => f.includes("cpuinfo"))
 const meminfoFixtures = listFixtures("proc").filter((f) => f.includes("meminfo"))
 
-const ok = <A>(r: Result.Result<A, ParseError>): A => {
-  if (Result.isFailure(r)) assert.fail(`expected success, got ParseError: ${r.failure.message} at ${r.failure.at}`)
-  return r.success
-}
+const parseError = (r: Result.Result<unknown, ParseError>): ParseError => parseErrorOf(r, "capabilities")
 
-const parseError = (r: Result.Result<unknown, ParseError>): ParseError => {
-  if (Result.isSuccess(r)) assert.fail("expected a ParseError, got success")
-  assert.ok(r.failure instanceof ParseError)
-  assert.equal(r.failure.dataType, "capabilities")
-  return r.failure
-}
-
-const mutations = (text: string, seed: number, count: number): Array<string> => {
-  let s = seed >>> 0
-  const rnd = (n: number) => {
-    s = (s * 1664525 + 1013904223) >>> 0
-    return s % Math.max(1, n)
-  }
-  const chars = [":", "\t", "\n", " ", "0", "#", "=", "@"]
-  const out: Array<string> = []
-  for (let i = 0; i < count; i++) {
-    const at = rnd(text.length + 1)
-    if (i % 3 === 0) out.push(text.slice(0, at))
-    else if (i % 3 === 1) out.push(text.slice(0, at) + text.slice(at + 1 + rnd(8)))
-    else out.push(text.slice(0, at) + (chars[rnd(chars.length)] as string) + text.slice(at))
-  }
-  return out
-}
+const mutations = (text: string, seed: number, count: number): Array<string> =>
+  mutate(text, seed, count, [":", "\t", "\n", " ", "0", "#", "=", "@"])
 
 /** What the probe sends for /proc/cpuinfo: the same awk filter, run on a recorded file. */
 const firstKeys = (file: string): string =>

@@ -21,6 +21,7 @@ import type { CommandResult } from "../src/ssh/Ssh.ts"
 import { listFixtures, readFixture } from "./harness/fixtures.ts"
 import { systemLogsShims } from "./harness/shims/logs.ts"
 import { runScriptWithShims } from "./harness/shims/vms.ts"
+import { mutations as mutate, ok, parseErrorOf } from "./harness/results.ts"
 
 const CATEGORY = "logs"
 const JOURNAL_FIXTURE = "beats__journalctl-json_sample-event.json"
@@ -41,34 +42,10 @@ const expectations: Record<string, { parser: Parser; outcome: "ok" | RegExp }> =
   "util-linux__dmesg-json_synthetic-input.json": { parser: parseDmesgJson, outcome: "ok" },
 }
 
-const ok = <A>(r: Result.Result<A, ParseError>): A => {
-  if (Result.isFailure(r)) assert.fail(`expected success, got ParseError: ${r.failure.message} at ${r.failure.at}`)
-  return r.success
-}
+const parseError = (r: Result.Result<unknown, ParseError>): ParseError => parseErrorOf(r, "system_logs")
 
-const parseError = (r: Result.Result<unknown, ParseError>): ParseError => {
-  if (Result.isSuccess(r)) assert.fail("expected a ParseError, got success")
-  assert.ok(r.failure instanceof ParseError)
-  assert.equal(r.failure.dataType, "system_logs")
-  return r.failure
-}
-
-const mutations = (text: string, seed: number, count: number): Array<string> => {
-  let s = seed >>> 0
-  const rnd = (n: number) => {
-    s = (s * 1664525 + 1013904223) >>> 0
-    return s % Math.max(1, n)
-  }
-  const chars = ["{", "}", "[", "]", '"', "\\", ":", ",", "\n", " ", "<", "9"]
-  const out: Array<string> = []
-  for (let i = 0; i < count; i++) {
-    const at = rnd(text.length + 1)
-    if (i % 3 === 0) out.push(text.slice(0, at))
-    else if (i % 3 === 1) out.push(text.slice(0, at) + text.slice(at + 1 + rnd(8)))
-    else out.push(text.slice(0, at) + (chars[rnd(chars.length)] as string) + text.slice(at))
-  }
-  return out
-}
+const mutations = (text: string, seed: number, count: number): Array<string> =>
+  mutate(text, seed, count, ["{", "}", "[", "]", '"', "\\", ":", ",", "\n", " ", "<", "9"])
 
 const framed = (parts: ReadonlyArray<readonly [name: string, body: string, rc: number]>): CommandResult =>
   runScriptWithShims(

@@ -16,13 +16,9 @@ import { parseSystemMetrics, SECTIONS } from "../src/parsers/system-metrics.ts"
 import { systemMetrics } from "../src/registry/system-metrics.ts"
 import type { CommandResult } from "../src/ssh/Ssh.ts"
 import { listFixtures, readFixture } from "./harness/fixtures.ts"
+import { ok } from "./harness/results.ts"
 
 const KiB = 1024
-
-const ok = <A>(r: Result.Result<A, ParseError>): A => {
-  if (Result.isFailure(r)) assert.fail(`expected success, got ParseError: ${r.failure.message} at ${r.failure.at}`)
-  return r.success
-}
 
 const err = <A>(r: Result.Result<A, ParseError>): ParseError => {
   assert.ok(Result.isFailure(r), "expected a ParseError")

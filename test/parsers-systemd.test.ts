@@ -26,11 +26,7 @@ import { Store } from "../src/store/Store.ts"
 import { testBackends, uniqueSchema } from "./harness/db.ts"
 import { listFixtures, readFixture } from "./harness/fixtures.ts"
 import { SYSTEMD_FIXTURES, systemdShims } from "./harness/shims/systemd.ts"
-
-const ok = <A>(r: Result.Result<A, ParseError>): A => {
-  if (Result.isFailure(r)) assert.fail(`expected success, got ParseError: ${r.failure.message} at ${r.failure.at}`)
-  return r.success
-}
+import { ok } from "./harness/results.ts"
 
 const err = <A>(r: Result.Result<A, ParseError>, dataType = "systemd_services"): ParseError => {
   assert.ok(Result.isFailure(r), "expected a ParseError")

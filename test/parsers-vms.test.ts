@@ -21,6 +21,7 @@ import { shq } from "../src/shell/quote.ts"
 import type { CommandResult } from "../src/ssh/Ssh.ts"
 import { listFixtures, readFixture } from "./harness/fixtures.ts"
 import { runScriptWithShims, vmStatusShims } from "./harness/shims/vms.ts"
+import { mutations as mutate, ok, parseErrorOf } from "./harness/results.ts"
 
 const CATEGORY = "vms"
 
@@ -33,42 +34,10 @@ const parserFor = (file: string): (text: string) => Result.Result<unknown, Parse
   throw new Error(`no parser rule for fixture ${file}`)
 }
 
-const ok = <A>(r: Result.Result<A, ParseError>): A => {
-  if (Result.isFailure(r)) assert.fail(`expected success, got ParseError: ${r.failure.message} at ${r.failure.at}`)
-  return r.success
-}
+const parseError = (r: Result.Result<unknown, ParseError>): ParseError => parseErrorOf(r, "vm_status")
 
-const parseError = (r: Result.Result<unknown, ParseError>): ParseError => {
-  if (Result.isSuccess(r)) assert.fail("expected a ParseError, got success")
-  assert.ok(r.failure instanceof ParseError)
-  assert.equal(r.failure.dataType, "vm_status")
-  return r.failure
-}
-
-/** Deterministic mutations of a text: cuts, deletions, insertions of structural characters. */
-const mutations = (text: string, seed: number, count: number): Array<string> => {
-  let s = seed >>> 0
-  const rnd = (n: number) => {
-    s = (s * 1664525 + 1013904223) >>> 0
-    return s % Math.max(1, n)
-  }
-  const chars = [":", " ", "\n", "-", "0", "9", "{", '"', "\t", "x", "%", "@"]
-  const out: Array<string> = []
-  for (let i = 0; i < count; i++) {
-    const at = rnd(text.length + 1)
-    switch (i % 3) {
-      case 0:
-        out.push(text.slice(0, at))
-        break
-      case 1:
-        out.push(text.slice(0, at) + text.slice(at + 1 + rnd(8)))
-        break
-      default:
-        out.push(text.slice(0, at) + (chars[rnd(chars.length)] as string) + text.slice(at))
-    }
-  }
-  return out
-}
+const mutations = (text: string, seed: number, count: number): Array<string> =>
+  mutate(text, seed, count, [":", " ", "\n", "-", "0", "9", "{", '"', "\t", "x", "%", "@"])
 
 /** Output of a script made of real section() framing around given bodies and exit codes. */
 const framed = (parts: ReadonlyArray<readonly [name: string, body: string, rc: number]>): CommandResult =>
