@@ -128,8 +128,16 @@ for (const backend of testBackends()) {
       try {
         await instance.run(Store.use((s) => s.createDevice(sshdDeviceInput(sshd, "drain"))))
         await waitFor("a first poll", async () => (await audit(instance, "drain")).length >= 1)
-        await waitFor("a poll in flight", async () => (await instance.status()).in_flight > 0, 5000)
-        const before = (await audit(instance, "drain")).length
+        // A poll is in flight and not yet audited: the count is the same on both sides of the status
+        // read (otherwise the poll seen in flight may already be in `before`).
+        let before = -1
+        await waitFor("a poll in flight, not yet audited", async () => {
+          const a = (await audit(instance, "drain")).length
+          const inFlight = (await instance.status()).in_flight > 0
+          const b = (await audit(instance, "drain")).length
+          before = b
+          return inFlight && a === b
+        }, 5000)
         await instance.stop(5000)
         const rows = await audit(instance, "drain")
         assert.equal(rows.length, before + 1, "the in-flight poll finished and was audited")
