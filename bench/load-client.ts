@@ -1,7 +1,11 @@
 /**
  * Load client, run as its own process so it does not share the service's event loop:
- *   node dist/bench/load-client.js '{"urls":[...],"seconds":60,"concurrency":32}'
- * Prints one JSON line: { requests, errors, statuses, latencies: { p50, p90, p99, max }, seconds }.
+ *   node dist/bench/load-client.js '{"urls":[...],"seconds":60,"concurrency":32,"rate":1000}'
+ * rate > 0: open loop, a request is due every 1/rate s whatever the service does, and latency is
+ * measured from when it was due (a slow service cannot hide its queue: no coordinated omission);
+ * at most `concurrency` requests are outstanding. rate 0: closed loop, `concurrency` workers
+ * sending back to back (the most the service does).
+ * Prints one JSON line: { requests, errors, statuses, latencies: { p50, p90, p99, max }, seconds, late }.
  */
 import { percentile } from "./stats.ts"
 
@@ -9,6 +13,7 @@ interface Plan {
   readonly urls: ReadonlyArray<string>
   readonly seconds: number
   readonly concurrency: number
+  readonly rate?: number
   readonly headers?: Record<string, string>
 }
 
@@ -17,27 +22,70 @@ const latencies: Array<number> = []
 const statuses: Record<string, number> = {}
 let errors = 0
 let next = 0
-const deadline = performance.now() + plan.seconds * 1000
 const t0 = performance.now()
+const deadline = t0 + plan.seconds * 1000
 
-const worker = async () => {
-  while (performance.now() < deadline) {
-    const url = plan.urls[next++ % plan.urls.length] as string
-    const start = performance.now()
-    try {
-      const res = await fetch(url, { headers: plan.headers ?? {} })
-      await res.arrayBuffer()
-      statuses[res.status] = (statuses[res.status] ?? 0) + 1
-      if (res.status !== 200) errors++
-    } catch {
-      statuses["network"] = (statuses["network"] ?? 0) + 1
-      errors++
-    }
-    latencies.push(performance.now() - start)
+/** Service time (send to body) by the URL's last path segment, to see which reads are slow. */
+const serviceTimes = new Map<string, Array<number>>()
+
+const send = async (dueAt: number) => {
+  const url = plan.urls[next++ % plan.urls.length] as string
+  const sentAt = performance.now()
+  try {
+    const res = await fetch(url, { headers: plan.headers ?? {} })
+    await res.arrayBuffer()
+    statuses[res.status] = (statuses[res.status] ?? 0) + 1
+    if (res.status !== 200) errors++
+  } catch {
+    statuses["network"] = (statuses["network"] ?? 0) + 1
+    errors++
   }
+  const end = performance.now()
+  latencies.push(end - dueAt)
+  const kind = new URL(url).pathname.split("/").pop() ?? ""
+  const times = serviceTimes.get(kind) ?? []
+  times.push(end - sentAt)
+  serviceTimes.set(kind, times)
 }
 
-await Promise.all(Array.from({ length: plan.concurrency }, worker))
+const closedLoop = async () => {
+  const worker = async () => {
+    while (performance.now() < deadline) await send(performance.now())
+  }
+  await Promise.all(Array.from({ length: plan.concurrency }, worker))
+}
+
+/** Requests due by the end but never sent because `concurrency` were outstanding (0 = kept up). */
+let late = 0
+
+const openLoop = (rate: number) =>
+  new Promise<void>((done) => {
+    const interval = 1000 / rate
+    let issued = 0
+    let outstanding = 0
+    const tick = () => {
+      const now = performance.now()
+      const due = Math.min(Math.floor((Math.min(now, deadline) - t0) / interval) + 1, Math.ceil(plan.seconds * rate))
+      while (issued < due && outstanding < plan.concurrency) {
+        const dueAt = t0 + issued * interval
+        issued++
+        outstanding++
+        void send(dueAt).finally(() => {
+          outstanding--
+        })
+      }
+      if (now < deadline) setTimeout(tick, 1)
+      else {
+        late = due - issued
+        const drain = () => (outstanding === 0 ? done() : setTimeout(drain, 5))
+        drain()
+      }
+    }
+    tick()
+  })
+
+if ((plan.rate ?? 0) > 0) await openLoop(plan.rate as number)
+else await closedLoop()
 latencies.sort((a, b) => a - b)
 process.stdout.write(
   `${
@@ -45,6 +93,13 @@ process.stdout.write(
       requests: latencies.length,
       errors,
       statuses,
+      late,
+      serviceTimes: Object.fromEntries(
+        [...serviceTimes].map(([kind, ts]) => {
+          ts.sort((a, b) => a - b)
+          return [kind, { n: ts.length, p50: percentile(ts, 50), p99: percentile(ts, 99), max: ts[ts.length - 1] }]
+        }),
+      ),
       seconds: (performance.now() - t0) / 1000,
       latencies: {
         p50: percentile(latencies, 50),

@@ -8,6 +8,7 @@ import path from "node:path"
 import { fileURLToPath } from "node:url"
 import { Effect, Layer, ManagedRuntime, References } from "effect"
 import { makeCacheLayer } from "../src/cache/CacheLive.ts"
+import { defaultConfig } from "../src/config/config.ts"
 import { makeHttpApp } from "../src/http/app.ts"
 import { listen } from "../src/http/server.ts"
 import { composeServices } from "../src/layers.ts"
@@ -15,6 +16,7 @@ import { allActions, allDataTypes } from "../src/registry/index.ts"
 import { Registry } from "../src/registry/Registry.ts"
 import { Scheduler } from "../src/scheduler/Scheduler.ts"
 import { defaultSchedulerSettings } from "../src/scheduler/settings.ts"
+import { Ssh } from "../src/ssh/Ssh.ts"
 import { makeSshLayer } from "../src/ssh/SshLive.ts"
 import { makeStoreLayer, type StoreOptions } from "../src/store/layer.ts"
 import { Store } from "../src/store/Store.ts"
@@ -26,6 +28,10 @@ export interface LoadOptions {
   readonly seconds: number
   readonly concurrency: number
   readonly store: StoreOptions
+  /** Requests per second the client sends (open loop); 0: as fast as `concurrency` workers go. */
+  readonly rate: number
+  /** Longest wait for every device to be connected before the measured run starts; 0: no warm-up. */
+  readonly warmupTimeoutSeconds?: number
 }
 
 export interface LoadResult {
@@ -33,14 +39,26 @@ export interface LoadResult {
   readonly errors: number
   readonly statuses: Record<string, number>
   readonly requestsPerSecond: number
+  /** Open loop: requests that fell due but were never sent (the service fell behind). */
+  readonly late: number
+  /** Client-side time from send to last byte, by read (last path segment): n, p50, p99, max (ms). */
+  readonly serviceTimes: Record<string, { n: number; p50: number; p99: number; max: number }>
   readonly latencies: { readonly p50: number; readonly p90: number; readonly p99: number; readonly max: number }
   readonly polls: { readonly ok: number; readonly failed: number }
+  /** Seconds from scheduler start until every device had its SSH connection open. */
+  readonly warmupSeconds: number
+  /** The service process during the measured run: CPU time over wall time (100 = one core). */
+  readonly serviceCpuPercent: number
+  /** Share of the measured run the service's event loop was busy. */
+  readonly eventLoopPercent: number
   /** RSS samples (MB), one a second, and the least-squares slope over the second half (MB/min). */
   readonly rss: {
     readonly startMb: number
     readonly endMb: number
     readonly peakMb: number
     readonly slopeMbPerMin: number
+    /** Same for the JS heap in use (what a leak in our code would grow). */
+    readonly heapSlopeMbPerMin: number
   }
 }
 
@@ -83,7 +101,7 @@ export const runLoad = async (o: LoadOptions): Promise<LoadResult> => {
   const layer = composeServices({
     store: makeStoreLayer(o.store),
     ssh: makeSshLayer({ sshDir: "/nonexistent", connectTimeoutMs: 10_000, commandTimeoutMs: 30_000 }),
-    cache: makeCacheLayer({}),
+    cache: makeCacheLayer({ staleWhileRevalidate: defaultConfig.cache.staleWhileRevalidate }),
     registry: Registry.make(allDataTypes, {}, allActions),
     scheduler: { ...defaultSchedulerSettings("load"), maxConcurrent: 32, deviceRefreshMs: 3_600_000 },
   }).pipe(Layer.provideMerge(Layer.succeed(References.MinimumLogLevel, "Error")), Layer.orDie)
@@ -104,17 +122,47 @@ export const runLoad = async (o: LoadOptions): Promise<LoadResult> => {
     ))
     const app = await go(makeHttpApp)
     const server = await listen(app, "127.0.0.1", 0)
+    // Watch it while it runs (soak mode): /metrics, /api/scheduler, /api/cache.
+    process.stderr.write(`load: service at ${server.url}\n`)
     try {
       await go(Scheduler.use((s) => s.start))
+      // Warm-up: the scheduler's first polls (jittered over each interval) open one connection per
+      // device. The measured run is the steady state after that, as a long-running service sees it.
+      const warmupStarted = Date.now()
+      const warmupDeadline = warmupStarted + (o.warmupTimeoutSeconds ?? 300) * 1000
+      while (
+        o.warmupTimeoutSeconds !== 0 &&
+        (await go(Ssh.use((s) => Effect.succeed(s.stats().openConnections)))) < o.devices
+      ) {
+        if (Date.now() > warmupDeadline) throw new Error(`warm-up: not every device connected in time`)
+        await new Promise((r) => setTimeout(r, 250))
+      }
       // Reads an API client makes: per-device data (cached after the first read) and inventory.
       const urls = Array.from({ length: Math.min(o.devices, 50) }, (_, i) => [
         `${server.url}/api/devices/load-${i}/system_metrics`,
         `${server.url}/api/devices/load-${i}/containers`,
       ]).flat().concat([`${server.url}/api/devices`, `${server.url}/health`])
+      // ...and a dashboard's first look at each of them (cold reads go to the hosts).
+      if (o.warmupTimeoutSeconds !== 0) {
+        let i = 0
+        await Promise.all(Array.from({ length: 8 }, async () => {
+          while (i < urls.length) await fetch(urls[i++] as string).then((r) => r.arrayBuffer())
+        }))
+      }
+      const warmupSeconds = (Date.now() - warmupStarted) / 1000
+      const cpuBefore = process.cpuUsage()
+      const eluBefore = performance.eventLoopUtilization()
       const rss: Array<number> = []
-      const sampler = setInterval(() => rss.push(process.memoryUsage().rss / 1024 / 1024), 1000)
-      const client = await runClient({ urls, seconds: o.seconds, concurrency: o.concurrency })
+      const heap: Array<number> = []
+      const sampler = setInterval(() => {
+        const m = process.memoryUsage()
+        rss.push(m.rss / 1024 / 1024)
+        heap.push(m.heapUsed / 1024 / 1024)
+      }, 1000)
+      const client = await runClient({ urls, seconds: o.seconds, concurrency: o.concurrency, rate: o.rate })
       clearInterval(sampler)
+      const cpu = process.cpuUsage(cpuBefore)
+      const elu = performance.eventLoopUtilization(eluBefore)
       await go(Scheduler.use((s) => s.stop({ drainTimeoutMs: 5000 })))
       const polls = await go(Store.use((s) =>
         s.query<{ status: string; n: unknown }>(
@@ -128,13 +176,19 @@ export const runLoad = async (o: LoadOptions): Promise<LoadResult> => {
         errors: client.errors,
         statuses: client.statuses,
         requestsPerSecond: client.requests / client.seconds,
+        late: client.late ?? 0,
+        serviceTimes: client.serviceTimes ?? {},
         latencies: client.latencies,
         polls: { ok: count("success"), failed: count("error") + count("partial") },
+        warmupSeconds,
+        serviceCpuPercent: ((cpu.user + cpu.system) / 1000 / (client.seconds * 1000)) * 100,
+        eventLoopPercent: elu.utilization * 100,
         rss: {
           startMb: rss[0] ?? 0,
           endMb: rss[rss.length - 1] ?? 0,
           peakMb: Math.max(0, ...rss),
           slopeMbPerMin: slopePerMinute(secondHalf),
+          heapSlopeMbPerMin: slopePerMinute(heap.slice(Math.floor(heap.length / 2))),
         },
       }
     } finally {

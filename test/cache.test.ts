@@ -49,6 +49,31 @@ describe("Cache", () => {
     assert.equal(result.stats.loads, 2)
   })
 
+  it("stale-while-revalidate: an expired entry inside the window is a stale hit, only when allowed", async () => {
+    const result = await run(
+      Effect.gen(function* () {
+        const cache = yield* Cache
+        const loads = yield* Ref.make(0)
+        const load = Ref.updateAndGet(loads, (n) => n + 1)
+        yield* cache.getOrLoad("k", 1000, load, { allowStale: true })
+        yield* TestClock.adjust("1500 millis")
+        const stale = yield* cache.getOrLoad("k", 1000, load, { allowStale: true })
+        const strict = yield* cache.getOrLoad("other", 1000, load)
+        yield* TestClock.adjust("1500 millis")
+        const strictExpired = yield* cache.getOrLoad("other", 1000, load)
+        yield* TestClock.adjust("2000 millis")
+        const beyond = yield* cache.getOrLoad("k", 1000, load, { allowStale: true })
+        return { stale, strict, strictExpired, beyond, stats: cache.stats() }
+      }),
+      { staleWhileRevalidate: 1 },
+    )
+    assert.deepEqual([result.stale.hit, result.stale.stale, result.stale.entry.value], [true, true, 1])
+    assert.equal(result.strict.hit, false)
+    assert.equal(result.strictExpired.hit, false, "without allowStale an expired entry is a miss")
+    assert.equal(result.beyond.hit, false, "past ttl × (1 + factor) it loads")
+    assert.equal(result.stats.stale, 1)
+  })
+
   it("evicts the least recently used entry when the entry count is exceeded", async () => {
     const stats = await run(
       Effect.gen(function* () {

@@ -77,6 +77,39 @@ for (const backend of testBackends()) {
       })
     })
 
+    test("stale-while-revalidate: an expired read answers at once, one audited refresh runs behind it", async () => {
+      await withTestApp(backend, { specs, ttl: { echo_probe: 1 }, cache: { staleWhileRevalidate: 2 } }, async (t) => {
+        await addDevice(t, "swr")
+        const first = await t.request("GET", "/api/devices/swr/echo_probe?word=w")
+        assert.equal(first.body.cache, "miss")
+        await new Promise((r) => setTimeout(r, 1200))
+        const before = await commandsRun(t)
+        const stale = await Promise.all(
+          Array.from({ length: 5 }, () => t.request("GET", "/api/devices/swr/echo_probe?word=w")),
+        )
+        for (const s of stale) {
+          assert.equal(s.body.cache, "stale")
+          assert.equal(s.body.collected_at, first.body.collected_at, "the answer is the stored one")
+          assert.ok(s.body.age_seconds >= 1)
+        }
+        let refreshed: any
+        for (let i = 0; i < 100 && refreshed === undefined; i++) {
+          await new Promise((r) => setTimeout(r, 50))
+          const audit = await t.request("GET", "/api/audit?device=swr&data_type=echo_probe")
+          refreshed = audit.body.entries.find((e: any) => e.source.endsWith(":revalidate"))
+        }
+        assert.ok(refreshed, "the refresh is audited")
+        assert.equal(refreshed.force_refresh, true)
+        assert.equal(refreshed.cache_hit, false)
+        assert.equal((await commandsRun(t)) - before, 1, "five stale reads, one refresh")
+        const after = await t.request("GET", "/api/devices/swr/echo_probe?word=w")
+        assert.equal(after.body.cache, "hit")
+        assert.notEqual(after.body.collected_at, first.body.collected_at)
+        const forced = await t.request("GET", "/api/devices/swr/echo_probe?word=w&force_refresh=true")
+        assert.equal(forced.body.cache, "refresh", "force_refresh never takes a stale answer")
+      })
+    })
+
     test("params are part of the cache key", async () => {
       await withTestApp(backend, { specs }, async (t) => {
         await addDevice(t, "keys")

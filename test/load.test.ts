@@ -39,6 +39,8 @@ for (const backend of testBackends()) {
       devices: 6,
       seconds: 4,
       concurrency: 8,
+      rate: 0,
+      warmupTimeoutSeconds: 0,
       store: backend.options(uniqueSchema("load")),
     })
     assert.equal(r.errors, 0, JSON.stringify(r.statuses))

@@ -18,6 +18,8 @@ export interface CacheStats {
   readonly loads: number
   /** Concurrent callers that joined an in-flight load instead of starting one. */
   readonly coalesced: number
+  /** Hits answered from an expired entry inside the stale window (counted in hits too). */
+  readonly stale: number
 }
 
 /** One stored entry as listed by entries(): for cache_metadata snapshots and GET /api/cache. */
@@ -35,18 +37,22 @@ export interface CacheEntryInfo {
 export interface Lookup<A> {
   readonly entry: CacheEntry<A>
   readonly hit: boolean
+  /** A hit on an expired entry inside the stale window (allowStale): the caller should revalidate. */
+  readonly stale?: boolean
 }
 
 export interface CacheShape {
   /**
    * Fresh entry for key, or run load once however many callers miss at the same time
-   * (single-flight). Failed loads are not cached. force skips the fresh check.
+   * (single-flight). Failed loads are not cached. force skips the fresh check. allowStale: an
+   * entry expired less than ttl × staleWhileRevalidate ago is returned as a stale hit and nothing
+   * is loaded (the caller starts the refresh, so it is audited like any other read).
    */
   readonly getOrLoad: <A, E, R>(
     key: string,
     ttlMs: number,
     load: Effect.Effect<A, E, R>,
-    options?: { readonly force?: boolean; readonly sizeOf?: (a: A) => number },
+    options?: { readonly force?: boolean; readonly allowStale?: boolean; readonly sizeOf?: (a: A) => number },
   ) => Effect.Effect<Lookup<A>, E, R>
   readonly peek: <A>(key: string) => CacheEntry<A> | undefined
   /** Drop every key starting with prefix; returns how many. */

@@ -8,9 +8,15 @@ export interface CacheOptions {
   readonly maxEntries?: number
   /** At most this many bytes in total, as estimated by sizeOf / JSON length (default 64 MiB). */
   readonly maxBytes?: number
+  /**
+   * Stale-while-revalidate window as a fraction of each entry's TTL (default 0: off). With 1, a
+   * read that allows it gets an entry up to twice its TTL old at once, marked stale, instead of
+   * waiting on the host, while one refresh runs.
+   */
+  readonly staleWhileRevalidate?: number
 }
 
-export const defaultCacheOptions = { maxEntries: 5000, maxBytes: 64 * 1024 * 1024 } as const
+export const defaultCacheOptions = { maxEntries: 5000, maxBytes: 64 * 1024 * 1024, staleWhileRevalidate: 0 } as const
 
 /** What a load hands to the callers waiting on it; "retry" when the loader was interrupted. */
 type Outcome = Exit.Exit<CacheEntry<unknown>, unknown> | "retry"
@@ -30,6 +36,7 @@ const bound = (value: number | undefined, fallback: number): number =>
 export const makeCache = (options: CacheOptions = {}): CacheShape => {
   const maxEntries = bound(options.maxEntries, defaultCacheOptions.maxEntries)
   const maxBytes = bound(options.maxBytes, defaultCacheOptions.maxBytes)
+  const staleFactor = Math.max(0, options.staleWhileRevalidate ?? defaultCacheOptions.staleWhileRevalidate)
   const lru = makeLru({ maxEntries, maxBytes })
   const inflight = new Map<string, Flight>()
   let seq = 0
@@ -38,6 +45,7 @@ export const makeCache = (options: CacheOptions = {}): CacheShape => {
   let evictions = 0
   let loads = 0
   let coalesced = 0
+  let stale = 0
   /** Per-entry hit count and last access; keyed by the stored object so replaced entries start afresh. */
   const usage = new WeakMap<object, { hits: number; lastAccessedAt: number }>()
 
@@ -73,24 +81,27 @@ export const makeCache = (options: CacheOptions = {}): CacheShape => {
     key: string,
     ttlMs: number,
     load: Effect.Effect<A, E, R>,
-    options?: { readonly force?: boolean; readonly sizeOf?: (a: A) => number },
+    options?: { readonly force?: boolean; readonly allowStale?: boolean; readonly sizeOf?: (a: A) => number },
   ): Effect.Effect<Lookup<A>, E, R> => {
     const force = options?.force === true
+    const staleMs = options?.allowStale === true ? ttlMs * staleFactor : 0
 
     const attempt = (first: boolean): Effect.Effect<Lookup<A>, E, R> =>
       Effect.flatMap(Clock.currentTimeMillis, (now) => {
         if (!force) {
           const stored = lru.get(key)
-          if (stored !== undefined && stored.entry.expiresAt > now) {
+          const fresh = stored !== undefined && stored.entry.expiresAt > now
+          if (stored !== undefined && (fresh || stored.entry.expiresAt + staleMs > now)) {
             lru.touch(key)
             hits++
+            if (!fresh) stale++
             const used = usage.get(stored)
             if (used === undefined) usage.set(stored, { hits: 1, lastAccessedAt: now })
             else {
               used.hits++
               used.lastAccessedAt = now
             }
-            return Effect.succeed({ entry: stored.entry as CacheEntry<A>, hit: true })
+            return Effect.succeed({ entry: stored.entry as CacheEntry<A>, hit: true, stale: !fresh })
           }
         }
         if (first) misses++
@@ -144,6 +155,7 @@ export const makeCache = (options: CacheOptions = {}): CacheShape => {
     evictions,
     loads,
     coalesced,
+    stale,
   })
 
   const entries = (): ReadonlyArray<CacheEntryInfo> =>

@@ -138,7 +138,27 @@ export class Collector extends Context.Service<Collector, CollectorShape>()("inf
           )
         })
 
-      const collect = (ref: string | number, dataType: string, options: CollectOptions) => {
+      /** Keys with a background refresh running: one per key however many stale reads arrive. */
+      const revalidating = new Set<string>()
+      /** The refresh behind a stale answer: a forced read through this same pipeline (audited as such). */
+      const revalidate = (dev: Device, dataType: string, options: CollectOptions) =>
+        Effect.suspend(() => {
+          const key = cacheKey(dev.name, dataType, options.params ?? {})
+          if (revalidating.has(key)) return Effect.void
+          revalidating.add(key)
+          return Effect.asVoid(Effect.forkDetach(
+            collect(dev.name, dataType, {
+              ...options,
+              forceRefresh: true,
+              source: `${options.source ?? options.method}:revalidate`,
+            }).pipe(Effect.ignore, Effect.ensuring(Effect.sync(() => void revalidating.delete(key)))),
+          ))
+        })
+
+      const collect = (ref: string | number, dataType: string, options: CollectOptions): Effect.Effect<
+        Collected,
+        CollectError
+      > => {
         const started = performance.now()
         const operationId = randomUUID()
         const params = options.params ?? {}
@@ -218,6 +238,7 @@ export class Collector extends Context.Service<Collector, CollectorShape>()("inf
           const key = cacheKey(dev.name, dataType, params)
           return yield* cache.getOrLoad(key, spec.ttlSeconds * 1000, load, {
             force: options.forceRefresh === true,
+            allowStale: true,
             sizeOf: (v) => v.bytes,
           })
         })
@@ -286,9 +307,17 @@ export class Collector extends Context.Service<Collector, CollectorShape>()("inf
             onSuccess: (lookup) =>
               Effect.gen(function* () {
                 const ranHere = loaded !== undefined
-                const status: CacheStatus = !ranHere ? "hit" : options.forceRefresh === true ? "refresh" : "miss"
+                const stale = "stale" in lookup && lookup.stale === true
+                const status: CacheStatus = stale
+                  ? "stale"
+                  : !ranHere
+                  ? "hit"
+                  : options.forceRefresh === true
+                  ? "refresh"
+                  : "miss"
                 const entry = lookup.entry
                 const dev = device as Device
+                if (stale) yield* revalidate(dev, dataType, options)
                 yield* audit(entry.value.truncated ? "partial" : "success", !ranHere, null)
                 if (ranHere) {
                   if (Option.isSome(health)) yield* health.value.record(dev, dataType, { ok: true })

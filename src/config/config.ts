@@ -32,7 +32,8 @@ export interface InfraConfig {
   /** Freshness overrides in seconds, by data type. */
   readonly ttl: Readonly<Record<string, number>>
   readonly ssh: SshSettings
-  readonly cache: { readonly maxEntries: number; readonly maxBytes: number }
+  /** staleWhileRevalidate: fraction of a TTL an expired entry is still served (marked stale) while it refreshes; 0 = off. */
+  readonly cache: { readonly maxEntries: number; readonly maxBytes: number; readonly staleWhileRevalidate: number }
   /** Days of history per time-series table, over the defaults in observe/retention-policy.ts (0 = forever). */
   readonly retention: Readonly<Record<string, number>>
   /** `schedule:` (intervals/cron per type and device, jitter, limits, health, leases) and `instance_id`. */
@@ -57,7 +58,7 @@ export const defaultConfig: InfraConfig = {
     shellsPerConnection: 3,
     hostKeyPolicy: "tofu",
   },
-  cache: { maxEntries: 5000, maxBytes: 64 * 1024 * 1024 },
+  cache: { maxEntries: 5000, maxBytes: 64 * 1024 * 1024, staleWhileRevalidate: 1 },
   retention: {},
   scheduler: defaultSchedulerSettings(),
   watch: {},
@@ -151,6 +152,8 @@ export const resolveConfig = (
     cache: {
       maxEntries: num(cacheIn["max_entries"], "cache.max_entries", 1, 10_000_000) ?? defaultConfig.cache.maxEntries,
       maxBytes: num(cacheIn["max_bytes"], "cache.max_bytes", 1024, 64 * 1024 ** 3) ?? defaultConfig.cache.maxBytes,
+      staleWhileRevalidate: num(cacheIn["stale_while_revalidate"], "cache.stale_while_revalidate", 0, 100) ??
+        defaultConfig.cache.staleWhileRevalidate,
     },
     retention: validateRetention(asRecord(file["retention"], "retention")),
     scheduler: parseSchedulerSettings(file, env),

@@ -1,6 +1,7 @@
 import { Context, Effect, Layer, PubSub, type Scope } from "effect"
 
-export type CacheStatus = "hit" | "miss" | "refresh"
+/** stale: an expired entry served at once while a refresh runs (cache.stale_while_revalidate). */
+export type CacheStatus = "hit" | "miss" | "refresh" | "stale"
 
 export type InfraEvent =
   | {

@@ -100,6 +100,7 @@ export const mountObserveRoutes = (app: Hono) =>
             evictions: stats.evictions,
             loads: stats.loads,
             coalesced: stats.coalesced,
+            stale: stats.stale,
             by_data_type: [...byType].map(([data_type, v]) => ({ data_type, ...v }))
               .sort((a, b) => a.data_type.localeCompare(b.data_type)),
             ...(listed === undefined ? {} : { items: listed }),

@@ -221,6 +221,11 @@ export class Observability extends Context.Service<Observability, ObservabilityS
             ),
             counter("infrastructor_cache_loads_total", "Loads started by cache misses and refreshes.", c.loads),
             counter("infrastructor_cache_coalesced_total", "Callers that joined an in-flight load.", c.coalesced),
+            counter(
+              "infrastructor_cache_stale_total",
+              "Hits answered from an expired entry while it was refreshed (stale-while-revalidate).",
+              c.stale,
+            ),
             gauge("infrastructor_cache_entries", "Entries in the cache.", c.entries),
             gauge("infrastructor_cache_bytes", "Estimated bytes held by the cache.", c.bytes),
             gauge("infrastructor_cache_max_bytes", "Cache byte bound.", c.maxBytes),

@@ -19,8 +19,10 @@ export const vmStatusScript = (): string =>
   [
     "(",
     'PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"; export LC_ALL=C',
-    '_asroot() { if [ "$(id -u)" = 0 ]; then "$@"; elif sudo -n true 2>/dev/null; then sudo -n "$@"; else "$@"; fi; }',
-    '_virsh() { if [ "$(id -u)" != 0 ] && [ -z "${LIBVIRT_DEFAULT_URI:-}" ]; then virsh -c qemu:///system "$@"; else virsh "$@"; fi; }',
+    // The uid once per run, not one `id` process per call.
+    "_uid=$(id -u)",
+    '_asroot() { if [ "$_uid" = 0 ]; then "$@"; elif sudo -n true 2>/dev/null; then sudo -n "$@"; else "$@"; fi; }',
+    '_virsh() { if [ "$_uid" != 0 ] && [ -z "${LIBVIRT_DEFAULT_URI:-}" ]; then virsh -c qemu:///system "$@"; else virsh "$@"; fi; }',
     section(S.virshList, "_virsh list --all"),
     section(
       S.virshDominfo,

@@ -1,6 +1,6 @@
 import { Effect, Layer, ManagedRuntime } from "effect"
 import type { Hono } from "hono"
-import { makeCacheLayer } from "../../src/cache/CacheLive.ts"
+import { type CacheOptions, makeCacheLayer } from "../../src/cache/CacheLive.ts"
 import { makeHttpApp } from "../../src/http/app.ts"
 import { composeServices } from "../../src/layers.ts"
 import type { AnyDataTypeSpec } from "../../src/registry/DataType.ts"
@@ -44,6 +44,7 @@ export interface TestAppOptions {
   readonly ssh?: SshOptions
   readonly specs?: ReadonlyArray<AnyDataTypeSpec>
   readonly ttl?: Record<string, number>
+  readonly cache?: CacheOptions
 }
 
 /** Device add runs the capability probe, so custom spec lists keep it. */
@@ -59,7 +60,7 @@ export const withTestApp = async <A>(
   const layer = composeServices({
     store: backend.layer(uniqueSchema("app")),
     ssh: makeSshLayer({ sshDir: "/nonexistent", ...options.ssh }),
-    cache: makeCacheLayer({}),
+    cache: makeCacheLayer(options.cache ?? {}),
     registry: Registry.make(withProbe(options.specs ?? allDataTypes), options.ttl, allActions),
   }).pipe(Layer.orDie)
   const runtime = ManagedRuntime.make(layer)

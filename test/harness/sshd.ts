@@ -28,6 +28,12 @@ export interface SshdOptions {
   readonly shims?: Record<string, string>
   /** ssh-keygen -t value for the host key; default ed25519. */
   readonly hostKeyType?: string
+  /**
+   * Scheduling niceness of the server and every session under it (inherited). The load bench runs
+   * its simulated fleet at 19 so the hosts' scripts, which on a real fleet run on the hosts' own
+   * CPUs, take what the service under test leaves instead of starving it on this machine.
+   */
+  readonly nice?: number
 }
 
 export interface SshdHandle {
@@ -223,6 +229,7 @@ export const startSshd = async (options: SshdOptions = {}): Promise<SshdHandle> 
     const listeningBefore = listeningLines()
     child = spawn(SSHD, ["-D", "-e", "-f", configPath, "-E", logPath], { stdio: "ignore" })
     pid = child.pid ?? 0
+    if (options.nice !== undefined && pid > 0) os.setPriority(pid, options.nice)
     child.unref() // a forgotten stop() must not keep the test process alive; the exit hook kills it
     let exited = false
     child.once("exit", () => {

@@ -22,10 +22,15 @@ export interface TcpProxy {
   readonly close: () => Promise<void>
 }
 
-const destroy = (socket: net.Socket) => {
+/**
+ * reset: RST (an abrupt reset). Otherwise a plain close: on Node 20, resetAndDestroy on a socket
+ * with writes still queued can leave a request that never completes, and the test process then
+ * spins forever in its exit cleanup (seen after cut() with replies in flight).
+ */
+const destroy = (socket: net.Socket, reset = false) => {
   const s = socket as net.Socket & { resetAndDestroy?: () => void }
   try {
-    if (typeof s.resetAndDestroy === "function") s.resetAndDestroy()
+    if (reset && typeof s.resetAndDestroy === "function") s.resetAndDestroy()
     else s.destroy()
   } catch {
     s.destroy()
@@ -91,8 +96,8 @@ export const startTcpProxy = async (
     },
     reset: () => {
       for (const { client, upstream } of [...pairs]) {
-        destroy(client)
-        destroy(upstream)
+        destroy(client, true)
+        destroy(upstream, true)
       }
       pairs.clear()
     },

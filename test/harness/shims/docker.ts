@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs"
 import { shq } from "../../../src/shell/quote.ts"
 import type { CommandResult } from "../../../src/ssh/Ssh.ts"
 import { fixturePath } from "../fixtures.ts"
@@ -34,18 +35,66 @@ export const DOCKER_SHIM_FILES = {
  * State.StartedAt and one stderr line at its State.FinishedAt (synthetic text, real times).
  * start/stop/restart print the name, as docker does.
  */
+/** The first `"key": "value"` line's value, as the shim's old `sed | head -n 1` found it. */
+const firstField = (text: string, key: string): string | undefined => {
+  const re = new RegExp(`^ *"${key}": "([^"]*)",*$`)
+  for (const line of text.split("\n")) {
+    const m = re.exec(line)
+    if (m !== null) return m[1]
+  }
+  return undefined
+}
+
+const FIELD_KEYS = ["Id", "Name", "Driver", "Scope", "StartedAt", "FinishedAt", "Path"]
+
 export const dockerShim = (): string => {
   const containers = DOCKER_SHIM_FILES.containers.map(fx).join(" ")
   const networks = DOCKER_SHIM_FILES.networks.map(fx).join(" ")
+  const files = [...DOCKER_SHIM_FILES.containers, ...DOCKER_SHIM_FILES.networks].map((f) => ({
+    path: fixturePath("docker", f),
+    text: readFileSync(fixturePath("docker", f), "utf8"),
+  }))
+  const fieldCases = files.flatMap((f) =>
+    FIELD_KEYS.flatMap((key) => {
+      const v = firstField(f.text, key)
+      return v === undefined ? [] : [`    ${shq(`${key} ${f.path}`)}) printf '%s\\n' ${shq(v)} ;;`]
+    })
+  ).join("\n")
+  const arrayCases = files.filter((f) => f.text.split("\n")[0] === "[")
+    .map((f) => `    ${shq(f.path)}) sed '1d;$d' "$1" ;;`).join("\n")
+  const psText = readFileSync(fixturePath("docker", DOCKER_SHIM_FILES.ps), "utf8")
+  const psIds = [
+    ...[...psText.matchAll(/"ID":"([^"]*)"/g)].map((m) => m[1] as string),
+    ...DOCKER_SHIM_FILES.containers.map((f) => firstField(readFileSync(fixturePath("docker", f), "utf8"), "Id")),
+  ].filter((id): id is string => id !== undefined).map(shq).join(" ")
+  const networkTexts = DOCKER_SHIM_FILES.networks.map((f) => readFileSync(fixturePath("docker", f), "utf8"))
+  const networkLs = networkTexts.map((t) =>
+    shq(
+      `{"Driver":"${firstField(t, "Driver") ?? ""}","ID":"${firstField(t, "Id") ?? ""}","Name":"${
+        firstField(t, "Name") ?? ""
+      }","Scope":"${firstField(t, "Scope") ?? ""}"}`,
+    )
+  ).join(" ")
+  const networkIds = networkTexts.map((t) => shq(firstField(t, "Id") ?? "")).join(" ")
   return String.raw`#!/bin/sh
 PS=${fx(DOCKER_SHIM_FILES.ps)}
 STATS=${fx(DOCKER_SHIM_FILES.stats)}
 CONTAINERS="${containers}"
 NETWORKS="${networks}"
-# First top-level "Key": "value" of a pretty-printed object (top-level keys come first in these files).
-field() { sed -n "s/^ *\"$1\": \"\([^\"]*\)\",*$/\1/p" "$2" | head -n 1; }
+# First top-level "Key": "value" of a pretty-printed object, read from the files when this shim
+# was written (no process per lookup: the load bench runs thousands of these).
+field() {
+  case "$1 $2" in
+${fieldCases}
+  esac
+}
 # One object: CLI recordings are already arrays ("[" alone on line 1), Engine API ones a single object.
-object() { if [ "$(head -n 1 "$1")" = "[" ]; then sed '1d;$d' "$1"; else cat "$1"; fi; }
+object() {
+  case "$1" in
+${arrayCases}
+    *) cat "$1" ;;
+  esac
+}
 find_in() { # $1 = arg, $2 = name prefix ("/" for containers), rest = files
   a=$1; p=$2; shift 2
   for f in "$@"; do
@@ -74,15 +123,11 @@ container_or_fail() {
 case "$*" in
   "ps -a --no-trunc --format {{json .}}") cat "$PS" ;;
   "ps -aq --no-trunc")
-    sed -n 's/.*"ID":"\([^"]*\)".*/\1/p' "$PS"
-    for f in $CONTAINERS; do field Id "$f"; done ;;
+    printf '%s\n' ${psIds} ;;
   "stats --no-stream --no-trunc --format {{json .}}") cat "$STATS" ;;
   "network ls --no-trunc --format {{json .}}")
-    for f in $NETWORKS; do
-      printf '{"Driver":"%s","ID":"%s","Name":"%s","Scope":"%s"}\n' \
-        "$(field Driver "$f")" "$(field Id "$f")" "$(field Name "$f")" "$(field Scope "$f")"
-    done ;;
-  "network ls -q --no-trunc") for f in $NETWORKS; do field Id "$f"; done ;;
+    printf '%s\n' ${networkLs} ;;
+  "network ls -q --no-trunc") printf '%s\n' ${networkIds} ;;
   "network inspect"*) shift 2; print_objects network "" "$NETWORKS" "$@" ;;
   "inspect"*)
     shift
