@@ -9,6 +9,7 @@
  *   had spilled lands (what a SIGKILL may lose is only what was not yet in the file; SECURITY.md).
  */
 import assert from "node:assert/strict"
+import { spawnSync } from "node:child_process"
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import os from "node:os"
 import path from "node:path"
@@ -32,6 +33,12 @@ after(() => {
 })
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+/** inotifywait processes of the test host's user (the config watcher's remote side). */
+const hostWatchers = (): number => {
+  const r = spawnSync("pgrep", ["-c", "-u", sshd.user, "-x", "inotifywait"], { encoding: "utf8" })
+  return Number(r.stdout.trim() || "0")
+}
 
 const writeConfig = (dir: string): string => {
   const file = path.join(dir, "infrastructor.yaml")
@@ -163,9 +170,12 @@ describe("SIGKILL during writes", () => {
       const times = await historyTimes(last.url, "k1")
       assert.deepEqual([...seenTimes].filter((t) => !times.has(t)), [], "every k1 row is still there")
       await waitFor("polling writes again", async () => (await historyTimes(last.url, "k1")).size > times.size, 30_000)
+      await waitFor("the config watcher running on the host", () => hostWatchers() > 0, 30_000)
     } finally {
       await last.kill()
     }
+    // Nothing of ours stays on the host once the process that started it is gone.
+    await waitFor("no watcher left behind on the host", () => hostWatchers() === 0, 15_000)
   })
 
   const databaseUrl = process.env["TEST_DATABASE_URL"]

@@ -128,15 +128,18 @@ for (const backend of testBackends()) {
       try {
         await instance.run(Store.use((s) => s.createDevice(sshdDeviceInput(sshd, "drain"))))
         await waitFor("a first poll", async () => (await audit(instance, "drain")).length >= 1)
-        // A poll is in flight and not yet audited: the count is the same on both sides of the status
-        // read (otherwise the poll seen in flight may already be in `before`).
+        // A poll in flight that is not yet audited: it started after the newest audit row (a poll
+        // still counted in flight can be one already audited, finishing its device-status write).
         let before = -1
         await waitFor("a poll in flight, not yet audited", async () => {
-          const a = (await audit(instance, "drain")).length
-          const inFlight = (await instance.status()).in_flight > 0
-          const b = (await audit(instance, "drain")).length
-          before = b
-          return inFlight && a === b
+          const rows = await audit(instance, "drain")
+          const job = (await instance.status()).devices.find((d) => d.device === "drain")?.jobs
+            .find((j) => j.data_type === "system_metrics")
+          const again = await audit(instance, "drain")
+          before = again.length
+          const newest = Math.max(...rows.map((r) => new Date(r["time"] as Date | string).getTime()))
+          return job?.running === true && job.last_run_at !== null &&
+            new Date(job.last_run_at).getTime() > newest && rows.length === again.length
         }, 5000)
         await instance.stop(5000)
         const rows = await audit(instance, "drain")

@@ -131,7 +131,6 @@ const makeScheduler = (settings: SchedulerSettings) =>
 
     const poll = (job: Job) =>
       Effect.gen(function* () {
-        if (stopping) return
         const started = yield* Clock.currentTimeMillis
         job.stats.running = true
         job.stats.lastRunAt = started
@@ -197,7 +196,12 @@ const makeScheduler = (settings: SchedulerSettings) =>
           return
         }
         job.stats.lastSkip = null
-        const guarded = tracked(poll(job)).pipe(global.withPermit, deviceSemaphore(job.deviceId).withPermit)
+        // Checked once the permits are held and before counting it in flight: a poll counted in
+        // flight always runs to its end (stop drains it), one that waited past stop never starts.
+        const guarded = Effect.suspend(() => (stopping ? Effect.void : tracked(poll(job)))).pipe(
+          global.withPermit,
+          deviceSemaphore(job.deviceId).withPermit,
+        )
         yield* gate.probe ? guarded.pipe(Effect.ensuring(Effect.sync(() => health.probeDone(job.deviceId)))) : guarded
       })
 

@@ -1,3 +1,4 @@
+import { guardStreamCommand } from "./stream-guard.ts"
 import { Cause, Duration, Effect, Layer, Queue, Stream } from "effect"
 import type { Buffer } from "node:buffer"
 import type { Device } from "../domain/device.ts"
@@ -156,7 +157,9 @@ export const makeSsh = (sshOptions: SshOptions = {}) =>
             }
           }
           const channel = yield* Effect.acquireRelease(
-            attempt(device.name, () => connection.openExec(command)).pipe(Effect.tapError(() => Effect.sync(finish))),
+            attempt(device.name, () => connection.openExec(guardStreamCommand(command))).pipe(
+              Effect.tapError(() => Effect.sync(finish)),
+            ),
             (channel) =>
               Effect.sync(() => {
                 try {
