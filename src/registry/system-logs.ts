@@ -1,3 +1,4 @@
+import { AS_ROOT_PRELUDE } from "./as-root.ts"
 import { Effect, Result } from "effect"
 import type { StoreError } from "../domain/errors.ts"
 import { transportRetry } from "../domain/schedules.ts"
@@ -44,9 +45,7 @@ export const systemLogsScript = (params: Params): string => {
   return [
     "(",
     'PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"; export LC_ALL=C',
-    // The uid once per run, not one `id` process per call.
-    "_uid=$(id -u)",
-    '_asroot() { if [ "$_uid" = 0 ]; then "$@"; elif sudo -n true 2>/dev/null; then sudo -n "$@"; else "$@"; fi; }',
+    ...AS_ROOT_PRELUDE,
     section(S.journal, journal),
     "if ! command -v journalctl >/dev/null 2>&1; then",
     section(S.dmesg, 'if d=$(command -v dmesg); then _asroot "$d" --json || _asroot "$d"; else (exit 127); fi'),

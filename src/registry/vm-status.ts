@@ -1,3 +1,4 @@
+import { AS_ROOT_PRELUDE } from "./as-root.ts"
 import { transportRetry } from "../domain/schedules.ts"
 import { section } from "../parsers/sections.ts"
 import { parseVmStatus, VM_SECTIONS as S, vmKey, type VmStatus } from "../parsers/vm-status.ts"
@@ -19,9 +20,7 @@ export const vmStatusScript = (): string =>
   [
     "(",
     'PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"; export LC_ALL=C',
-    // The uid once per run, not one `id` process per call.
-    "_uid=$(id -u)",
-    '_asroot() { if [ "$_uid" = 0 ]; then "$@"; elif sudo -n true 2>/dev/null; then sudo -n "$@"; else "$@"; fi; }',
+    ...AS_ROOT_PRELUDE,
     '_virsh() { if [ "$_uid" != 0 ] && [ -z "${LIBVIRT_DEFAULT_URI:-}" ]; then virsh -c qemu:///system "$@"; else virsh "$@"; fi; }',
     section(S.virshList, "_virsh list --all"),
     section(

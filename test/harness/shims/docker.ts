@@ -50,9 +50,17 @@ const FIELD_KEYS = ["Id", "Name", "Driver", "Scope", "StartedAt", "FinishedAt", 
 export const dockerShim = (): string => {
   const containers = DOCKER_SHIM_FILES.containers.map(fx).join(" ")
   const networks = DOCKER_SHIM_FILES.networks.map(fx).join(" ")
+  // Each recorded file read once; everything below is derived from these texts.
+  const textOf = new Map(
+    [DOCKER_SHIM_FILES.ps, ...DOCKER_SHIM_FILES.containers, ...DOCKER_SHIM_FILES.networks].map((f) => [
+      f as string,
+      readFileSync(fixturePath("docker", f), "utf8"),
+    ]),
+  )
+  const text = (f: string): string => textOf.get(f) ?? ""
   const files = [...DOCKER_SHIM_FILES.containers, ...DOCKER_SHIM_FILES.networks].map((f) => ({
     path: fixturePath("docker", f),
-    text: readFileSync(fixturePath("docker", f), "utf8"),
+    text: text(f),
   }))
   const fieldCases = files.flatMap((f) =>
     FIELD_KEYS.flatMap((key) => {
@@ -62,12 +70,11 @@ export const dockerShim = (): string => {
   ).join("\n")
   const arrayCases = files.filter((f) => f.text.split("\n")[0] === "[")
     .map((f) => `    ${shq(f.path)}) sed '1d;$d' "$1" ;;`).join("\n")
-  const psText = readFileSync(fixturePath("docker", DOCKER_SHIM_FILES.ps), "utf8")
   const psIds = [
-    ...[...psText.matchAll(/"ID":"([^"]*)"/g)].map((m) => m[1] as string),
-    ...DOCKER_SHIM_FILES.containers.map((f) => firstField(readFileSync(fixturePath("docker", f), "utf8"), "Id")),
+    ...[...text(DOCKER_SHIM_FILES.ps).matchAll(/"ID":"([^"]*)"/g)].map((m) => m[1] as string),
+    ...DOCKER_SHIM_FILES.containers.map((f) => firstField(text(f), "Id")),
   ].filter((id): id is string => id !== undefined).map(shq).join(" ")
-  const networkTexts = DOCKER_SHIM_FILES.networks.map((f) => readFileSync(fixturePath("docker", f), "utf8"))
+  const networkTexts = DOCKER_SHIM_FILES.networks.map(text)
   const networkLs = networkTexts.map((t) =>
     shq(
       `{"Driver":"${firstField(t, "Driver") ?? ""}","ID":"${firstField(t, "Id") ?? ""}","Name":"${
