@@ -159,10 +159,17 @@ for (const backend of testBackends()) {
           await again.run(Store.use((s) => s.createDevice(sshdDeviceInput(sshd, "hung"))))
           await waitFor("a first poll", async () => (await audit(again, "hung")).length >= 1)
           sshd.pause()
-          const started = Date.now()
+          const pausedAt = Date.now()
+          const started = pausedAt
           try {
-            // The next poll hangs: the host takes the command and never answers (timeout 10 s).
-            await waitFor("a poll hanging", async () => (await again.status()).in_flight > 0, 5000)
+            // A poll that started after the pause hangs: the host never answers (timeout 10 s). A poll
+            // already in flight at the pause may still finish, its answer being on the wire already.
+            await waitFor("a poll started after the pause, hanging", async () => {
+              const job = (await again.status()).devices.find((d) => d.device === "hung")?.jobs
+                .find((j) => j.data_type === "system_metrics")
+              return job?.running === true && job.last_run_at !== null &&
+                new Date(job.last_run_at).getTime() > pausedAt
+            }, 5000)
             await sleep(200)
             assert.ok((await again.status()).in_flight > 0)
             await again.stop(400)
