@@ -1,5 +1,5 @@
 import assert from "node:assert/strict"
-import { Effect, Result } from "effect"
+import { Effect, Layer, ManagedRuntime, Result } from "effect"
 import { after, before, describe, test } from "node:test"
 import { ParseError } from "../src/domain/errors.ts"
 import { noRetry, transportRetry } from "../src/domain/schedules.ts"
@@ -7,9 +7,11 @@ import { Events, type InfraEventWithMeta } from "../src/events/Events.ts"
 import type { DataTypeSpec } from "../src/registry/DataType.ts"
 import { systemMetrics } from "../src/registry/system-metrics.ts"
 import { shq } from "../src/shell/quote.ts"
+import type { HostKeys } from "../src/ssh/HostKeys.ts"
 import { Ssh } from "../src/ssh/Ssh.ts"
+import { Store } from "../src/store/Store.ts"
 import { runIn, withTestApp } from "./harness/app.ts"
-import { testBackends } from "./harness/db.ts"
+import { testBackends, uniqueSchema } from "./harness/db.ts"
 import { type SshdHandle, startSshd, stopAllSshd } from "./harness/sshd.ts"
 
 /** A data type whose command exits 3 and prints its params: exit codes are results. */
@@ -38,7 +40,20 @@ const brokenSpec: DataTypeSpec<{ never: true }> = {
   toRows: () => [],
 }
 
-const specs: ReadonlyArray<DataTypeSpec<any>> = [systemMetrics, echoSpec, brokenSpec]
+/** A data type that takes a second on the host. */
+const slowSpec: DataTypeSpec<string> = {
+  name: "slow_probe",
+  description: "test type",
+  table: "",
+  ttlSeconds: 60,
+  timeout: "5 seconds",
+  retry: noRetry,
+  script: () => "sleep 1; date +%s%N",
+  parse: (r) => Result.succeed(r.stdout.trim()),
+  toRows: () => [],
+}
+
+const specs: ReadonlyArray<DataTypeSpec<any>> = [systemMetrics, echoSpec, brokenSpec, slowSpec]
 const commandsRun = (t: Parameters<typeof runIn>[0]) => runIn(t, Ssh.use((s) => Effect.succeed(s.stats().commandsRun)))
 
 let sshd: SshdHandle
@@ -108,6 +123,29 @@ for (const backend of testBackends()) {
         const forced = await t.request("GET", "/api/devices/swr/echo_probe?word=w&force_refresh=true")
         assert.equal(forced.body.cache, "refresh", "force_refresh never takes a stale answer")
       })
+    })
+
+    test("shutdown lets the refresh behind a stale answer finish and be audited", async () => {
+      // The store outlives the app, so the audit can be read after the app is gone.
+      const storeRuntime = ManagedRuntime.make(backend.layer(uniqueSchema("swr_drain")))
+      try {
+        const context = await storeRuntime.runPromise(Effect.context<Store | HostKeys>())
+        const kept = { ...backend, layer: () => Layer.succeedContext(context) }
+        await withTestApp(kept, { specs, ttl: { slow_probe: 1 }, cache: { staleWhileRevalidate: 5 } }, async (t) => {
+          await addDevice(t, "drain")
+          assert.equal((await t.request("GET", "/api/devices/drain/slow_probe")).body.cache, "miss")
+          await new Promise((r) => setTimeout(r, 1200))
+          const stale = await t.request("GET", "/api/devices/drain/slow_probe")
+          assert.equal(stale.body.cache, "stale")
+          // Returning disposes the app while the refresh still has about a second to run.
+        })
+        const rows = await storeRuntime.runPromise(Store.use((s) => s.queryAudit({ device: "drain", limit: 10 })))
+        const refresh = rows.find((r) => String(r["source"]).endsWith(":revalidate"))
+        assert.ok(refresh, `the refresh is audited: ${JSON.stringify(rows.map((r) => r["source"]))}`)
+        assert.equal(refresh["status"], "success", String(refresh["error_message"]))
+      } finally {
+        await storeRuntime.dispose()
+      }
     })
 
     test("params are part of the cache key", async () => {

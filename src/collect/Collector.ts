@@ -1,4 +1,4 @@
-import { Context, Effect, Layer, Option, Result } from "effect"
+import { Context, Duration, Effect, FiberSet, Layer, Option, Result } from "effect"
 import { randomUUID } from "node:crypto"
 import { Cache, cacheKey } from "../cache/Cache.ts"
 import type { Device } from "../domain/device.ts"
@@ -25,6 +25,9 @@ export type Method = AuditEntry["method"]
 
 /** How long a device row read by the pipeline is reused (within one process, until a device write). */
 export const DEVICE_CACHE_MS = 1000
+
+/** On shutdown, refreshes running behind stale answers get this long to finish (then they are cut). */
+export const REVALIDATE_DRAIN = Duration.seconds(5)
 
 export interface CollectOptions {
   readonly forceRefresh?: boolean | undefined
@@ -140,19 +143,26 @@ export class Collector extends Context.Service<Collector, CollectorShape>()("inf
 
       /** Keys with a background refresh running: one per key however many stale reads arrive. */
       const revalidating = new Set<string>()
+      // Refreshes outlive the request that started them; shutdown lets them finish (and be audited).
+      const refreshes = yield* FiberSet.make<void>()
+      yield* Effect.addFinalizer(() =>
+        FiberSet.awaitEmpty(refreshes).pipe(Effect.timeoutOption(REVALIDATE_DRAIN), Effect.asVoid)
+      )
       /** The refresh behind a stale answer: a forced read through this same pipeline (audited as such). */
       const revalidate = (dev: Device, dataType: string, options: CollectOptions) =>
         Effect.suspend(() => {
           const key = cacheKey(dev.name, dataType, options.params ?? {})
           if (revalidating.has(key)) return Effect.void
           revalidating.add(key)
-          return Effect.asVoid(Effect.forkDetach(
-            collect(dev.name, dataType, {
-              ...options,
-              forceRefresh: true,
-              source: `${options.source ?? options.method}:revalidate`,
-            }).pipe(Effect.ignore, Effect.ensuring(Effect.sync(() => void revalidating.delete(key)))),
-          ))
+          return Effect.asVoid(
+            FiberSet.run(refreshes, { startImmediately: false })(
+              collect(dev.name, dataType, {
+                ...options,
+                forceRefresh: true,
+                source: `${options.source ?? options.method}:revalidate`,
+              }).pipe(Effect.ignore, Effect.ensuring(Effect.sync(() => void revalidating.delete(key)))),
+            ),
+          )
         })
 
       const collect = (ref: string | number, dataType: string, options: CollectOptions): Effect.Effect<
