@@ -111,6 +111,12 @@ for (const backend of testBackends()) {
         assert.equal(before.status, 200)
         assert.match(before.type ?? "", /^text\/plain; version=0\.0\.4/)
         const first = parseExposition(before.body)
+        // Process families as every client library names them; RSS is a real reading, not a constant.
+        const rss = sampleValue(first, "process_resident_memory_bytes") ?? 0
+        assert.ok(rss > 10 * 1024 * 1024 && rss < 64 * 1024 ** 3, `rss ${rss}`)
+        assert.ok((sampleValue(first, "nodejs_heap_size_used_bytes") ?? 0) > 1024 * 1024)
+        assert.ok((sampleValue(first, "process_cpu_seconds_total") ?? 0) > 0)
+        assert.ok((sampleValue(first, "process_open_fds") ?? 0) > 2)
         const commandsBefore = sampleValue(first, "infrastructor_ssh_commands_total") ?? 0
         assert.equal(
           sampleValue(first, "infrastructor_collections_total", {

@@ -10,6 +10,7 @@ import { makeCacheMetadataWriter } from "./cache-metadata.ts"
 import { EventLog } from "./EventLog.ts"
 import { isOperation } from "./events.ts"
 import { makeOperationMetrics } from "./metrics.ts"
+import { processFamilies } from "./process-metrics.ts"
 import { type Family, makeLabeledCounter, renderExposition } from "./prometheus.ts"
 import { type RetentionResult, runRetention } from "./retention.ts"
 import { resolveRetention, type RetentionRule } from "./retention-policy.ts"
@@ -259,6 +260,7 @@ export class Observability extends Context.Service<Observability, ObservabilityS
               samples: retentionDeleted.samples(),
             },
             gauge("infrastructor_start_time_seconds", "Process start, unix seconds.", Math.floor(processStart / 1000)),
+            ...processFamilies(),
           ])
         }
 
