@@ -351,6 +351,11 @@ const exerciseConfigs = async (
     assert.equal(dry.identical, false)
     assert.match(dry.diff, /app:8080/)
     assert.equal(readFileSync(file, "utf8"), NGINX_V2, "a dry run writes nothing")
+    const dryAudit = await ok(client, "get_audit_log", { device, data_type: "config_files", method: "mcp" })
+    assert.ok(
+      dryAudit.entries.some((e: any) => /restore_config_version \(dry run\)/.test(e.source)),
+      "the restore's read is audited as an MCP call",
+    )
 
     const real = await call(client, "restore_config_version", { device, snapshot_id: v1.snapshotId, confirm: true })
     if (!allowWrites) {

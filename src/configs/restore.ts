@@ -4,7 +4,7 @@
  */
 import { Buffer } from "node:buffer"
 import { Data, Effect } from "effect"
-import { Collector } from "../collect/Collector.ts"
+import { Collector, type Method } from "../collect/Collector.ts"
 import { CommandFailed, NotFound, ValidationError } from "../domain/errors.ts"
 import type { ConfigFiles } from "../registry/config-files.ts"
 import type { RestoreOutcome, Validator } from "../registry/config-restore.ts"
@@ -27,7 +27,8 @@ export interface RestoreRequest {
   readonly snapshotId: string | number
   readonly dryRun: boolean
   readonly validate: boolean
-  /** Who asked, for the audit row. */
+  /** Who asked, for the audit rows: the entry point (default "api") and its name for the call. */
+  readonly method?: Method | undefined
   readonly source?: string | undefined
 }
 
@@ -78,7 +79,7 @@ export const restoreSnapshot = (deviceRef: string | number, req: RestoreRequest,
     const started = Date.now()
 
     const current = (yield* collector.collect(device.id, "config_files", {
-      method: "api",
+      method: req.method ?? "api",
       source: req.source ?? "config restore",
       params: { paths: JSON.stringify([snap.path]), max_bytes: settings.maxFileBytes },
     })).data as ConfigFiles
@@ -106,7 +107,7 @@ export const restoreSnapshot = (deviceRef: string | number, req: RestoreRequest,
 
     const validator = req.validate ? validatorFor(type) : "none"
     const acted = yield* collector.act(device.id, "config_restore", {
-      method: "api",
+      method: req.method ?? "api",
       source: req.source ?? "config restore",
       params: {
         path: snap.path,

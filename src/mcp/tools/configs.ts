@@ -210,6 +210,7 @@ export const registerConfigTools = (server: McpServer, ctx: ToolContext): void =
           snapshotId: snapshot_id,
           dryRun,
           validate: validate !== false,
+          method: "mcp",
           source: `mcp restore_config_version${dryRun ? " (dry run)" : ""}`,
         }, watcher.settings)
         return dryRun ? { ...outcome, hint: "dry run: call again with confirm=true to write this version" } : outcome
