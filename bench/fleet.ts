@@ -84,7 +84,13 @@ const runSize = async (n: number, hosts: ReadonlyArray<SshdHandle>, run: number)
     ssh: makeSshLayer({ sshDir: "/nonexistent", connectTimeoutMs: 10_000, commandTimeoutMs: 30_000 }),
     cache: makeCacheLayer({}),
     registry: Registry.make(allDataTypes, {}, allActions),
-    scheduler: { ...defaultSchedulerSettings(`bench-${run}`), cadence, maxConcurrent: 32, deviceRefreshMs: 3_600_000 },
+    scheduler: {
+      ...defaultSchedulerSettings(`bench-${run}`),
+      cadence,
+      maxConcurrent: 32,
+      deviceRefreshMs: 3_600_000,
+      catchUpMs: 0, // rates are per schedule: no start-up reads on top
+    },
   }).pipe(Layer.provideMerge(Layer.succeed(References.MinimumLogLevel, "Error")), Layer.orDie)
   const runtime = ManagedRuntime.make(layer)
   const go = <A>(e: Effect.Effect<A, any, any>) => runtime.runPromise(e as Effect.Effect<A, any, never>)

@@ -9,6 +9,7 @@ import { testBackends } from "./harness/db.ts"
 import { testSettings, waitFor, withClockedScheduler } from "./harness/scheduler.ts"
 import { Scheduler } from "../src/scheduler/Scheduler.ts"
 import { Store } from "../src/store/Store.ts"
+import { nextRunAt, resolveCadence } from "../src/scheduler/cadence.ts"
 import type { CadenceSetting } from "../src/scheduler/settings.ts"
 
 const backend = testBackends()[0]!
@@ -128,6 +129,63 @@ describe("scheduler on the test clock", () => {
       await t.advance(120_000, 5000)
       assert.equal(t.hosts.count("b"), bBefore)
       assert.equal((await t.run(status)).devices.some((d) => d.device === "b"), false)
+      await t.run(stop)
+    })
+  })
+
+  test("catch-up: a type with no fresh read is read within the window, then keeps to its slot", async () => {
+    const settings = testSettings({
+      catchUpMs: 60_000,
+      cadence: { containers: off, docker_networks: off, network_interfaces: off, system_logs: off },
+    })
+    await withClockedScheduler(backend, settings, async (t) => {
+      await t.addDevice("fresh", dockerHost)
+      const known = await t.addDevice("known", dockerHost)
+      // "known" had its systemd units read (by an API call) a moment ago: no catch-up for that one.
+      await t.run(Store.use((s) =>
+        s.insertAudit({
+          time: new Date(0), // the test clock starts at 0
+          deviceId: known.id,
+          deviceName: "known",
+          operationId: "earlier-read",
+          dataType: "systemd_services",
+          method: "api",
+          source: "test",
+          forceRefresh: false,
+          cacheHit: false,
+          durationMs: 10,
+          sshCommandCount: 1,
+          dataSizeBytes: 100,
+          status: "success",
+          errorMessage: null,
+          recordsCreated: 1,
+          freshnessThreshold: 600,
+        })
+      ))
+      await t.run(start)
+      await waitFor("jobs to start", async () => (await t.run(status)).devices.every((d) => d.jobs.length === 2))
+      const slot = (device: string, type: string, ms: number) =>
+        nextRunAt(resolveCadence(settings, device, type, ms / 1000)!, 0)!
+      await t.advance(60_000, 1000)
+      assert.equal(t.hosts.count("fresh", "system_metrics"), 1, "read within the window, not 300 s later")
+      assert.equal(t.hosts.count("fresh", "systemd_services"), 1, "read within the window, not 600 s later")
+      assert.equal(t.hosts.count("known", "system_metrics"), 1)
+      assert.equal(
+        t.hosts.count("known", "systemd_services"),
+        slot("known", "systemd_services", 600_000) <= 60_000 ? 1 : 0,
+        "a fresh read in the store: it waits for its slot",
+      )
+      await t.advance(1_200_000, 5000)
+      for (const [type, ms] of [["system_metrics", 300_000], ["systemd_services", 600_000]] as const) {
+        for (const device of ["fresh", "known"]) {
+          const at = t.hosts.calls.filter((c) => c.device === device && c.dataType === type).map((c) => c.at)
+          const gaps = at.slice(1).map((x, i) => x - at[i]!)
+          assert.ok(gaps.every((g) => g >= ms / 2), `${device} ${type}: no back-to-back reads (${at})`)
+          const onSlot = at.filter((x) => x % ms === slot(device, type, ms) % ms)
+          assert.ok(at.length - onSlot.length <= 1, `${device} ${type}: one catch-up at most, then slots (${at})`)
+          assert.ok(onSlot.length >= Math.floor(1_260_000 / ms) - 1, `${device} ${type}: slots kept (${at})`)
+        }
+      }
       await t.run(stop)
     })
   })

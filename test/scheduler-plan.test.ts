@@ -88,6 +88,7 @@ describe("schedule settings", () => {
           jitter: 0.5,
           lease_ttl: "15s",
           drain_timeout: "3s",
+          catch_up: "2m",
           health: { offline_after: 2, backoff_base: "1s", backoff_max: "1m", breaker_threshold: 4 },
         },
       },
@@ -101,6 +102,9 @@ describe("schedule settings", () => {
     assert.equal(s.jitter, 0.5)
     assert.equal(s.leaseTtlMs, 15_000)
     assert.equal(s.drainTimeoutMs, 3000)
+    assert.equal(s.catchUpMs, 120_000)
+    assert.equal(parseSchedulerSettings({}, {}).catchUpMs, 60_000, "catch-up within a minute by default")
+    assert.equal(parseSchedulerSettings({ schedule: { catch_up: 0 } }, {}).catchUpMs, 0)
     assert.deepEqual(s.health, { offlineAfter: 2, backoffBaseMs: 1000, backoffMaxMs: 60_000, breakerThreshold: 4 })
     assert.equal(parseSchedulerSettings({}, { INFRA_INSTANCE_ID: "from-env" }).instanceId, "from-env")
     const a = parseSchedulerSettings({}, {}).instanceId
@@ -115,6 +119,7 @@ describe("schedule settings", () => {
       [{ schedule: { cron: { zfs: "61 * * * *" } } }, /schedule\.cron\.zfs: invalid cron expression/],
       [{ schedule: { max_concurrent: 0 } }, /schedule\.max_concurrent/],
       [{ schedule: { jitter: 2 } }, /schedule\.jitter/],
+      [{ schedule: { catch_up: "soon" } }, /schedule\.catch_up/],
       [{ schedule: { ownership: "maybe" } }, /schedule\.ownership/],
       [{ schedule: { devices: { nas: { disabled: "zfs" } } } }, /schedule\.devices\.nas\.disabled must be a list/],
       [{ schedule: { health: { backoff_base: "1m", backoff_max: "1s" } } }, /backoff_max/],

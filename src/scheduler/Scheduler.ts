@@ -9,7 +9,7 @@ import { Ownership, type OwnershipChange, type OwnershipStatus } from "../instan
 import { pollableDataTypes } from "../registry/index.ts"
 import { Registry } from "../registry/Registry.ts"
 import { Store } from "../store/Store.ts"
-import { type Cadence, cadenceKey, describeCadence, nextRunAt, resolveCadence } from "./cadence.ts"
+import { type Cadence, cadenceKey, catchUpAt, describeCadence, nextRunAt, resolveCadence } from "./cadence.ts"
 import { DeviceHealth, type DeviceHealthView } from "./DeviceHealth.ts"
 import type { SchedulerSettings } from "./settings.ts"
 
@@ -205,11 +205,37 @@ const makeScheduler = (settings: SchedulerSettings) =>
         yield* gate.probe ? guarded.pipe(Effect.ensuring(Effect.sync(() => health.probeDone(job.deviceId)))) : guarded
       })
 
+    /** The newest successful host read of this device+type since `since` (anyone's: polling, API, MCP). */
+    const lastReadSince = (job: Job, since: number) =>
+      store.query<{ t: Date | string | null }>(
+        `SELECT max(time) AS t FROM data_collection_audit
+         WHERE device_id = $1 AND data_type = $2 AND status <> 'error' AND cache_hit = false AND time > $3`,
+        [job.deviceId, job.dataType, new Date(since)],
+      ).pipe(
+        Effect.map((rows) => (rows[0]?.t == null ? undefined : new Date(rows[0].t).getTime())),
+        // Unknown (database away): read it, the write buffer keeps the rows.
+        Effect.orElseSucceed(() => undefined),
+      )
+
+    /** A job with no fresh read in the store reads within the catch-up window, not an interval later. */
+    const catchUp = (job: Job) =>
+      Effect.gen(function* () {
+        const now = yield* Clock.currentTimeMillis
+        const at = catchUpAt(job.cadence, `${job.deviceName}\u0000${job.dataType}`, now, settings.catchUpMs)
+        if (at === undefined || job.cadence.kind !== "interval") return undefined
+        if ((yield* lastReadSince(job, now - job.cadence.ms)) !== undefined) return undefined
+        job.stats.nextRunAt = at
+        yield* Effect.sleep(at - now)
+        yield* runDue(job)
+        return at
+      })
+
     const jobLoop = (job: Job) =>
       Effect.gen(function* () {
+        const caughtUpAt = yield* catchUp(job)
         for (;;) {
           const now = yield* Clock.currentTimeMillis
-          const next = nextRunAt(job.cadence, now)
+          const next = nextRunAt(job.cadence, now, caughtUpAt)
           if (next === undefined) {
             job.stats.nextRunAt = null
             return

@@ -60,12 +60,31 @@ export const describeCadence = (c: Cadence): string =>
  * (offset + k * interval), so a fleet is spread over the interval and a restarted or
  * taken-over job keeps its phase. Undefined when a cron has no future run.
  */
-export const nextRunAt = (c: Cadence, now: number): number | undefined => {
+export const nextRunAt = (c: Cadence, now: number, caughtUpAt?: number): number | undefined => {
   if (c.kind === "interval") {
     const k = Math.floor((now - c.offsetMs) / c.ms) + 1
-    return k * c.ms + c.offsetMs
+    const slot = k * c.ms + c.offsetMs
+    // Right after a catch-up read, a slot less than half an interval later is skipped.
+    return caughtUpAt !== undefined && slot - caughtUpAt < c.ms / 2 ? slot + c.ms : slot
   }
   // The offset delays each cron instant; look from (now - offset) so a delayed run is not skipped.
   const next = c.cron.nextRun(new Date(now - c.offsetMs))
   return next === null ? undefined : next.getTime() + c.offsetMs
+}
+
+/**
+ * When a job whose last successful read is older than its interval (or unknown) reads first:
+ * at a per device+type point inside the catch-up window, unless its slot comes sooner anyway.
+ * Undefined: no catch-up (short intervals, cron, window off, or the slot is sooner).
+ */
+export const catchUpAt = (
+  c: Cadence,
+  key: string,
+  now: number,
+  catchUpMs: number,
+): number | undefined => {
+  if (c.kind !== "interval" || catchUpMs <= 0 || c.ms <= catchUpMs) return undefined
+  const at = now + Math.floor(unitHash(`${key}\u0000catch-up`) * catchUpMs)
+  const slot = nextRunAt(c, now)
+  return slot !== undefined && slot <= at ? undefined : at
 }

@@ -36,6 +36,12 @@ export interface SchedulerSettings {
   readonly jitter: number
   /** Cron jobs are spread over this many ms after the cron instant. */
   readonly cronJitterMs: number
+  /**
+   * A device+type with no successful read within its interval (new service, new device, long
+   * outage) is read within this many ms instead of waiting for its slot, up to an interval away.
+   * 0 = always wait for the slot.
+   */
+  readonly catchUpMs: number
   readonly maxConcurrent: number
   readonly maxPerDevice: number
   /** The device list is re-read this often (and on device events). */
@@ -67,6 +73,7 @@ export const defaultSchedulerSettings = (instanceId: string = defaultInstanceId(
   devices: {},
   jitter: 1,
   cronJitterMs: 30_000,
+  catchUpMs: 60_000,
   maxConcurrent: 16,
   maxPerDevice: 2,
   deviceRefreshMs: 30_000,
@@ -223,6 +230,7 @@ export const parseSchedulerSettings = (
     devices,
     jitter: num(s["jitter"], "schedule.jitter", 0, 1, defaults.jitter),
     cronJitterMs: ms(s["cron_jitter"], "schedule.cron_jitter", 0, 3_600_000, defaults.cronJitterMs),
+    catchUpMs: ms(s["catch_up"], "schedule.catch_up", 0, 86_400_000, defaults.catchUpMs),
     maxConcurrent: int(s["max_concurrent"], "schedule.max_concurrent", 1, 10_000, defaults.maxConcurrent),
     maxPerDevice: int(s["max_per_device"], "schedule.max_per_device", 1, 64, defaults.maxPerDevice),
     deviceRefreshMs: ms(s["device_refresh"], "schedule.device_refresh", 100, 86_400_000, defaults.deviceRefreshMs),

@@ -38,8 +38,10 @@ export const waitFor = async (
 }
 
 /** Settings for tests: everything pollable off unless listed, no spread unless asked. */
+/** Catch-up off unless a test turns it on: counts over a window then follow the slots alone. */
 export const testSettings = (overrides: Partial<SchedulerSettings> = {}): SchedulerSettings => ({
   ...defaultSchedulerSettings(overrides.instanceId ?? "test-instance"),
+  catchUpMs: 0,
   ...overrides,
 })
 
