@@ -52,6 +52,14 @@ const autogroupOff = (): () => void => {
 const main = async () => {
   const restoreAutogroup = autogroupOff()
   process.on("exit", restoreAutogroup)
+  // Ctrl-C on a soak: put the kernel setting back and stop the test hosts (exit handlers alone
+  // do not run on a signal).
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.once(signal, () => {
+      stopAllSshd()
+      process.exit(130)
+    })
+  }
   const shims = {
     ...dockerShims,
     ...driveHealthShims,

@@ -37,8 +37,8 @@ export interface SchedulerSettings {
   /** Cron jobs are spread over this many ms after the cron instant. */
   readonly cronJitterMs: number
   /**
-   * A device+type with no successful read within its interval (new service, new device, long
-   * outage) is read within this many ms instead of waiting for its slot, up to an interval away.
+   * A device+type with no successful read within its interval (first start, restart after a
+   * long stop, new device) is read within this many ms instead of waiting for its slot.
    * 0 = always wait for the slot.
    */
   readonly catchUpMs: number
