@@ -57,8 +57,13 @@ export interface LoadResult {
     readonly endMb: number
     readonly peakMb: number
     readonly slopeMbPerMin: number
-    /** Same for the JS heap in use (what a leak in our code would grow). */
+    /** Same for the JS heap in use (a sawtooth: it rises between collections). */
     readonly heapSlopeMbPerMin: number
+    /**
+     * The heap after collection: the lowest heap-in-use of each minute of the second half, first
+     * and last, and their slope. What a leak grows; the sawtooth above does not move it.
+     */
+    readonly heapFloor: { readonly startMb: number; readonly endMb: number; readonly slopeMbPerMin: number }
   }
 }
 
@@ -82,8 +87,8 @@ const runClient = (plan: object): Promise<any> =>
     })
   })
 
-/** Least-squares slope of y over x (x in seconds), in units per minute. */
-const slopePerMinute = (ys: ReadonlyArray<number>): number => {
+/** Least-squares slope of y over x (x in samples, `perMinute` of them a minute), in units per minute. */
+const slopePerMinute = (ys: ReadonlyArray<number>, perMinute = 60): number => {
   const n = ys.length
   if (n < 2) return 0
   const mx = (n - 1) / 2
@@ -94,8 +99,12 @@ const slopePerMinute = (ys: ReadonlyArray<number>): number => {
     num += (x - mx) * (y - my)
     den += (x - mx) ** 2
   })
-  return (num / den) * 60
+  return (num / den) * perMinute
 }
+
+/** The minimum of each whole minute of one-a-second samples. */
+const minuteFloors = (ys: ReadonlyArray<number>): Array<number> =>
+  Array.from({ length: Math.floor(ys.length / 60) }, (_, i) => Math.min(...ys.slice(i * 60, i * 60 + 60)))
 
 const scheduler = defaultSchedulerSettings("load")
 
@@ -176,6 +185,7 @@ export const runLoad = async (o: LoadOptions): Promise<LoadResult> => {
       ))
       const count = (st: string) => Number(polls.find((p) => p.status === st)?.n ?? 0)
       const secondHalf = rss.slice(Math.floor(rss.length / 2))
+      const floors = minuteFloors(heap.slice(Math.floor(heap.length / 2)))
       return {
         requests: client.requests,
         errors: client.errors,
@@ -194,6 +204,11 @@ export const runLoad = async (o: LoadOptions): Promise<LoadResult> => {
           peakMb: Math.max(0, ...rss),
           slopeMbPerMin: slopePerMinute(secondHalf),
           heapSlopeMbPerMin: slopePerMinute(heap.slice(Math.floor(heap.length / 2))),
+          heapFloor: {
+            startMb: floors[0] ?? NaN,
+            endMb: floors[floors.length - 1] ?? NaN,
+            slopeMbPerMin: floors.length < 2 ? NaN : slopePerMinute(floors, 1),
+          },
         },
       }
     } finally {

@@ -111,6 +111,7 @@ const main = async () => {
         "RSS start→end MB",
         "RSS slope MB/min",
         "heap slope MB/min",
+        "heap floor MB (slope/min)",
       ],
       [[
         r.warmupSeconds.toFixed(0),
@@ -128,6 +129,11 @@ const main = async () => {
         `${r.rss.startMb.toFixed(0)}→${r.rss.endMb.toFixed(0)} (peak ${r.rss.peakMb.toFixed(0)})`,
         r.rss.slopeMbPerMin.toFixed(1),
         r.rss.heapSlopeMbPerMin.toFixed(1),
+        Number.isNaN(r.rss.heapFloor.slopeMbPerMin)
+          ? "n/a (run < 4 min)"
+          : `${r.rss.heapFloor.startMb.toFixed(0)}→${r.rss.heapFloor.endMb.toFixed(0)} (${
+            r.rss.heapFloor.slopeMbPerMin.toFixed(1)
+          })`,
       ]],
     ))
     if (r.errors > 0) console.log(`statuses: ${JSON.stringify(r.statuses)}`)
