@@ -18,6 +18,7 @@ import { mountConfigRoutes } from "./configs.ts"
 import { mountEventRoutes } from "./events-routes.ts"
 import { mountObserveRoutes, requestLogger } from "./observe-routes.ts"
 import { mountSchedulerRoutes } from "./scheduler-routes.ts"
+import { collectedJson } from "./collected-json.ts"
 import { toHttpError } from "./errors.ts"
 import { parseBool, parseLimit, parseTime } from "./query.ts"
 
@@ -43,9 +44,13 @@ export const makeHttpApp = Effect.gen(function* () {
     c: HonoContext,
     effect: Effect.Effect<A, unknown, AppServices>,
     status: 200 | 201 = 200,
+    serialize?: (value: A) => string,
   ): Promise<Response> => {
     const exit = await runExit(Effect.suspend(() => effect).pipe(withTokenId(c.get("tokenId"))))
-    if (Exit.isSuccess(exit)) return c.json(exit.value as object, status)
+    if (Exit.isSuccess(exit)) {
+      if (serialize === undefined) return c.json(exit.value as object, status)
+      return c.body(serialize(exit.value), status, { "content-type": "application/json" })
+    }
     const failure = Cause.findErrorOption(exit.cause)
     const error = Option.isSome(failure) ? failure.value : Cause.squash(exit.cause)
     const http = toHttpError(error)
@@ -257,6 +262,8 @@ export const makeHttpApp = Effect.gen(function* () {
           params,
         })
       }),
+      200,
+      collectedJson,
     ))
 
   app.get("/api/audit", (c) =>
