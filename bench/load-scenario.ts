@@ -45,6 +45,8 @@ export interface LoadResult {
   readonly serviceTimes: Record<string, { n: number; p50: number; p99: number; max: number }>
   readonly latencies: { readonly p50: number; readonly p90: number; readonly p99: number; readonly max: number }
   readonly polls: { readonly ok: number; readonly failed: number }
+  /** Why polls failed, most frequent first (the schema is dropped after the run). */
+  readonly pollErrors: ReadonlyArray<{ readonly dataType: string; readonly error: string; readonly count: number }>
   /** Seconds from scheduler start until every device had its SSH connection open. */
   readonly warmupSeconds: number
   /** The service process during the measured run: CPU time over wall time (100 = one core). */
@@ -184,6 +186,14 @@ export const runLoad = async (o: LoadOptions): Promise<LoadResult> => {
         )
       ))
       const count = (st: string) => Number(polls.find((p) => p.status === st)?.n ?? 0)
+      const pollErrors = await go(
+        Store.use((s) =>
+          s.query<{ data_type: string; error_message: string | null; n: unknown }>(
+            `SELECT data_type, error_message, count(*) AS n FROM data_collection_audit
+           WHERE method = 'polling' AND status <> 'success' GROUP BY 1, 2 ORDER BY 3 DESC LIMIT 10`,
+          )
+        ),
+      )
       const secondHalf = rss.slice(Math.floor(rss.length / 2))
       const floors = minuteFloors(heap.slice(Math.floor(heap.length / 2)))
       return {
@@ -195,6 +205,11 @@ export const runLoad = async (o: LoadOptions): Promise<LoadResult> => {
         serviceTimes: client.serviceTimes ?? {},
         latencies: client.latencies,
         polls: { ok: count("success"), failed: count("error") + count("partial") },
+        pollErrors: pollErrors.map((e) => ({
+          dataType: e.data_type,
+          error: e.error_message ?? "",
+          count: Number(e.n),
+        })),
         warmupSeconds,
         serviceCpuPercent: ((cpu.user + cpu.system) / 1000 / (client.seconds * 1000)) * 100,
         eventLoopPercent: elu.utilization * 100,

@@ -137,6 +137,7 @@ const main = async () => {
       ]],
     ))
     if (r.errors > 0) console.log(`statuses: ${JSON.stringify(r.statuses)}`)
+    for (const e of r.pollErrors) console.log(`failed polls: ${e.count} × ${e.dataType}: ${e.error}`)
     console.log(`service time by read (ms): ${JSON.stringify(r.serviceTimes)}`)
   } finally {
     stopAllSshd()
