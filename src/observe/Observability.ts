@@ -11,7 +11,7 @@ import { EventLog } from "./EventLog.ts"
 import { isOperation } from "./events.ts"
 import { makeOperationMetrics } from "./metrics.ts"
 import { processFamilies } from "./process-metrics.ts"
-import { type Family, makeLabeledCounter, renderExposition } from "./prometheus.ts"
+import { counter, gauge, makeLabeledCounter, renderExposition } from "./prometheus.ts"
 import { type RetentionResult, runRetention } from "./retention.ts"
 import { resolveRetention, type RetentionRule } from "./retention-policy.ts"
 import { type GlobalSample, makeRollup } from "./rollup.ts"
@@ -193,19 +193,6 @@ export class Observability extends Context.Service<Observability, ObservabilityS
             params,
           )
         }
-
-        const gauge = (name: string, help: string, value: number): Family => ({
-          name,
-          help,
-          type: "gauge",
-          samples: [{ value }],
-        })
-        const counter = (name: string, help: string, value: number): Family => ({
-          name,
-          help,
-          type: "counter",
-          samples: [{ value }],
-        })
 
         const prometheus = () => {
           const c = cache.stats()

@@ -1,13 +1,6 @@
 import { readdirSync } from "node:fs"
 import process from "node:process"
-import type { Family } from "./prometheus.ts"
-
-const gauge = (name: string, help: string, value: number): Family => ({
-  name,
-  help,
-  type: "gauge",
-  samples: [{ value }],
-})
+import { counter, type Family, gauge } from "./prometheus.ts"
 
 /** Open file descriptors (Linux /proc); undefined where that cannot be read. */
 const openFds = (): number | undefined => {
@@ -27,12 +20,7 @@ export const processFamilies = (): Array<Family> => {
   const cpu = process.cpuUsage()
   const fds = openFds()
   return [
-    {
-      name: "process_cpu_seconds_total",
-      help: "User and system CPU time spent, in seconds.",
-      type: "counter",
-      samples: [{ value: (cpu.user + cpu.system) / 1e6 }],
-    },
+    counter("process_cpu_seconds_total", "User and system CPU time spent, in seconds.", (cpu.user + cpu.system) / 1e6),
     gauge("process_resident_memory_bytes", "Resident memory size in bytes.", memory.rss),
     gauge("nodejs_heap_size_total_bytes", "JavaScript heap reserved, in bytes.", memory.heapTotal),
     gauge("nodejs_heap_size_used_bytes", "JavaScript heap in use, in bytes.", memory.heapUsed),

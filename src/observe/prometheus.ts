@@ -42,6 +42,16 @@ const formatLabels = (labels: Readonly<Record<string, string>> | undefined): str
   return `{${parts.join(",")}}`
 }
 
+/** A family with one unlabelled sample. */
+const single = (type: MetricType) => (name: string, help: string, value: number): Family => ({
+  name,
+  help,
+  type,
+  samples: [{ value }],
+})
+export const gauge = single("gauge")
+export const counter = single("counter")
+
 /** Families in order; a family with no samples still gets its HELP/TYPE lines. */
 export const renderExposition = (families: ReadonlyArray<Family>): string => {
   const lines: Array<string> = []
