@@ -5,7 +5,7 @@
  * ParseError (specs may also say NotFound). Seeded: FUZZ_SEED=<n> reproduces a run.
  */
 import assert from "node:assert/strict"
-import { readdirSync, readFileSync } from "node:fs"
+import { existsSync, readdirSync, readFileSync } from "node:fs"
 import path from "node:path"
 import { describe, test } from "node:test"
 import { Result } from "effect"
@@ -104,14 +104,20 @@ const extraArgs = (name: string, r: Rand): Array<unknown> => {
   }
 }
 
+/** Recordings kept with the tests (test/fixtures/<category>) join the shared ones. */
+const localFixturesDir = path.resolve(process.cwd(), "test/fixtures")
+
 const fixtureTexts = new Map<string, Array<string>>()
 const fixturesOf = (category: string): Array<string> => {
   let texts = fixtureTexts.get(category)
   if (texts === undefined) {
-    const dir = path.join(fixturesDir, category)
-    texts = readdirSync(dir)
-      .filter((f) => f !== "SOURCES.md")
-      .map((f) => readFileSync(path.join(dir, f), "utf8"))
+    texts = [path.join(fixturesDir, category), path.join(localFixturesDir, category)]
+      .filter((dir) => existsSync(dir))
+      .flatMap((dir) =>
+        readdirSync(dir)
+          .filter((f) => f !== "SOURCES.md")
+          .map((f) => readFileSync(path.join(dir, f), "utf8"))
+      )
     fixtureTexts.set(category, texts)
   }
   return texts
@@ -244,8 +250,11 @@ const check = (call: () => unknown, allowed: ReadonlyArray<string>): string | un
   if (Result.isResult(out) && Result.isSuccess(out)) outcomes.success++
   if (Result.isResult(out) && Result.isFailure(out)) {
     outcomes.typedFailure++
-    const tag = (out.failure as { _tag?: unknown } | null)?._tag
+    const failure = out.failure as { _tag?: unknown; message?: unknown } | null
+    const tag = failure?._tag
     if (!allowed.includes(String(tag))) return `failed with ${String(tag)} instead of ${allowed.join("/")}`
+    // A re-wrapped error that lost its message tells the operator nothing.
+    if (typeof failure?.message !== "string" || failure.message === "") return `${String(tag)} with an empty message`
   }
   return undefined
 }

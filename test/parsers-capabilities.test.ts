@@ -1,7 +1,8 @@
 import assert from "node:assert/strict"
 import { spawnSync } from "node:child_process"
-import { existsSync } from "node:fs"
+import { existsSync, readdirSync, readFileSync } from "node:fs"
 import os from "node:os"
+import path from "node:path"
 import process from "node:process"
 import { describe, it } from "node:test"
 import { Result } from "effect"
@@ -33,8 +34,13 @@ const mutations = (text: string, seed: number, count: number): Array<string> =>
   mutate(text, seed, count, [":", "\t", "\n", " ", "0", "#", "=", "@"])
 
 /** What the probe sends for /proc/cpuinfo: the same awk filter, run on a recorded file. */
-const firstKeys = (file: string): string =>
-  spawnSync("awk", ["-F:", "!seen[$1]++", fixturePath("proc", file)], { encoding: "utf8" }).stdout
+const firstKeysOf = (filePath: string): string =>
+  spawnSync("awk", ["-F:", "!seen[$1]++", filePath], { encoding: "utf8" }).stdout
+const firstKeys = (file: string): string => firstKeysOf(fixturePath("proc", file))
+
+/** Non-x86 recordings kept with the tests (test/fixtures/proc, see test/fixtures/SOURCES.md). */
+const localProcDir = path.resolve(process.cwd(), "test/fixtures/proc")
+const localCpuinfo = readdirSync(localProcDir).filter((f) => f.includes("proc-cpuinfo")).sort()
 
 const expected: Record<string, { model: string; processors: number; hypervisor: boolean }> = {
   "gopsutil__proc-cpuinfo_hygon-c86.txt": { model: "Hygon C86-4G (OPN:5435)", processors: 1, hypervisor: false },
@@ -48,7 +54,7 @@ const expected: Record<string, { model: string; processors: number; hypervisor: 
     processors: 8,
     hypervisor: false,
   },
-  "insights__proc-cpuinfo_s390x.txt": { model: "IBM/S390", processors: 2, hypervisor: false },
+  "insights__proc-cpuinfo_s390x.txt": { model: "IBM/S390 machine 3906", processors: 2, hypervisor: false },
   "jc__proc-cpuinfo_x86-1cpu.txt": {
     model: "Intel(R) Core(TM) i5-7360U CPU @ 2.30GHz",
     processors: 1,
@@ -113,6 +119,48 @@ describe("capabilities: recorded /proc files", () => {
       const cut = ok(parseCpuinfo(firstKeys(file)))
       assert.equal(cut.model, want.model)
       assert.deepEqual(cut.flags, whole.flags)
+    })
+  }
+
+  // `cut` is what the probe's first-keys awk leaves: only the first CPU part of a big.LITTLE system.
+  const local: Record<string, { model: string; cut?: string; processors: number }> = {
+    "cpu_features__proc-cpuinfo_ppc64le-power8-powernv-excerpt.txt": {
+      model: "POWER8 (raw), altivec supported",
+      processors: 2,
+    },
+    "procfs__proc-cpuinfo_armv6-legacy-no-index.txt": { model: "ARM1136", processors: 0 },
+    "procfs__proc-cpuinfo_armv7-bcm2835.txt": { model: "ARM Cortex-A72", processors: 4 },
+    "procfs__proc-cpuinfo_armv7-legacy-Processor-line.txt": { model: "ARM Cortex-A7", processors: 2 },
+    "procfs__proc-cpuinfo_ppc64-power7-6threads.txt": {
+      model: "POWER7 (architected), altivec supported",
+      processors: 6,
+    },
+    "procfs__proc-cpuinfo_s390x-4cpus-core-ids.txt": { model: "IBM/S390 machine 2964", processors: 4 },
+    "pytorch-cpuinfo__proc-cpuinfo_arm64-big-little-a53-a57-nexus5x.txt": {
+      model: "ARM Cortex-A53 + ARM Cortex-A57",
+      cut: "ARM Cortex-A53",
+      processors: 6,
+    },
+    "pytorch-cpuinfo__proc-cpuinfo_arm64-cavium-thunderx-scaleway.txt": {
+      model: "Cavium ThunderX 88xx",
+      processors: 6,
+    },
+    "pytorch-cpuinfo__proc-cpuinfo_arm64-cortex-a57-jetson-tx1.txt": { model: "ARM Cortex-A57", processors: 4 },
+  }
+
+  it("every local cpuinfo recording has an expectation", () => {
+    assert.deepEqual(localCpuinfo, Object.keys(local).sort())
+  })
+
+  for (const file of localCpuinfo) {
+    it(`${file} (non-x86): the CPU model, not the machine's or nothing`, () => {
+      const want = local[file]
+      assert.ok(want !== undefined)
+      const whole = ok(parseCpuinfo(readFileSync(path.join(localProcDir, file), "utf8")))
+      assert.equal(whole.model, want.model)
+      assert.equal(whole.processors, want.processors)
+      assert.equal(whole.flags.includes("hypervisor"), false)
+      assert.equal(ok(parseCpuinfo(firstKeysOf(path.join(localProcDir, file)))).model, want.cut ?? want.model)
     })
   }
 

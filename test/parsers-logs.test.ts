@@ -295,6 +295,15 @@ describe("system_logs script against a shimmed journalctl", () => {
     assert.match(parseError(parseSystemLogs({ ...full, truncated: true })).message, /truncated/)
   })
 
+  it("a journal or dmesg ParseError keeps its message when system_logs names the section", () => {
+    const journal = parseError(parseSystemLogs(framed([["journal", "-- No entries --", 0]])))
+    assert.match(journal.message, /expected a JSON object/)
+    assert.match(journal.at ?? "", /^journal: /)
+    const dmesg = parseError(parseSystemLogs(framed([["journal", "", 127], ["dmesg", '{"dmesg": [{"pri": 1}]}', 0]])))
+    assert.match(dmesg.message, /"msg"/)
+    assert.match(dmesg.at ?? "", /^dmesg/)
+  })
+
   it("no journalctl and dmesg refused: no entries, not an error", () => {
     const s = ok(parseSystemLogs(framed([["journal", "", 127], ["dmesg", "", 1]])))
     assert.equal(s.source, "none")

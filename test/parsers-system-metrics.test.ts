@@ -1,5 +1,7 @@
 import assert from "node:assert/strict"
 import { execFileSync } from "node:child_process"
+import { readdirSync, readFileSync } from "node:fs"
+import path from "node:path"
 import { describe, it } from "node:test"
 import { Result } from "effect"
 import { ParseError } from "../src/domain/errors.ts"
@@ -46,6 +48,9 @@ const framed = (bodies: Record<string, string>, exitCodes: Record<string, number
 }
 
 const proc = (name: string) => readFixture("proc", name)
+/** Recordings kept with the tests (test/fixtures/proc, see test/fixtures/SOURCES.md). */
+const localProcDir = path.resolve(process.cwd(), "test/fixtures/proc")
+const localProc = (name: string) => readFileSync(path.join(localProcDir, name), "utf8")
 const procFixtures = (kind: string) => listFixtures("proc").filter((f) => f.includes(`proc-${kind}`))
 const dfFixtures = listFixtures("drives").filter((f) => /__df/.test(f))
 
@@ -444,6 +449,107 @@ describe("parseCpuinfo", () => {
       "Cavium Octeon+ V0.1",
       null,
     ])
+  })
+})
+
+describe("parseCpuinfo on non-x86 recordings (test/fixtures/proc)", () => {
+  const cpu = (f: string) => ok(parseCpuinfo(localProc(f)))
+
+  it("every local cpuinfo recording parses to a known arch, a model and its CPU count", () => {
+    const files = readdirSync(localProcDir).filter((f) => f.includes("proc-cpuinfo"))
+    assert.ok(files.length >= 8)
+    for (const f of files) {
+      const c = cpu(f)
+      assert.notEqual(c.arch, "unknown", f)
+      assert.ok(c.model !== null && c.model.length > 0, f)
+      assert.ok(c.threads > 0, f)
+    }
+  })
+
+  it("ppc64: cpu, clock and machine keys (POWER7 pSeries, POWER8 PowerNV)", () => {
+    assert.deepEqual(cpu("procfs__proc-cpuinfo_ppc64-power7-6threads.txt"), {
+      arch: "powerpc",
+      vendor: "IBM",
+      model: "POWER7 (architected), altivec supported",
+      threads: 6,
+      cores: null,
+      sockets: null,
+      mhz: 3000,
+    })
+    const p8 = cpu("cpu_features__proc-cpuinfo_ppc64le-power8-powernv-excerpt.txt")
+    assert.deepEqual([p8.arch, p8.model, p8.threads, p8.mhz], ["powerpc", "POWER8 (raw), altivec supported", 2, 2061])
+  })
+
+  it("s390x: per-CPU 'cpu number' blocks give cores and sockets", () => {
+    assert.deepEqual(cpu("procfs__proc-cpuinfo_s390x-4cpus-core-ids.txt"), {
+      arch: "s390x",
+      vendor: "IBM/S390",
+      model: "IBM/S390 machine 2964",
+      threads: 4,
+      cores: 2,
+      sockets: 1,
+      mhz: 5000,
+    })
+  })
+
+  it("arm64 without 'model name': implementer and part codes name the CPU", () => {
+    assert.deepEqual(cpu("pytorch-cpuinfo__proc-cpuinfo_arm64-cavium-thunderx-scaleway.txt"), {
+      arch: "arm64",
+      vendor: "Cavium",
+      model: "Cavium ThunderX 88xx",
+      threads: 6,
+      cores: null,
+      sockets: null,
+      mhz: null,
+    })
+    const tx1 = cpu("pytorch-cpuinfo__proc-cpuinfo_arm64-cortex-a57-jetson-tx1.txt")
+    assert.deepEqual([tx1.arch, tx1.vendor, tx1.model, tx1.threads], ["arm64", "ARM", "ARM Cortex-A57", 4])
+    const bigLittle = cpu("pytorch-cpuinfo__proc-cpuinfo_arm64-big-little-a53-a57-nexus5x.txt")
+    assert.deepEqual([bigLittle.arch, bigLittle.model, bigLittle.threads], [
+      "arm64",
+      "ARM Cortex-A53 + ARM Cortex-A57",
+      6,
+    ])
+  })
+
+  it("32-bit ARM: the 'Processor' model line is not a CPU index", () => {
+    const legacy = cpu("procfs__proc-cpuinfo_armv7-legacy-Processor-line.txt")
+    assert.deepEqual([legacy.arch, legacy.vendor, legacy.model, legacy.threads], ["arm", "ARM", "ARM Cortex-A7", 2])
+    const pi = cpu("procfs__proc-cpuinfo_armv7-bcm2835.txt")
+    assert.deepEqual([pi.arch, pi.model, pi.threads, pi.mhz], ["arm", "ARM Cortex-A72", 4, null])
+    // A uniprocessor kernel prints no "processor : N" index at all: one CPU, not a ParseError.
+    const arm11 = cpu("procfs__proc-cpuinfo_armv6-legacy-no-index.txt")
+    assert.deepEqual([arm11.arch, arm11.vendor, arm11.model, arm11.threads], ["arm", "ARM", "ARM1136", 1])
+  })
+})
+
+describe("parseProcStat refuses duplicated cpu lines", () => {
+  const withLineRepeated = (text: string, prefix: string): { text: string; line: number } => {
+    const lines = text.split("\n")
+    const i = lines.findIndex((l) => l.startsWith(prefix))
+    assert.ok(i >= 0, prefix)
+    return { text: [...lines.slice(0, i + 1), lines[i] as string, ...lines.slice(i + 1)].join("\n"), line: i + 2 }
+  }
+
+  it("a second cpu3 line (9 CPUs on an 8-CPU host) is a ParseError naming cpu3", () => {
+    const stat = proc("procfs__proc-stat.txt")
+    assert.equal(ok(parseProcStat(stat)).cores.length, 8)
+    const dup = withLineRepeated(stat, "cpu3 ")
+    const e = err(parseProcStat(dup.text))
+    assert.match(e.message, /duplicate 'cpu3'/)
+    assert.equal(e.at, `stat line ${dup.line}`)
+  })
+
+  it("a second aggregate cpu line is refused too", () => {
+    const dup = withLineRepeated(proc("jc__proc-stat.txt"), "cpu ")
+    assert.match(err(parseProcStat(dup.text)).message, /duplicate 'cpu'/)
+  })
+
+  it("through the whole system_metrics output, the error names the section", () => {
+    const cpuLines = proc("jc__proc-stat.txt").split("\n").filter((l) => l.startsWith("cpu")).join("\n")
+    const e = err(parseSystemMetrics(fixtureOutput({ [SECTIONS.cpu2]: withLineRepeated(cpuLines, "cpu1 ").text })))
+    assert.match(e.message, /duplicate 'cpu1'/)
+    assert.match(e.at ?? "", /^cpu2: stat line/)
   })
 })
 

@@ -287,6 +287,24 @@ describe("vm_status script against shimmed hypervisors", () => {
     assert.match(parseError(parseVmStatus({ ...full, truncated: true })).message, /truncated/)
   })
 
+  it("a section's ParseError keeps its message when vm_status names the section", () => {
+    const blank: ReadonlyArray<readonly [string, string, number]> = [
+      ["virsh_list", "", 127],
+      ["virsh_dominfo", "", 0],
+      ["virsh_nodeinfo", "", 127],
+      ["qm_list", "", 127],
+      ["pct_list", "", 127],
+    ]
+    const withSection = (name: string, body: string) =>
+      parseVmStatus(framed(blank.map(([n, b, rc]) => (n === name ? [n, body, 0] as const : [n, b, rc]))))
+    const list = parseError(withSection("virsh_list", " Id Name State\nrow"))
+    assert.match(list.message, /dashed rule/)
+    assert.match(list.at ?? "", /^virsh_list: /)
+    const qm = parseError(withSection("qm_list", "VMID NAME\n1 x"))
+    assert.match(qm.message, /header/)
+    assert.match(qm.at ?? "", /^qm_list/)
+  })
+
   it("mutated script output never throws", () => {
     const full = run()
     for (const variant of mutations(full.stdout, 7, 200)) {

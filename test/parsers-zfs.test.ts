@@ -1,6 +1,6 @@
 import assert from "node:assert/strict"
 import { spawnSync } from "node:child_process"
-import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import path from "node:path"
 import { after, describe, it } from "node:test"
@@ -328,8 +328,56 @@ describe("zpool status -j (JSON)", () => {
   it("invalid JSON and wrong shapes are named", () => {
     assert.match(failure(parseZpoolStatusJson("{ not json")).message, /invalid JSON/)
     assert.match(failure(parseZpoolStatusJson("[]")).message, /not an object/)
-    assert.match(failure(parseZpoolStatusJson('{"pools": {"a": 3}}')).message, /pool 'a' is not an object/)
-    assert.match(failure(parseZpoolStatusJson('{"hello": 1}')).message, /not zpool status JSON/)
+    const status = { output_version: { command: "zpool status", vers_major: 0, vers_minor: 1 } }
+    assert.match(
+      failure(parseZpoolStatusJson(JSON.stringify({ ...status, pools: { a: 3 } }))).message,
+      /pool 'a' is not an object/,
+    )
+    assert.match(failure(parseZpoolStatusJson('{"hello": 1}')).message, /not 'zpool status -j' output/)
+  })
+})
+
+describe("zpool status -j: JSON of another command is refused", () => {
+  /** Recordings kept with the tests (test/fixtures/zfs, see test/fixtures/SOURCES.md). */
+  const local = (file: string) => readFileSync(path.resolve(process.cwd(), "test/fixtures/zfs", file), "utf8")
+
+  it("zpool list -j (same 'pools' object) names the command it got", () => {
+    const e = failure(parseZpoolStatusJson(local("openzfs-man__zpool-list-j.json")))
+    assert.match(e.message, /output_version\.command is 'zpool list'/)
+    assert.match(e.message, /'zpool status'/)
+    assert.equal(e.at, "output_version.command")
+  })
+
+  it("zfs list -j (datasets, no pools) is not taken for 'no pools'", () => {
+    const e = failure(parseZpoolStatusJson(local("openzfs-man__zfs-list-j-t-filesystem-snapshot.json")))
+    assert.match(e.message, /output_version\.command is 'zfs list'/)
+  })
+
+  it("no output_version, or one without a command, is refused", () => {
+    const pools = { p: { name: "p", state: "ONLINE" } }
+    assert.match(failure(parseZpoolStatusJson(JSON.stringify({ pools }))).message, /no output_version\.command/)
+    const odd = JSON.stringify({ output_version: { vers_major: 0 }, pools })
+    assert.match(failure(parseZpoolStatusJson(odd)).message, /no output_version\.command/)
+    const numeric = JSON.stringify({ output_version: { command: 7 }, pools })
+    assert.match(failure(parseZpoolStatusJson(numeric)).message, /no output_version\.command/)
+  })
+
+  it("every recorded zpool status -j still parses, and an empty one is no pools", () => {
+    for (const f of listFixtures(CATEGORY).filter((f) => f.endsWith(".json"))) {
+      ok(parseZpoolStatusJson(readFixture(CATEGORY, f)), f)
+    }
+    const empty = { output_version: { command: "zpool status", vers_major: 0, vers_minor: 1 } }
+    assert.deepEqual(ok(parseZpoolStatusJson(JSON.stringify(empty))), [])
+  })
+
+  it("through the zfs spec: a zpool list -j in the status section is a ParseError, not a pool list", () => {
+    const sectionOf = (name: string, body: string) => `\n@@INFRA@@ ${name}\n${body}\n@@INFRA@@-rc ${name} 0\n`
+    const stdout = sectionOf(ZFS_SECTIONS.pools, readFixture(CATEGORY, "netdata__zpool-list-p-v-L.txt")) +
+      sectionOf(ZFS_SECTIONS.statusJson, local("openzfs-man__zpool-list-j.json"))
+    assert.equal(splitSections(stdout).size, 2)
+    const r = zfs.parse({ stdout, stderr: "", exitCode: 0, durationMs: 1, bytes: stdout.length, truncated: false }, {})
+    assert.ok(Result.isFailure(r))
+    assert.match((r.failure as ParseError).message, /output_version\.command is 'zpool list'/)
   })
 })
 

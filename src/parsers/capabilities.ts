@@ -1,6 +1,7 @@
 import { Result, Schema } from "effect"
 import { ParseError } from "../domain/errors.ts"
 import type { CommandResult } from "../ssh/Ssh.ts"
+import { cpuIdentity } from "./proc/cpuinfo.ts"
 import { type Section, splitSections } from "./sections.ts"
 
 export const CAPABILITIES = "capabilities"
@@ -100,14 +101,16 @@ export interface Cpuinfo {
   readonly flags: ReadonlyArray<string>
 }
 
-// Where each architecture names its CPU, best first: x86, LoongArch, MIPS, ARM32, boards, RISC-V, s390x.
+// Fallback when cpuIdentity cannot name the CPU (an architecture it does not know), best first.
 // Raspberry Pi's "Model" names the board; x86's "model" is a number and is skipped as such.
 const MODEL_KEYS = ["model name", "cpu model", "processor_model", "model", "hardware", "uarch", "vendor_id", "isa"]
 
 /**
- * /proc/cpuinfo in any architecture's layout ("key<TAB>: value" blocks). Keys are compared
- * case-insensitively ("model name" on x86, "Model Name" on LoongArch). ARM32's "Processor" line
- * names the model while x86's "processor" is the index: a non-numeric value counts as a model.
+ * /proc/cpuinfo in any architecture's layout ("key<TAB>: value" blocks). The model is the same
+ * one system metrics reports (src/parsers/proc/cpuinfo.ts: POWER's `cpu`, ARM's implementer and
+ * part codes, s390x's machine type). Keys are compared case-insensitively ("model name" on x86,
+ * "Model Name" on LoongArch). ARM32's "Processor" line names the model while x86's "processor"
+ * is the index: a non-numeric value counts as a model.
  */
 export const parseCpuinfo = (text: string): Result.Result<Cpuinfo, ParseError> => {
   const first = new Map<string, string>()
@@ -127,7 +130,8 @@ export const parseCpuinfo = (text: string): Result.Result<Cpuinfo, ParseError> =
     if (!first.has(key)) first.set(key, value)
   }
   if (first.size === 0 && processors === 0) return capFail("cpuinfo has no 'key : value' lines", CAP_SECTIONS.cpuinfo)
-  const model = MODEL_KEYS.map((k) => first.get(k)).find((v) => v !== undefined && v !== "" && !/^\d+$/.test(v)) ?? null
+  const model = cpuIdentity(text).model ??
+    MODEL_KEYS.map((k) => first.get(k)).find((v) => v !== undefined && v !== "" && !/^\d+$/.test(v)) ?? null
   return Result.succeed({
     model,
     processors: s390Count ?? processors,

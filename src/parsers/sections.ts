@@ -41,3 +41,10 @@ export const requireSection = (
   }
   return Result.succeed(s.body)
 }
+
+/**
+ * A section's ParseError, with the section prefixed to `at`. Fields are copied by name: a spread
+ * (`{ ...e }`) drops `message`, which Data.TaggedError does not keep as an own enumerable field.
+ */
+export const inSection = (name: string) => (e: ParseError): ParseError =>
+  new ParseError({ dataType: e.dataType, message: e.message, at: e.at === undefined ? name : `${name}: ${e.at}` })

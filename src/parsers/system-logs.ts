@@ -5,7 +5,7 @@ import type { CommandResult } from "../ssh/Ssh.ts"
 import { type BootInfo, dmesgAfterCursor, dmesgEntries, parseDmesg } from "./logs/dmesg.ts"
 import { type LogEntry, logFail, priorityFromName, SYSTEM_LOGS } from "./logs/common.ts"
 import { parseJournalJson } from "./logs/journal-json.ts"
-import { type Section, splitSections } from "./sections.ts"
+import { inSection, type Section, splitSections } from "./sections.ts"
 
 export type { LogEntry } from "./logs/common.ts"
 export { dmesgCursor, parseDmesg, parseDmesgJson, parseDmesgText } from "./logs/dmesg.ts"
@@ -123,8 +123,6 @@ export const parseBootInfo = (body: string): BootInfo => {
   }
 }
 
-const withAt = (section: string) => (e: ParseError) => new ParseError({ ...e, at: `${section}: ${e.at ?? ""}` })
-
 /** Newest `limit` entries, or (reading after a cursor) the oldest `limit` after it, so nothing is skipped. */
 const window = (entries: ReadonlyArray<LogEntry>, limit: number, afterCursor: boolean) =>
   afterCursor
@@ -150,7 +148,7 @@ export const parseSystemLogs = (result: CommandResult, params: Params = {}): Res
     let value: SystemLogs
 
     if (journal.exitCode === 0) {
-      const all = yield* Result.mapError(parseJournalJson(journal.body), withAt(LOG_SECTIONS.journal))
+      const all = yield* Result.mapError(parseJournalJson(journal.body), inSection(LOG_SECTIONS.journal))
       const after = p.after_cursor !== null && !isDmesgCursor(p.after_cursor) ? p.after_cursor : null
       const fresh = all.filter((e) => e.cursor !== after)
       const w = window(fresh, p.limit, after !== null)
@@ -165,7 +163,7 @@ export const parseSystemLogs = (result: CommandResult, params: Params = {}): Res
       if (dmesg === undefined) return yield* logFail("journalctl missing but no 'dmesg' section", LOG_SECTIONS.dmesg)
       let entries: Array<LogEntry> = []
       if (dmesg.exitCode === 0) {
-        const lines = yield* Result.mapError(parseDmesg(dmesg.body), withAt(LOG_SECTIONS.dmesg))
+        const lines = yield* Result.mapError(parseDmesg(dmesg.body), inSection(LOG_SECTIONS.dmesg))
         entries = dmesgAfterCursor(dmesgEntries(lines, boot), p.after_cursor)
       }
       const w = window(entries, p.limit, p.after_cursor !== null)

@@ -1,7 +1,7 @@
 import { Result, Schema } from "effect"
 import { ParseError } from "../domain/errors.ts"
 import type { CommandResult } from "../ssh/Ssh.ts"
-import { type Section, splitSections } from "./sections.ts"
+import { inSection as labelled, type Section, splitSections } from "./sections.ts"
 import { parseFail, SYSTEM_METRICS, toCount } from "./proc/common.ts"
 import { diskUsedPercentMax, parseDf } from "./proc/df.ts"
 import { parseLoadavg } from "./proc/loadavg.ts"
@@ -149,10 +149,7 @@ const decode = Schema.decodeUnknownResult(SystemMetricsSchema)
 
 /** Name the section in a per-file parser's error. */
 const inSection = <A>(name: string, r: Result.Result<A, ParseError>): Result.Result<A, ParseError> =>
-  Result.mapError(
-    r,
-    (e) => new ParseError({ dataType: e.dataType, message: e.message, at: `${name}: ${e.at ?? name}` }),
-  )
+  Result.mapError(r, labelled(name))
 
 const body = (sections: Map<string, Section>, name: string): Result.Result<string, ParseError> => {
   const s = sections.get(name)

@@ -2,7 +2,7 @@ import { Result, Schema } from "effect"
 import { ParseError } from "../domain/errors.ts"
 import type { Params } from "../registry/DataType.ts"
 import type { CommandResult } from "../ssh/Ssh.ts"
-import { type Section, splitSections } from "./sections.ts"
+import { inSection, type Section, splitSections } from "./sections.ts"
 import { normaliseState, VM_STATUS, vmFail } from "./vms/common.ts"
 import { parsePctList, parseQmList } from "./vms/proxmox.ts"
 import { parseDominfoBlocks, parseVirshList, parseVirshNodeinfo, type VirshDominfo } from "./vms/virsh.ts"
@@ -77,8 +77,6 @@ const statusOf = (s: Section): HypervisorStatus => ({
   exit_code: s.exitCode ?? null,
 })
 
-const at = (section: string) => (e: ParseError) => new ParseError({ ...e, at: `${section}: ${e.at ?? ""}` })
-
 const blankVm = {
   uuid: null,
   vcpus: null,
@@ -94,8 +92,8 @@ const blankVm = {
 
 const libvirtVms = (listBody: string, dominfoBody: string): Result.Result<Array<Vm>, ParseError> =>
   Result.gen(function* () {
-    const rows = yield* Result.mapError(parseVirshList(listBody), at(VM_SECTIONS.virshList))
-    const infos = yield* Result.mapError(parseDominfoBlocks(dominfoBody), at(VM_SECTIONS.virshDominfo))
+    const rows = yield* Result.mapError(parseVirshList(listBody), inSection(VM_SECTIONS.virshList))
+    const infos = yield* Result.mapError(parseDominfoBlocks(dominfoBody), inSection(VM_SECTIONS.virshDominfo))
     const byName = new Map<string, VirshDominfo>(infos.map((d) => [d.name, d]))
     return rows.map((row): Vm => {
       const info = byName.get(row.name)
@@ -140,11 +138,11 @@ export const parseVmStatus = (result: CommandResult, _params: Params = {}): Resu
     if (list.exitCode === 0) {
       vms.push(...(yield* libvirtVms(list.body, dominfo.body)))
       if (nodeinfo.exitCode === 0) {
-        node = yield* Result.mapError(parseVirshNodeinfo(nodeinfo.body), at(VM_SECTIONS.virshNodeinfo))
+        node = yield* Result.mapError(parseVirshNodeinfo(nodeinfo.body), inSection(VM_SECTIONS.virshNodeinfo))
       }
     }
     if (qm.exitCode === 0) {
-      for (const r of yield* Result.mapError(parseQmList(qm.body), at(VM_SECTIONS.qmList))) {
+      for (const r of yield* Result.mapError(parseQmList(qm.body), inSection(VM_SECTIONS.qmList))) {
         // qm list's MEM(MB) is the configured memory: both the allocation and its ceiling.
         vms.push({
           ...blankVm,
@@ -161,7 +159,7 @@ export const parseVmStatus = (result: CommandResult, _params: Params = {}): Resu
       }
     }
     if (pct.exitCode === 0) {
-      for (const r of yield* Result.mapError(parsePctList(pct.body), at(VM_SECTIONS.pctList))) {
+      for (const r of yield* Result.mapError(parsePctList(pct.body), inSection(VM_SECTIONS.pctList))) {
         vms.push({
           ...blankVm,
           hypervisor: "proxmox-lxc",

@@ -42,7 +42,8 @@ const OPTIONAL_KEYS = {
 /**
  * /proc/stat (or just its `cpu` lines). Linux 2.4 prints 4 columns, 2.6 adds iowait/irq/softirq,
  * later kernels steal, guest and guest_nice: at least 4 are required, missing ones count 0.
- * Lines other than cpu and the counters above (intr, softirq, ...) are ignored.
+ * Lines other than cpu and the counters above (intr, softirq, ...) are ignored; a cpu or counter
+ * line printed twice is refused rather than counted twice.
  */
 export const parseProcStat = (text: string, dataType: string = SYSTEM_METRICS): Result.Result<ProcStat, ParseError> => {
   let total: CpuTimes | undefined
@@ -54,12 +55,23 @@ export const parseProcStat = (text: string, dataType: string = SYSTEM_METRICS): 
     procsRunning: null,
     procsBlocked: null,
   }
+  // Line number of each cpu/counter key already read: the kernel prints each once, so a repeat
+  // (a garbled or concatenated capture) would count a CPU twice.
+  const seenAt = new Map<string, number>()
   const lines = textLines(text)
   for (const [i, line] of lines.entries()) {
     const fields = line.trim().split(/\s+/)
     const key = fields[0] ?? ""
     const at = `stat line ${i + 1}`
-    if (/^cpu\d*$/.test(key)) {
+    const isCpu = /^cpu\d*$/.test(key)
+    if (isCpu || Object.hasOwn(OPTIONAL_KEYS, key)) {
+      const first = seenAt.get(key)
+      if (first !== undefined) {
+        return parseFail(dataType, `duplicate '${key}' line (first on line ${first}): /proc/stat lists each once`, at)
+      }
+      seenAt.set(key, i + 1)
+    }
+    if (isCpu) {
       const values = fields.slice(1).map(toCount)
       if (values.length < 4 || values.some((v) => v === undefined)) {
         return parseFail(

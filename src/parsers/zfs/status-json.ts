@@ -144,6 +144,30 @@ const poolFrom = (key: string, u: unknown): ZfsPoolStatus => {
   }
 }
 
+const STATUS_COMMAND = "zpool status"
+
+/**
+ * Every OpenZFS JSON output names its command. `zpool list -j` has a `pools` object too and
+ * `zfs list -j` has none (which would read as "no pools"), so anything else is refused.
+ */
+const checkCommand = (doc: Json): void => {
+  const version = doc["output_version"]
+  const command = isRecord(version) ? version["command"] : undefined
+  if (typeof command !== "string") {
+    return bad(
+      `not 'zpool status -j' output: no output_version.command (expected '${STATUS_COMMAND}')`,
+      "output_version",
+    )
+  }
+  if (command !== STATUS_COMMAND) {
+    const got = command.slice(0, 60)
+    return bad(
+      `not 'zpool status -j' output: output_version.command is '${got}', expected '${STATUS_COMMAND}'`,
+      "output_version.command",
+    )
+  }
+}
+
 /** `zpool status -j` (OpenZFS ≥ 2.3), with or without --json-int / -p. */
 export const parseZpoolStatusJson = (text: string): Result.Result<Array<ZfsPoolStatus>, ParseError> =>
   guard("status_json", () => {
@@ -154,13 +178,10 @@ export const parseZpoolStatusJson = (text: string): Result.Result<Array<ZfsPoolS
       return bad(`invalid JSON: ${e instanceof Error ? e.message : String(e)}`, "status_json")
     }
     if (!isRecord(doc)) return bad("zpool status JSON is not an object", "status_json")
+    checkCommand(doc)
     const pools = doc["pools"]
-    // With no pools zpool may omit "pools"; without output_version too this is not zpool JSON.
-    if (pools === undefined) {
-      return doc["output_version"] === undefined
-        ? bad("not zpool status JSON: no 'pools' or 'output_version'", "status_json")
-        : []
-    }
+    // With no pools zpool may omit "pools".
+    if (pools === undefined) return []
     if (!isRecord(pools)) return bad("'pools' is not an object", "pools")
     return Object.entries(pools).map(([k, v]) => poolFrom(k, v))
   })
