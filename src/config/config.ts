@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from "node:fs"
 import path from "node:path"
+import { Result } from "effect"
 import { parse as parseYaml } from "yaml"
 import type { DeviceInput } from "../domain/device.ts"
 import { ValidationError } from "../domain/errors.ts"
@@ -7,6 +8,8 @@ import { validateRetention } from "../observe/retention-policy.ts"
 import { parseWatchSettings } from "../watch/config.ts"
 import type { WatchSettings } from "../watch/settings.ts"
 import { defaultSchedulerSettings, parseSchedulerSettings, type SchedulerSettings } from "../scheduler/settings.ts"
+import { configError, configProblems } from "./problems.ts"
+import { decodeConfigDocument, DEFAULT_MAX_BODY_BYTES, MAX_BODY_BYTES_LIMIT } from "./schema.ts"
 
 export type LogLevel = "debug" | "info" | "warn" | "error"
 
@@ -40,6 +43,8 @@ export interface InfraConfig {
   readonly scheduler: SchedulerSettings
   /** Config file watching: globs per type and device, intervals, secret handling. */
   readonly watch: WatchSettings
+  /** REST request bodies larger than this are refused (413). */
+  readonly http: { readonly maxBodyBytes: number }
 }
 
 export const defaultConfig: InfraConfig = {
@@ -62,6 +67,7 @@ export const defaultConfig: InfraConfig = {
   retention: {},
   scheduler: defaultSchedulerSettings(),
   watch: {},
+  http: { maxBodyBytes: DEFAULT_MAX_BODY_BYTES },
 }
 
 const levels: ReadonlyArray<LogLevel> = ["debug", "info", "warn", "error"]
@@ -95,8 +101,35 @@ const bool = (v: unknown, where: string): boolean | undefined => {
   throw new ValidationError({ message: `${where} must be true or false` })
 }
 
-/** Merge a parsed YAML document and environment variables (env wins) over the defaults. */
+/**
+ * Checks the whole document against the configuration Schema (src/config/schema.ts) and throws
+ * one ValidationError listing every problem: unknown keys with the nearest known one, wrong types.
+ */
+export const validateConfigDocument = (doc: unknown, source?: string): void => {
+  const decoded = decodeConfigDocument(doc)
+  if (Result.isFailure(decoded)) throw configError(configProblems(decoded.failure), source)
+}
+
+const maxBodyBytes = (env: Readonly<Record<string, string | undefined>>, http: Record<string, unknown>): number => {
+  const fromEnv = num(env["INFRA_MAX_BODY_BYTES"], "INFRA_MAX_BODY_BYTES", 1, MAX_BODY_BYTES_LIMIT)
+  if (fromEnv !== undefined && !Number.isInteger(fromEnv)) {
+    throw new ValidationError({ message: `INFRA_MAX_BODY_BYTES must be a whole number of bytes, got ${fromEnv}` })
+  }
+  return fromEnv ?? num(http["max_body_bytes"], "http.max_body_bytes", 1, MAX_BODY_BYTES_LIMIT) ??
+    DEFAULT_MAX_BODY_BYTES
+}
+
+/** Merge a parsed YAML document (validated first) and environment variables (env wins) over the defaults. */
 export const resolveConfig = (
+  file: Record<string, unknown>,
+  env: Readonly<Record<string, string | undefined>>,
+): InfraConfig => {
+  validateConfigDocument(file)
+  return resolveDocument(file, env)
+}
+
+/** The resolvers of each section, on a document the Schema has accepted. */
+const resolveDocument = (
   file: Record<string, unknown>,
   env: Readonly<Record<string, string | undefined>>,
 ): InfraConfig => {
@@ -158,6 +191,7 @@ export const resolveConfig = (
     retention: validateRetention(asRecord(file["retention"], "retention")),
     scheduler: parseSchedulerSettings(file, env),
     watch: parseWatchSettings(file["watch"]),
+    http: { maxBodyBytes: maxBodyBytes(env, asRecord(file["http"], "http")) },
   }
 }
 
@@ -182,6 +216,7 @@ export const loadConfig = (
       if (e instanceof ValidationError) throw e
       throw new ValidationError({ message: `config file ${file} is not valid YAML: ${(e as Error).message}` })
     }
+    validateConfigDocument(doc, file)
   }
-  return resolveConfig(doc, env)
+  return resolveDocument(doc, env)
 }
