@@ -15,7 +15,7 @@ import { Effect, Exit, Layer, Result, Schedule, Scope } from "effect"
 import { Collector } from "../src/collect/Collector.ts"
 import { StoreError } from "../src/domain/errors.ts"
 import { noRetry } from "../src/domain/schedules.ts"
-import type { DataTypeSpec } from "../src/registry/DataType.ts"
+import { type DataTypeSpec, noParams } from "../src/registry/DataType.ts"
 import { makeBufferedStore, withWriteBuffer, type WriteBufferOptions } from "../src/store/buffered.ts"
 import { makeStoreLayer } from "../src/store/layer.ts"
 import { type AuditEntry, type Row, Store, type StoreShape } from "../src/store/Store.ts"
@@ -180,6 +180,7 @@ const tick: DataTypeSpec<{ n: number }> = {
   name: "tick",
   description: "test: one row per read",
   table: "system_metrics",
+  params: noParams,
   ttlSeconds: 0,
   timeout: "10 seconds",
   retry: noRetry,
@@ -227,7 +228,7 @@ describe(
               const res = await t.request("POST", "/api/devices?probe=false", {
                 body: { name: `d${i}`, transport: "local" },
               })
-              assert.equal(res.status, 201)
+              assert.equal(res.status, 201, JSON.stringify(res.body))
             }
             let calls = 0
             let rows = 0

@@ -1,16 +1,20 @@
-import { mkdirSync } from "node:fs"
+import { mkdirSync, realpathSync } from "node:fs"
 import path from "node:path"
 import { PGlite, type Transaction } from "@electric-sql/pglite"
+import { type DirLock, lockDataDir } from "./dir-lock.ts"
 import { quoteIdent, type SqlClient, type SqlResult } from "./SqlClient.ts"
 
 /**
  * PGlite is one single-connection Postgres per data dir, and its first init costs seconds.
  * So instances are shared process-wide (ref-counted per data dir), and every client of a shared
  * instance goes through one queue so it can switch search_path (schema) without interleaving.
+ * Other processes are kept out of an on-disk data dir by a lock file (dir-lock.ts), taken before
+ * PGlite opens it and released after the last client closed it.
  */
 interface SharedPglite {
   readonly key: string
   readonly db: PGlite
+  readonly lock: DirLock | undefined
   refs: number
   /** Tail of the operation queue. */
   tail: Promise<unknown>
@@ -21,18 +25,37 @@ interface SharedPglite {
 const MEMORY = "memory://"
 const instances = new Map<string, Promise<SharedPglite>>()
 
-const keyOf = (dataDir: string | undefined): string =>
-  dataDir === undefined || dataDir === "" || dataDir === MEMORY ? MEMORY : path.resolve(dataDir)
+/** The real path, so two spellings of one directory (a symlink, `..`) share one instance and one lock. */
+const keyOf = (dataDir: string | undefined): string => {
+  if (dataDir === undefined || dataDir === "" || dataDir === MEMORY) return MEMORY
+  const resolved = path.resolve(dataDir)
+  mkdirSync(resolved, { recursive: true })
+  return realpathSync(resolved)
+}
+
+/** Instances still closing: a new open of the same dir waits, so one process never has two on it. */
+const closing = new Map<string, Promise<void>>()
+
+const openShared = async (key: string): Promise<SharedPglite> => {
+  await closing.get(key)
+  if (key === MEMORY) {
+    return { key, db: await PGlite.create(), lock: undefined, refs: 0, tail: Promise.resolve(), searchPath: null }
+  }
+  const lock = await lockDataDir(key)
+  try {
+    const db = await PGlite.create(key)
+    return { key, db, lock, refs: 0, tail: Promise.resolve(), searchPath: null }
+  } catch (e) {
+    lock.release()
+    throw e
+  }
+}
 
 const acquire = (dataDir: string | undefined): Promise<SharedPglite> => {
   const key = keyOf(dataDir)
   let pending = instances.get(key)
   if (pending === undefined) {
-    pending = (async (): Promise<SharedPglite> => {
-      if (key !== MEMORY) mkdirSync(key, { recursive: true })
-      const db = key === MEMORY ? await PGlite.create() : await PGlite.create(key)
-      return { key, db, refs: 0, tail: Promise.resolve(), searchPath: null }
-    })()
+    pending = openShared(key)
     instances.set(key, pending)
     // A failed open must not poison later attempts.
     pending.catch(() => instances.delete(key))
@@ -47,8 +70,20 @@ const release = async (shared: SharedPglite): Promise<void> => {
   shared.refs -= 1
   if (shared.refs > 0) return
   instances.delete(shared.key)
-  await shared.tail.catch(() => undefined)
-  await shared.db.close()
+  const closed = (async () => {
+    await shared.tail.catch(() => undefined)
+    try {
+      await shared.db.close()
+    } finally {
+      shared.lock?.release()
+    }
+  })()
+  const settled = closed.catch(() => undefined)
+  closing.set(shared.key, settled)
+  void settled.then(() => {
+    if (closing.get(shared.key) === settled) closing.delete(shared.key)
+  })
+  await closed
 }
 
 /**

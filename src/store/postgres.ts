@@ -54,6 +54,9 @@ export const openPostgres = async (
     max: 10,
     connect_timeout: 5,
     idle_timeout: 60,
+    // Seconds between reconnects: the default grows to 20 s, which delays recovery after an outage;
+    // the write buffer paces its own retries.
+    backoff: (attempt: number) => Math.min(0.1 * 2 ** attempt, 2),
     // Unnamed statements: insertRows produces many distinct texts; don't cache them per connection.
     prepare: false,
     onnotice: () => undefined,
