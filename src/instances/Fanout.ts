@@ -45,6 +45,7 @@ export class Fanout extends Context.Service<Fanout, FanoutShape>()("infrastructo
         let sent = 0
         let received = 0
         let dropped = 0
+        let failing = false
 
         const startOrFail = Effect.gen(function* () {
           if (running !== undefined) return
@@ -82,11 +83,22 @@ export class Fanout extends Context.Service<Fanout, FanoutShape>()("infrastructo
                 dropped += packed.dropped
                 for (const payload of packed.payloads) {
                   yield* notifications.notify(name, payload).pipe(
-                    Effect.tap(() => Effect.sync(() => void (sent += 1))),
+                    Effect.tap(() =>
+                      Effect.suspend(() => {
+                        sent += 1
+                        if (!failing) return Effect.void
+                        failing = false
+                        return Effect.logInfo("event fan-out: NOTIFY works again", { dropped })
+                      })
+                    ),
                     Effect.catch((e) =>
-                      Effect.sync(() => void (dropped += 1)).pipe(
-                        Effect.andThen(Effect.logWarning("event fan-out: NOTIFY failed", e.message)),
-                      )
+                      Effect.suspend(() => {
+                        dropped += 1
+                        // Once per outage, not once per batch.
+                        if (failing) return Effect.logDebug("event fan-out: NOTIFY failed", e.message)
+                        failing = true
+                        return Effect.logWarning("event fan-out: NOTIFY failed; events stay local", e.message)
+                      })
                     ),
                   )
                 }

@@ -1,4 +1,4 @@
-import { Context, Effect, Exit, Fiber, Layer, Scope } from "effect"
+import { Cause, Context, Effect, Exit, Fiber, Layer, Option, Scope } from "effect"
 import { Store } from "../store/Store.ts"
 import { leaseSql } from "./lease-sql.ts"
 import { preferredOwner } from "./rendezvous.ts"
@@ -22,12 +22,21 @@ export interface OwnershipStatus {
   readonly live_instances: ReadonlyArray<string>
   readonly last_renewal: string | null
   readonly last_error: string | null
+  /**
+   * Since when the lease table has been unreachable; null when it is not. Meanwhile the devices
+   * in `owned` stay owned and polled (rows wait in the write buffer).
+   */
+  readonly unreachable_since: string | null
 }
 
 export interface OwnershipShape {
   readonly instanceId: string
   readonly mode: "single" | "leases"
-  /** Whether this instance polls/watches the device right now (false once a lease may have lapsed). */
+  /**
+   * Whether this instance polls/watches the device right now: false once a lease may have lapsed
+   * while the database answers; a device held when the database became unreachable stays owned
+   * until it is reachable again and the first renewal says otherwise.
+   */
   readonly owns: (deviceId: number) => boolean
   /**
    * Called after leases are acquired or lost, and before a lease is handed over to another
@@ -69,6 +78,7 @@ export class Ownership extends Context.Service<Ownership, OwnershipShape>()("inf
           live_instances: [instanceId],
           last_renewal: null,
           last_error: null,
+          unreachable_since: null,
         }),
       }),
     )
@@ -80,6 +90,22 @@ export class Ownership extends Context.Service<Ownership, OwnershipShape>()("inf
     options.mode === "single" ? Ownership.single(options.instanceId) : Ownership.leases(options)
 }
 
+/**
+ * After an outage, how long the instances that were live before it still count as live (and their
+ * devices are not taken as orphans), at least one lease TTL. It covers how late a peer can notice
+ * the return: postgres.js waits up to 20 s between reconnect attempts, the write buffer probes at
+ * most every 5 s, and a cut-off instance retries its renewal every second.
+ */
+export const RETURN_GRACE_MS = 30_000
+
+/** An error that says the database is away (not that our SQL is wrong): keep what we own. */
+const isOutage = (cause: Cause.Cause<unknown>): boolean => {
+  const error = Cause.findErrorOption(cause)
+  if (Option.isNone(error)) return false
+  const e = error.value as { readonly _tag?: unknown; readonly unavailable?: unknown }
+  return e._tag === "StoreError" && e.unavailable === true
+}
+
 const makeLeaseOwnership = (options: Omit<OwnershipOptions, "mode">) =>
   Effect.gen(function* () {
     const store = yield* Store
@@ -87,6 +113,8 @@ const makeLeaseOwnership = (options: Omit<OwnershipOptions, "mode">) =>
     const { instanceId, leaseTtlMs } = options
     const sql = leaseSql(store, instanceId, leaseTtlMs)
     const renewEveryMs = Math.max(50, Math.floor(leaseTtlMs / 3))
+    // While the database is away, try again often: the first renewal after its return reconciles.
+    const retryEveryMs = Math.min(renewEveryMs, 1000)
     // Stop trusting a lease a little before the database would let someone else take it.
     const safetyMs = Math.max(20, Math.floor(leaseTtlMs / 10))
 
@@ -95,6 +123,17 @@ const makeLeaseOwnership = (options: Omit<OwnershipOptions, "mode">) =>
     let live: Array<string> = []
     let lastRenewal: number | null = null
     let lastError: string | null = null
+    /**
+     * Since when the lease table has been unreachable (an outage error or a renewal that hung).
+     * Meanwhile this instance keeps the devices it held: nobody can take a lease while nobody
+     * reaches the table, and polling goes on into the write buffer.
+     */
+    let unreachableSince: number | null = null
+    /** Start of the renewal in progress, if one is: one that hangs past the lease counts as an outage. */
+    let cycleStartedAt: number | null = null
+    /** Until then (RETURN_GRACE_MS after the database is back) the instances live before the outage still count as live. */
+    let graceUntil = 0
+    const graceMs = Math.max(leaseTtlMs, RETURN_GRACE_MS)
     /** device → local time we first saw it without a live lease (orphan detection). */
     const unownedSince = new Map<number, number>()
     const listeners = new Set<OwnershipListener>()
@@ -109,11 +148,29 @@ const makeLeaseOwnership = (options: Omit<OwnershipOptions, "mode">) =>
         },
       )
 
+    /**
+     * Live instances as the database says. Just back from an outage, every heartbeat has lapsed
+     * (nobody could renew), so the instances live before it that are still registered count as
+     * live for the grace period: they come back and renew their own devices instead of having
+     * them taken while they still poll them. One that does not come back loses them after it.
+     */
+    const liveNow = (started: number) =>
+      Effect.gen(function* () {
+        const rows = yield* sql.instances()
+        const alive = new Set(rows.filter((r) => r.live).map((r) => r.instanceId))
+        if (started < graceUntil) {
+          const registered = new Set(rows.map((r) => r.instanceId))
+          for (const id of live) if (registered.has(id)) alive.add(id)
+        }
+        alive.add(instanceId)
+        return [...alive].sort()
+      })
+
     const cycle = Effect.gen(function* () {
       const started = Date.now()
+      if (unreachableSince !== null) graceUntil = started + graceMs
       yield* sql.heartbeat()
-      live = yield* sql.liveInstances()
-      if (!live.includes(instanceId)) live = [...live, instanceId].sort()
+      live = yield* liveNow(started)
       const devices = yield* sql.enabledDevices()
       const leases = new Map((yield* sql.leases()).map((l) => [l.deviceId, l]))
 
@@ -135,10 +192,11 @@ const makeLeaseOwnership = (options: Omit<OwnershipOptions, "mode">) =>
           unownedSince.delete(id)
           continue
         }
-        // Nobody holds it although someone else should: take it once it has stayed orphaned a whole TTL.
+        // Nobody holds it although someone else should: take it once it has stayed orphaned a whole
+        // TTL, and not in the grace period after an outage (its owner may still be on its way back).
         const since = unownedSince.get(id) ?? started
         unownedSince.set(id, since)
-        if (started - since >= leaseTtlMs) wanted.push(id)
+        if (started - since >= leaseTtlMs && started >= graceUntil) wanted.push(id)
       }
       const deviceSet = new Set(devices)
       const gone = [...owned].filter((id) => !deviceSet.has(id))
@@ -151,12 +209,22 @@ const makeLeaseOwnership = (options: Omit<OwnershipOptions, "mode">) =>
         yield* sql.release(releasing)
       }
 
+      // After an outage, a device whose lease another instance took meanwhile (it could reach the
+      // table, we could not) is not in `held`: it is lost here, and polling it stops.
       const held = new Set(yield* sql.acquire(wanted))
       const previous = owned
       owned = held
       ownedUntil = started + leaseTtlMs - safetyMs
       lastRenewal = Date.now()
       lastError = null
+      if (unreachableSince !== null) {
+        yield* Effect.logInfo("lease table reachable again: leases renewed", {
+          instance: instanceId,
+          unreachable_ms: lastRenewal - unreachableSince,
+          holding: held.size,
+        })
+        unreachableSince = null
+      }
       const acquired = [...held].filter((id) => !previous.has(id))
       const lost = [...previous].filter((id) => !held.has(id))
       if (acquired.length > 0 || lost.length > 0) {
@@ -164,6 +232,32 @@ const makeLeaseOwnership = (options: Omit<OwnershipOptions, "mode">) =>
       }
       yield* notify({ acquired, lost })
     })
+
+    const onFailure = (cause: Cause.Cause<unknown> | "timeout") =>
+      Effect.gen(function* () {
+        lastError = cause === "timeout"
+          ? `lease renewal took over ${leaseTtlMs} ms`
+          : String(Cause.squash(cause)).slice(0, 500)
+        if (cause === "timeout" || isOutage(cause)) {
+          if (unreachableSince === null) {
+            unreachableSince = Date.now()
+            yield* Effect.logWarning("lease table unreachable: keeping this instance's devices until it returns", {
+              instance: instanceId,
+              devices: owned.size,
+              error: lastError,
+            })
+          } else yield* Effect.logDebug("lease table still unreachable", { instance: instanceId, error: lastError })
+          return
+        }
+        yield* Effect.logWarning("lease renewal failed", { instance: instanceId, error: lastError })
+        // The database answers but renewing fails: past the local deadline our leases may belong
+        // to someone else, so drop them.
+        if (Date.now() >= ownedUntil && owned.size > 0) {
+          const lost = [...owned]
+          owned = new Set()
+          yield* notify({ acquired: [], lost })
+        }
+      })
 
     const loop = Effect.gen(function* () {
       const twin = yield* Effect.orElseSucceed(sql.liveTwin(), () => undefined)
@@ -175,24 +269,25 @@ const makeLeaseOwnership = (options: Omit<OwnershipOptions, "mode">) =>
       }
       let sweeps = 0
       for (;;) {
-        yield* cycle.pipe(
-          Effect.catchCause((cause) =>
-            Effect.gen(function* () {
-              lastError = String(cause).slice(0, 500)
-              yield* Effect.logWarning("lease renewal failed", { instance: instanceId, error: lastError })
-              // Past the local deadline our leases may belong to someone else: drop them.
-              if (Date.now() >= ownedUntil && owned.size > 0) {
-                const lost = [...owned]
-                owned = new Set()
-                yield* notify({ acquired: [], lost })
-              }
-            })
-          ),
-        )
-        if (++sweeps % 100 === 1) yield* Effect.ignore(sql.sweep())
-        yield* Effect.sleep(renewEveryMs)
+        cycleStartedAt = Date.now()
+        // A renewal that hangs (a connection that went silent) is given up after a TTL and retried.
+        const result = yield* cycle.pipe(Effect.timeoutOption(leaseTtlMs), Effect.exit)
+        cycleStartedAt = null
+        if (result._tag === "Failure") {
+          if (Cause.hasInterruptsOnly(result.cause)) return yield* Effect.interrupt
+          yield* onFailure(result.cause)
+        } else if (Option.isNone(result.value)) yield* onFailure("timeout")
+        // Not while others may still be on their way back: sweeping would drop their rows.
+        if (unreachableSince === null && Date.now() >= graceUntil && ++sweeps % 100 === 1) {
+          yield* Effect.ignore(sql.sweep())
+        }
+        yield* Effect.sleep(unreachableSince === null ? renewEveryMs : retryEveryMs)
       }
     })
+
+    /** A renewal in progress for longer than a renewal period is as good as unreachable. */
+    const contactLost = (now: number) =>
+      unreachableSince !== null || (cycleStartedAt !== null && now - cycleStartedAt >= renewEveryMs)
 
     const start = Effect.gen(function* () {
       if (running !== undefined) return
@@ -211,6 +306,8 @@ const makeLeaseOwnership = (options: Omit<OwnershipOptions, "mode">) =>
         const lost = [...owned]
         owned = new Set()
         ownedUntil = 0
+        cycleStartedAt = null
+        unreachableSince = null
         yield* notify({ acquired: [], lost })
         if (opts.release) {
           yield* Effect.ignore(sql.release("all"))
@@ -221,7 +318,11 @@ const makeLeaseOwnership = (options: Omit<OwnershipOptions, "mode">) =>
     return Ownership.of({
       instanceId,
       mode: "leases",
-      owns: (id) => owned.has(id) && Date.now() < ownedUntil,
+      owns: (id) => {
+        if (!owned.has(id)) return false
+        const now = Date.now()
+        return now < ownedUntil || contactLost(now)
+      },
       onChange: (listener) => {
         listeners.add(listener)
         return () => void listeners.delete(listener)
@@ -237,6 +338,7 @@ const makeLeaseOwnership = (options: Omit<OwnershipOptions, "mode">) =>
         live_instances: live,
         last_renewal: lastRenewal === null ? null : new Date(lastRenewal).toISOString(),
         last_error: lastError,
+        unreachable_since: unreachableSince === null ? null : new Date(unreachableSince).toISOString(),
       }),
     })
   })

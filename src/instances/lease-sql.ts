@@ -34,13 +34,17 @@ export const leaseSql = (store: StoreShape, instanceId: string, ttlMs: number) =
       },
     )
 
-  /** Instances with a live heartbeat (this one included once it has sent one). */
-  const liveInstances = (): Effect.Effect<Array<string>, StoreError> =>
+  /**
+   * Every registered instance and whether its heartbeat is live (this one included once it has
+   * sent one). A row that lapsed is still there until swept or left: after an outage it tells an
+   * instance that lapsed only because nobody could renew from one that left.
+   */
+  const instances = (): Effect.Effect<Array<{ instanceId: string; live: boolean }>, StoreError> =>
     Effect.map(
-      store.query<{ instance_id: string }>(
-        "SELECT instance_id FROM scheduler_instances WHERE expires_at > now() ORDER BY instance_id",
+      store.query<{ instance_id: string; live: boolean }>(
+        "SELECT instance_id, expires_at > now() AS live FROM scheduler_instances ORDER BY instance_id",
       ),
-      (rows) => rows.map((r) => r.instance_id),
+      (rows) => rows.map((r) => ({ instanceId: r.instance_id, live: r.live === true })),
     )
 
   const enabledDevices = (): Effect.Effect<Array<number>, StoreError> =>
@@ -102,5 +106,5 @@ export const leaseSql = (store: StoreShape, instanceId: string, ttlMs: number) =
   const sweep = (): Effect.Effect<void, StoreError> =>
     Effect.asVoid(store.query("DELETE FROM scheduler_instances WHERE expires_at < now() - interval '1 hour'"))
 
-  return { heartbeat, liveTwin, liveInstances, enabledDevices, leases, acquire, release, leave, sweep }
+  return { heartbeat, liveTwin, instances, enabledDevices, leases, acquire, release, leave, sweep }
 }

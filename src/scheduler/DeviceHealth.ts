@@ -121,7 +121,12 @@ export class DeviceHealth extends Context.Service<DeviceHealth, DeviceHealthShap
             if (observation.kind === "success" || changed) {
               yield* store.setDeviceStatus(device.id, after.status, observation.kind === "success" ? new Date() : null)
                 .pipe(
-                  Effect.catch((e) => Effect.logWarning("device status write failed", e.message)),
+                  // In a database outage polling goes on: one warning per poll would drown the log.
+                  Effect.catch((e) =>
+                    e.unavailable
+                      ? Effect.logDebug("device status not written: database unavailable", e.message)
+                      : Effect.logWarning("device status write failed", e.message)
+                  ),
                 )
             }
             if (changed) {
