@@ -1,7 +1,13 @@
 import { Effect } from "effect"
 import { NotFound, type StoreError, ValidationError } from "../domain/errors.ts"
 import type { StoreShape } from "../store/Store.ts"
-import { generateToken, isTokenScope, type TokenScope } from "./tokens.ts"
+import {
+  generateToken,
+  isTokenHashAlgorithm,
+  isTokenScope,
+  type TokenHashAlgorithm,
+  type TokenScope,
+} from "./tokens.ts"
 
 /** A token as listed: never the secret, never the hash. */
 export interface TokenInfo {
@@ -16,6 +22,8 @@ export interface TokenInfo {
 export interface StoredToken extends TokenInfo {
   readonly salt: string
   readonly hash: string
+  /** "unknown" for a value this version does not know (a newer one wrote it): never accepted. */
+  readonly algorithm: TokenHashAlgorithm | "unknown"
 }
 
 const asDate = (
@@ -31,9 +39,15 @@ const rowToToken = (r: Record<string, unknown>): StoredToken => ({
   revokedAt: asDate(r["revoked_at"]),
   salt: String(r["salt"]),
   hash: String(r["hash"]),
+  // Absent only on a schema before sql/091, where every row is scrypt.
+  algorithm: r["algorithm"] === undefined
+    ? "scrypt"
+    : isTokenHashAlgorithm(r["algorithm"])
+    ? r["algorithm"]
+    : "unknown",
 })
 
-const publicInfo = ({ salt: _salt, hash: _hash, ...info }: StoredToken): TokenInfo => info
+const publicInfo = ({ salt: _salt, hash: _hash, algorithm: _algorithm, ...info }: StoredToken): TokenInfo => info
 
 const NAME = /^[\p{L}\p{N} ._@:-]{1,64}$/u
 
@@ -55,8 +69,8 @@ export const makeTokenRepo = (store: StoreShape) => {
       }
       const fresh = generateToken()
       const rows = yield* store.query(
-        "INSERT INTO api_tokens (id, name, scope, salt, hash) VALUES ($1, $2, $3, $4, $5) RETURNING *",
-        [fresh.id, name, scope, fresh.salt, fresh.hash],
+        "INSERT INTO api_tokens (id, name, scope, salt, hash, algorithm) VALUES ($1, $2, $3, $4, $5, $6) RETURNING *",
+        [fresh.id, name, scope, fresh.salt, fresh.hash, fresh.algorithm],
       ).pipe(Effect.ensuring(Effect.sync(() => void generation++)))
       const row = rows[0]
       const info = row === undefined
@@ -97,7 +111,26 @@ export const makeTokenRepo = (store: StoreShape) => {
   const touch = (id: string): Effect.Effect<void, StoreError> =>
     Effect.asVoid(store.query("UPDATE api_tokens SET last_used_at = now() WHERE id = $1", [id]))
 
-  return { create, list, find, revoke, activeCount, touch }
+  /**
+   * Replaces a scrypt hash by the fast one, once its secret was seen to match. Only if the row still
+   * holds `legacyHash`, so a concurrent upgrade (another process) or change is never overwritten.
+   * The row as it is now, or undefined if it was not upgraded by this call.
+   */
+  const upgradeHash = (
+    id: string,
+    legacyHash: string,
+    fast: { readonly salt: string; readonly hash: string },
+  ): Effect.Effect<StoredToken | undefined, StoreError> =>
+    Effect.map(
+      store.query(
+        "UPDATE api_tokens SET algorithm = 'hmac-sha256', salt = $3, hash = $4 " +
+          "WHERE id = $1 AND algorithm = 'scrypt' AND hash = $2 RETURNING *",
+        [id, legacyHash, fast.salt, fast.hash],
+      ),
+      (rows) => rows[0] === undefined ? undefined : rowToToken(rows[0]),
+    )
+
+  return { create, list, find, revoke, activeCount, touch, upgradeHash }
 }
 
 export type TokenRepo = ReturnType<typeof makeTokenRepo>

@@ -1,10 +1,14 @@
 import { Buffer } from "node:buffer"
-import { createHash, randomBytes, scryptSync, timingSafeEqual } from "node:crypto"
+import { createHmac, randomBytes, scrypt, timingSafeEqual } from "node:crypto"
 
 /**
  * API bearer tokens: `infra_<id>_<secret>`. The id is public (it names the row and lands in audit
- * rows); only scrypt(secret, per-token salt) is stored. Lookup is by id, so checking a token costs
- * one row read and one constant-time comparison, never a scan over all hashes.
+ * rows); only a hash of the secret under a per-token salt is stored. Lookup is by id, so checking a
+ * token costs one row read and one constant-time comparison, never a scan over all hashes.
+ *
+ * Secrets are 256 random bits, so a keyed SHA-256 (HMAC, keyed by the salt) is as strong as any
+ * slow hash and costs microseconds: a wrong secret cannot buy CPU. scrypt is what versions before
+ * sql/091 stored; such rows are still checked with it, and rewritten on their first correct use.
  */
 
 export type TokenScope = "read" | "write"
@@ -39,15 +43,33 @@ export const parseToken = (token: string): ParsedToken | undefined => {
   return ID.test(id) && SECRET.test(secret) ? { id, secret } : undefined
 }
 
-export const hashSecret = (secret: string, saltHex: string): string =>
-  scryptSync(secret, Buffer.from(saltHex, "hex"), KEY_LENGTH).toString("hex")
+/** How a row's `hash` was made (column `algorithm`, sql/091). */
+export type TokenHashAlgorithm = "hmac-sha256" | "scrypt"
 
-/** Constant-time in the secret: both sides are fixed-length scrypt outputs. */
-export const verifySecret = (secret: string, saltHex: string, hashHex: string): boolean => {
-  const expected = Buffer.from(hashHex, "hex")
-  const actual = Buffer.from(hashSecret(secret, saltHex), "hex")
-  return expected.length === actual.length && timingSafeEqual(expected, actual)
+export const isTokenHashAlgorithm = (s: unknown): s is TokenHashAlgorithm => s === "hmac-sha256" || s === "scrypt"
+
+/** The two hash functions, as the authenticator uses them (its options accept others, e.g. counting ones). */
+export interface SecretHashing {
+  /** HMAC-SHA256(key = salt, secret): every token made or upgraded since sql/091. */
+  readonly fast: (secret: string, saltHex: string) => Buffer
+  /** scrypt(secret, salt), N=16384, 32 bytes: rows from earlier versions. Runs off the event loop. */
+  readonly legacy: (secret: string, saltHex: string) => Promise<Buffer>
 }
+
+export const defaultSecretHashing: SecretHashing = {
+  fast: (secret, saltHex) => createHmac("sha256", Buffer.from(saltHex, "hex")).update(secret).digest(),
+  legacy: (secret, saltHex) =>
+    new Promise((resolve, reject) =>
+      scrypt(secret, Buffer.from(saltHex, "hex"), KEY_LENGTH, (e, key) => (e === null ? resolve(key) : reject(e)))
+    ),
+}
+
+/** Constant-time for equal lengths; hashes of one algorithm always have equal lengths. */
+export const sameHash = (a: Buffer, b: Buffer): boolean => a.length === b.length && timingSafeEqual(a, b)
+
+/** Whether `secret` matches a row stored with the fast hash. */
+export const verifySecret = (secret: string, saltHex: string, hashHex: string): boolean =>
+  sameHash(defaultSecretHashing.fast(secret, saltHex), Buffer.from(hashHex, "hex"))
 
 export interface NewToken {
   readonly id: string
@@ -55,16 +77,13 @@ export interface NewToken {
   readonly token: string
   readonly salt: string
   readonly hash: string
+  readonly algorithm: TokenHashAlgorithm
 }
 
 export const generateToken = (): NewToken => {
   const id = randomBytes(ID_BYTES).toString("hex")
   const secret = randomBytes(SECRET_BYTES).toString("hex")
   const salt = randomBytes(SALT_BYTES).toString("hex")
-  return { id, token: `${TOKEN_PREFIX}${id}_${secret}`, salt, hash: hashSecret(secret, salt) }
+  const hash = defaultSecretHashing.fast(secret, salt).toString("hex")
+  return { id, token: `${TOKEN_PREFIX}${id}_${secret}`, salt, hash, algorithm: "hmac-sha256" }
 }
-
-/** A fast digest used only to remember "this exact secret already passed scrypt" in memory. */
-export const secretDigest = (secret: string): Buffer => createHash("sha256").update(secret).digest()
-
-export const sameDigest = (a: Buffer, b: Buffer): boolean => a.length === b.length && timingSafeEqual(a, b)
