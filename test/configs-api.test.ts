@@ -2,6 +2,9 @@ import assert from "node:assert/strict"
 import { existsSync, readdirSync, readFileSync, unlinkSync } from "node:fs"
 import path from "node:path"
 import { after, before, describe, test } from "node:test"
+import { Effect } from "effect"
+import { Collector } from "../src/collect/Collector.ts"
+import { runIn } from "./harness/app.ts"
 import { testBackends } from "./harness/db.ts"
 import { type HostDir, hostDir, withWatchApp } from "./harness/config-watch.ts"
 import { type SshdHandle, startSshd, stopAllSshd } from "./harness/sshd.ts"
@@ -212,15 +215,26 @@ for (const backend of testBackends()) {
         const bigSnap = await t.request("GET", `/api/configs/snapshots/${bigHistory.body.versions[0].id}`)
         assert.equal(bigSnap.body.content, "")
         assert.match(bigSnap.body.content_hash, /^[0-9a-f]{64}$/)
-        const read = await t.request(
-          "GET",
-          `/api/devices/cfg/config_files?paths=${encodeURIComponent(JSON.stringify([big, file]))}`,
+        // The internal read (not on the API): the device's globs are required, oversized files have no content.
+        const readFiles = (params: Record<string, string>) =>
+          runIn(
+            t,
+            Collector.use((c) => c.collect("cfg", "config_files", { method: "api", source: "test", params })).pipe(
+              Effect.map((r) => r.data as any),
+              Effect.catch((e) => Effect.succeed({ failed: e._tag })),
+            ),
+          )
+        const read = await readFiles({ paths: JSON.stringify([big, file]), globs: JSON.stringify(globs.proxy_configs) })
+        assert.equal(read.files[0].status, "too_large")
+        assert.equal(read.files[0].content_base64, null)
+        assert.equal(Buffer.from(read.files[1].content_base64, "base64").toString("utf8"), V2)
+        assert.deepEqual(await readFiles({ paths: JSON.stringify([file]) }), { failed: "ValidationError" })
+        const badScan = await runIn(
+          t,
+          Collector.use((c) => c.collect("cfg", "config_scan", { method: "api", params: { globs: "relative/*.conf" } }))
+            .pipe(Effect.flip),
         )
-        assert.equal(read.status, 200, JSON.stringify(read.body).slice(0, 300))
-        assert.equal(read.body.data.files[0].status, "too_large")
-        assert.equal(read.body.data.files[0].content_base64, null)
-        assert.equal(Buffer.from(read.body.data.files[1].content_base64, "base64").toString("utf8"), V2)
-        assert.equal((await t.request("GET", "/api/devices/cfg/config_scan?globs=relative/*.conf")).status, 400)
+        assert.equal(badScan._tag, "ValidationError")
 
         // Deleting a file records a DELETE version at the next scan.
         unlinkSync(oddPaths[0] as string)

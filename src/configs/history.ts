@@ -33,6 +33,8 @@ export type DetectedFile =
     | { readonly state: "present"; readonly bytes: Uint8Array }
     | { readonly state: "too_large"; readonly sha256: string; readonly size: number }
     | { readonly state: "deleted" }
+    /** The path leads (through a symlink) outside the watched globs: recorded with its target, never read. */
+    | { readonly state: "outside"; readonly target: string }
   )
 
 export interface RecordContext {
@@ -63,8 +65,16 @@ interface SnapshotRow {
   readonly content_encoding: "utf8" | "base64"
   readonly content_redacted: boolean
   readonly size_too_large: boolean
+  readonly link_target: string | null
   readonly [key: string]: unknown
 }
+
+/**
+ * What makes two versions the same: the content hash, or for a path leading outside the globs its
+ * target (so such a link is recorded once, and again only when it points elsewhere); null: deleted.
+ */
+const identityOf = (contentHash: string | null, linkTarget: string | null): string | null =>
+  contentHash ?? (linkTarget === null ? null : `link:${linkTarget}`)
 
 export const sha256Hex = (bytes: Uint8Array): string => createHash("sha256").update(bytes).digest("hex")
 
@@ -123,11 +133,13 @@ const safeAnalyze = (
   }
 }
 
-const LATEST = `SELECT id, path, config_type, content_hash, content, content_encoding, content_redacted, size_too_large
+const LATEST = `SELECT id, path, config_type, content_hash, content, content_encoding, content_redacted, size_too_large,
+    link_target
   FROM configuration_snapshots WHERE device_id = $1 AND path = $2 ORDER BY id DESC LIMIT 1`
 
 const LATEST_PRESENT =
-  `SELECT id, path, config_type, content_hash, content, content_encoding, content_redacted, size_too_large
+  `SELECT id, path, config_type, content_hash, content, content_encoding, content_redacted, size_too_large,
+    link_target
   FROM configuration_snapshots WHERE device_id = $1 AND path = $2 AND content_hash IS NOT NULL ORDER BY id DESC LIMIT 1`
 
 /**
@@ -137,15 +149,16 @@ const LATEST_PRESENT =
 const INSERT = `WITH snap AS (
   INSERT INTO configuration_snapshots (device_id, device_name, path, config_type, content_hash, content,
     content_encoding, content_redacted, content_bytes, parsed, parse_error, change_type, previous_snapshot_id,
-    previous_hash, moved_from, file_mtime, detection_source, detection_latency_ms, size_too_large)
-  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11, $12, $13, $14, $15, $16, $17, $18, $19)
+    previous_hash, moved_from, file_mtime, detection_source, detection_latency_ms, size_too_large, link_target)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11, $12, $13, $14, $15, $16, $17, $18, $19, $26)
   ON CONFLICT DO NOTHING
   RETURNING id, time
 ), ev AS (
   INSERT INTO configuration_change_events (time, device_id, device_name, path, config_type, snapshot_id,
     previous_snapshot_id, change_type, diff_summary, affected_services, requires_restart, restart_services,
-    risk_level, risk_rule, detection_source)
-  SELECT snap.time, $1, $2, $3, $4, snap.id, $13, $12, $20::jsonb, $21::jsonb, $22, $23::jsonb, $24, $25, $17 FROM snap
+    risk_level, risk_rule, detection_source, link_target)
+  SELECT snap.time, $1, $2, $3, $4, snap.id, $13, $12, $20::jsonb, $21::jsonb, $22, $23::jsonb, $24, $25, $17, $26
+    FROM snap
   RETURNING id
 )
 SELECT (SELECT id FROM snap) AS snapshot_id, (SELECT id FROM ev) AS event_id`
@@ -163,6 +176,8 @@ export const recordVersion = (
     const events = yield* Events
     const type = file.configType
     const hash = file.state === "present" ? sha256Hex(file.bytes) : file.state === "too_large" ? file.sha256 : null
+    const linkTarget = file.state === "outside" ? file.target : null
+    const identity = identityOf(hash, linkTarget)
 
     // Stored form and parse of the new version, computed once.
     let stored = { text: "", encoding: "utf8" as "utf8" | "base64", redacted: false }
@@ -183,12 +198,13 @@ export const recordVersion = (
     for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
       const latest = (yield* store.query<SnapshotRow>(LATEST, [device.id, file.path]))[0]
       const latestHash = latest?.content_hash ?? null
-      if (hash === latestHash) return { recorded: false, path: file.path }
-      const changeType: ChangeType = hash === null
+      const latestIdentity = latest === undefined ? null : identityOf(latestHash, latest.link_target ?? null)
+      if (identity === latestIdentity) return { recorded: false, path: file.path }
+      const changeType: ChangeType = identity === null
         ? "DELETE"
         : file.movedFrom !== undefined
         ? "MOVE"
-        : latestHash === null
+        : latestIdentity === null
         ? "CREATE"
         : "MODIFY"
 
@@ -199,8 +215,11 @@ export const recordVersion = (
       const after: ConfigVersion | null = file.state === "present" && parsed !== null
         ? { path: file.path, content: stored.encoding === "utf8" ? stored.text : "", parsed }
         : null
+      // A tracked config that leads out of the watched paths is worth a look whatever it was before.
       const analysis = file.state === "too_large"
         ? fixedAnalysis("MEDIUM", "content-too-large")
+        : file.state === "outside"
+        ? fixedAnalysis("HIGH", "symlink-outside-globs")
         : safeAnalyze(type, changeType, before, after)
 
       const rows = yield* store.query<{ snapshot_id: number | null; event_id: number | null }>(INSERT, [
@@ -218,6 +237,8 @@ export const recordVersion = (
           ? parsed.error
           : file.state === "too_large"
           ? "file too large: content not stored"
+          : file.state === "outside"
+          ? "leads outside the watched globs: content not read"
           : null,
         changeType,
         latest?.id ?? null,
@@ -233,6 +254,7 @@ export const recordVersion = (
         JSON.stringify(analysis.restartServices),
         analysis.risk,
         analysis.rule,
+        linkTarget,
       ])
       const row = rows[0]
       if (row === undefined || row.snapshot_id === null || row.event_id === null) continue // lost a race: re-read the head
@@ -266,29 +288,40 @@ export const recordVersion = (
 export interface KnownFile {
   readonly path: string
   readonly configType: string
-  /** null when the latest version is a deletion. */
+  /** null when the latest version is a deletion or a link outside the globs. */
   readonly hash: string | null
+  /** Where the path led when the latest version is a link outside the globs. */
+  readonly linkTarget: string | null
 }
 
 /** Latest known hash per path of a device (deleted files included, hash null). */
 export const latestHashes = (deviceId: number): Effect.Effect<Map<string, KnownFile>, StoreError, Store> =>
   Effect.gen(function* () {
     const store = yield* Store
-    const rows = yield* store.query<{ path: string; config_type: string; content_hash: string | null }>(
-      `SELECT DISTINCT ON (path) path, config_type, content_hash FROM configuration_snapshots
+    const rows = yield* store.query<
+      { path: string; config_type: string; content_hash: string | null; link_target: string | null }
+    >(
+      `SELECT DISTINCT ON (path) path, config_type, content_hash, link_target FROM configuration_snapshots
         WHERE device_id = $1 ORDER BY path, id DESC`,
       [deviceId],
     )
-    return new Map(rows.map((r) => [r.path, { path: r.path, configType: r.config_type, hash: r.content_hash }]))
+    return new Map(
+      rows.map((r) => [r.path, {
+        path: r.path,
+        configType: r.config_type,
+        hash: r.content_hash,
+        linkTarget: r.link_target,
+      }]),
+    )
   })
 
 /** Every file ever tracked on a device: its current state, version count and last change. */
 export const trackedFiles = (deviceId: number) =>
   Store.use((store) =>
     store.query(
-      `SELECT path, config_type, content_hash, snapshot_id, change_type, last_change, versions, size_too_large,
-              content_bytes, detection_source, change_type = 'DELETE' AS deleted
-         FROM (SELECT DISTINCT ON (path) path, config_type, content_hash, id AS snapshot_id, change_type,
+      `SELECT path, config_type, content_hash, link_target, snapshot_id, change_type, last_change, versions,
+              size_too_large, content_bytes, detection_source, change_type = 'DELETE' AS deleted
+         FROM (SELECT DISTINCT ON (path) path, config_type, content_hash, link_target, id AS snapshot_id, change_type,
                       time AS last_change, size_too_large, content_bytes, detection_source,
                       count(*) OVER (PARTITION BY path) AS versions
                  FROM configuration_snapshots WHERE device_id = $1 ORDER BY path, id DESC) t
@@ -299,7 +332,7 @@ export const trackedFiles = (deviceId: number) =>
 
 const SUMMARY_COLUMNS = `s.id, s.time, s.device_name, s.path, s.config_type, s.change_type, s.content_hash,
   s.previous_snapshot_id, s.previous_hash, s.moved_from, s.file_mtime, s.detection_source, s.detection_latency_ms,
-  s.size_too_large, s.content_bytes, s.content_redacted, s.parse_error,
+  s.size_too_large, s.link_target, s.content_bytes, s.content_redacted, s.parse_error,
   e.id AS event_id, e.risk_level, e.risk_rule, e.diff_summary, e.requires_restart`
 
 /** Versions of one path, newest first, without content. */
@@ -359,9 +392,23 @@ export const diffSnapshots = (from: string | number, to: string | number, raw: b
     const ca = a.content_hash === null ? "" : displayContent(a, raw).content
     const cb = b.content_hash === null ? "" : displayContent(b, raw).content
     return {
-      from: { id: a.id, path: a.path, device: a.device_name, content_hash: a.content_hash, time: a["time"] },
-      to: { id: b.id, path: b.path, device: b.device_name, content_hash: b.content_hash, time: b["time"] },
-      identical: a.content_hash === b.content_hash,
+      from: {
+        id: a.id,
+        path: a.path,
+        device: a.device_name,
+        content_hash: a.content_hash,
+        link_target: a.link_target,
+        time: a["time"],
+      },
+      to: {
+        id: b.id,
+        path: b.path,
+        device: b.device_name,
+        content_hash: b.content_hash,
+        link_target: b.link_target,
+        time: b["time"],
+      },
+      identical: identityOf(a.content_hash, a.link_target) === identityOf(b.content_hash, b.link_target),
       diff: unifiedDiff(`${a.path}@${a.id}`, ca, `${b.path}@${b.id}`, cb),
     }
   })

@@ -9,6 +9,7 @@ import { CommandFailed, NotFound, ValidationError } from "../domain/errors.ts"
 import type { ConfigFiles } from "../registry/config-files.ts"
 import type { RestoreOutcome, Validator } from "../registry/config-restore.ts"
 import { Store } from "../store/Store.ts"
+import { globMatches } from "../watch/globs.ts"
 import type { ResolvedWatchSettings } from "../watch/settings.ts"
 import { redactContent, unifiedDiff } from "./analyze.ts"
 import { getSnapshot, recordVersion, sha256Hex, snapshotBytes } from "./history.ts"
@@ -22,6 +23,26 @@ export class RestoreValidationFailed extends Data.TaggedError("RestoreValidation
   readonly output: string
   readonly rolledBack: boolean
 }> {}
+
+/**
+ * Nothing was written because the path is not one the device is watched for now ("not_watched"),
+ * or it physically leads outside the watched globs, e.g. through a symlink ("outside_globs").
+ */
+export class RestoreRefused extends Data.TaggedError("RestoreRefused")<{
+  readonly message: string
+  readonly details: {
+    readonly path: string
+    readonly reason: "not_watched" | "outside_globs"
+    /** Where the path leads, for "outside_globs". */
+    readonly target: string | null
+  }
+}> {}
+
+const leadsOutside = (path: string, target: string) =>
+  new RestoreRefused({
+    message: `${path} leads to ${target}, outside the watched globs: nothing is written there`,
+    details: { path, reason: "outside_globs", target },
+  })
 
 export interface RestoreRequest {
   readonly snapshotId: string | number
@@ -45,6 +66,10 @@ export const validatorFor = (type: ConfigType): Validator => {
   }
 }
 
+/**
+ * Only a path the device is watched for now may be written, whatever was recorded for it in the
+ * past; the host checks again, after resolving symlinks, when it reads and when it writes.
+ */
 export const restoreSnapshot = (deviceRef: string | number, req: RestoreRequest, settings: ResolvedWatchSettings) =>
   Effect.gen(function* () {
     const store = yield* Store
@@ -54,6 +79,24 @@ export const restoreSnapshot = (deviceRef: string | number, req: RestoreRequest,
     if (snap.device_id !== device.id) {
       return yield* Effect.fail(
         new NotFound({ message: `snapshot ${snap.id} is not a version of a file on ${device.name}` }),
+      )
+    }
+    const globs = settings.globsFor(device)
+    if (!globs.some((g) => globMatches(g.pattern, snap.path))) {
+      return yield* Effect.fail(
+        new RestoreRefused({
+          message: `${snap.path} is not watched on ${device.name} now: a restore writes only to a watched path`,
+          details: { path: snap.path, reason: "not_watched", target: null },
+        }),
+      )
+    }
+    const patterns = JSON.stringify(globs.map((g) => g.pattern))
+    if (snap.content_hash === null && typeof snap.link_target === "string") {
+      return yield* Effect.fail(
+        new ValidationError({
+          message: `snapshot ${snap.id} records a path leading outside the watched globs (to ${snap.link_target}): ` +
+            "there is no content to restore",
+        }),
       )
     }
     if (snap.content_hash === null) {
@@ -81,9 +124,10 @@ export const restoreSnapshot = (deviceRef: string | number, req: RestoreRequest,
     const current = (yield* collector.collect(device.id, "config_files", {
       method: req.method ?? "api",
       source: req.source ?? "config restore",
-      params: { paths: JSON.stringify([snap.path]), max_bytes: settings.maxFileBytes },
+      params: { paths: JSON.stringify([snap.path]), globs: patterns, max_bytes: settings.maxFileBytes },
     })).data as ConfigFiles
     const now = current.files[0]
+    if (now?.status === "outside") return yield* Effect.fail(leadsOutside(snap.path, now.target ?? "?"))
     const currentText = now?.status === "ok" ? Buffer.from(now.content_base64 ?? "", "base64").toString("utf8") : ""
     const identical = now?.sha256 === snap.content_hash
     const diff = unifiedDiff(
@@ -114,9 +158,11 @@ export const restoreSnapshot = (deviceRef: string | number, req: RestoreRequest,
         content_base64: bytes.toString("base64"),
         validator,
         stamp: String(started),
+        globs: patterns,
       },
     })
     const outcome = acted.result as RestoreOutcome
+    if (outcome.outside_target !== null) return yield* Effect.fail(leadsOutside(snap.path, outcome.outside_target))
     if (outcome.error !== null) {
       return yield* Effect.fail(
         new CommandFailed({ device: device.name, exitCode: 1, stderr: `restore failed: ${outcome.error}` }),

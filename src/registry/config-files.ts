@@ -5,13 +5,15 @@ import { ParseError, ValidationError } from "../domain/errors.ts"
 import { transportRetry } from "../domain/schedules.ts"
 import { shq } from "../shell/quote.ts"
 import type { CommandResult } from "../ssh/Ssh.ts"
-import { parseListParam, validatePaths } from "../watch/globs.ts"
-import type { DataTypeSpec, Params } from "./DataType.ts"
+import { parseListParam, validateGlobs, validatePaths } from "../watch/globs.ts"
+import { hostGlobCheck } from "../watch/host-globs.ts"
+import { type DataTypeSpec, type Params, params } from "./DataType.ts"
 
 export const DEFAULT_MAX_FILE_BYTES = 5 * 1024 * 1024
 const HARD_MAX_FILE_BYTES = 32 * 1024 * 1024
 
-export type FetchStatus = "ok" | "missing" | "notfile" | "unreadable" | "too_large"
+/** "outside": the file's physical location (symlinks resolved) matches none of the allowed globs. */
+export type FetchStatus = "ok" | "missing" | "notfile" | "unreadable" | "too_large" | "outside"
 
 export interface FetchedFile {
   readonly path: string
@@ -22,6 +24,8 @@ export interface FetchedFile {
   readonly sha256: string | null
   /** The exact bytes, base64: binary and invalid UTF-8 survive. Only for "ok". */
   readonly content_base64: string | null
+  /** Where the path really is, for "outside" only (its content is never read); null otherwise. */
+  readonly target: string | null
 }
 
 export interface ConfigFiles {
@@ -30,6 +34,9 @@ export interface ConfigFiles {
 }
 
 export const pathsOf = (p: Params): Array<string> => validatePaths(parseListParam("paths", p["paths"]))
+
+/** The globs a file must physically be in to be read: required, so no caller reads just any path. */
+export const globsOf = (p: Params): Array<string> => validateGlobs(parseListParam("globs", p["globs"]))
 
 export const maxBytesOf = (p: Params): number => {
   const raw = p["max_bytes"]
@@ -46,31 +53,41 @@ const NO_BASE64 = "@@no-base64"
 /**
  * One round trip for several files. Results are keyed by the index of the path in the request, so
  * no file name is ever echoed back. Content is base64 between a header and an end line (base64
- * never starts a line with "@@"); a file over the cap sends only its size and hash.
+ * never starts a line with "@@"); a file over the cap sends only its size and hash. Each path is
+ * resolved to its physical location first, and read from there only when that matches `globs`;
+ * otherwise only that location is sent back (base64 too, as it may hold any byte but NUL).
  */
-export const configFilesScript = (paths: ReadonlyArray<string>, maxBytes: number): string =>
+export const configFilesScript = (
+  paths: ReadonlyArray<string>,
+  globs: ReadonlyArray<string>,
+  maxBytes: number,
+): string =>
   [
     "(",
     `command -v base64 >/dev/null 2>&1 || { echo ${NO_BASE64}; exit 0; }`,
     `max=${maxBytes}`,
+    ...hostGlobCheck(globs),
     "f() {",
     '  if [ ! -e "$2" ]; then echo "@@FILE $1 missing"; return 0; fi',
-    '  if [ ! -f "$2" ]; then echo "@@FILE $1 notfile"; return 0; fi',
-    '  if [ ! -r "$2" ]; then echo "@@FILE $1 unreadable"; return 0; fi',
-    '  st=$(stat -L -c \'%s %Y\' -- "$2" 2>/dev/null) || { echo "@@FILE $1 unreadable"; return 0; }',
+    '  _physical "$2" || { echo "@@FILE $1 unreadable"; return 0; }',
+    '  if ! _inglobs "$r"; then echo "@@FILE $1 outside"; printf \'%s\' "$r" | base64; echo "@@END $1 ok"; return 0; fi',
+    '  if [ ! -f "$r" ]; then echo "@@FILE $1 notfile"; return 0; fi',
+    '  if [ ! -r "$r" ]; then echo "@@FILE $1 unreadable"; return 0; fi',
+    '  st=$(stat -L -c \'%s %Y\' -- "$r" 2>/dev/null) || { echo "@@FILE $1 unreadable"; return 0; }',
     '  if [ "${st%% *}" -gt "$max" ]; then',
-    '    h=$(sha256sum < "$2" 2>/dev/null) && h=${h%% *} || h=-',
+    '    h=$(sha256sum < "$r" 2>/dev/null) && h=${h%% *} || h=-',
     '    echo "@@FILE $1 too_large $st $h"; return 0',
     "  fi",
     '  echo "@@FILE $1 ok $st"',
-    '  if base64 < "$2" 2>/dev/null; then echo "@@END $1 ok"; else echo; echo "@@END $1 fail"; fi',
+    '  if base64 < "$r" 2>/dev/null; then echo "@@END $1 ok"; else echo; echo "@@END $1 fail"; fi',
     "}",
     ...paths.map((p, i) => `f ${i} ${shq(p)}`),
     "exit 0",
     ")",
   ].join("\n")
 
-const HEADER = /^@@FILE (\d+) (ok|missing|notfile|unreadable|too_large)(?: (\d+) (-?\d+))?(?: ([0-9a-f]{64}|-))?$/
+const HEADER =
+  /^@@FILE (\d+) (ok|missing|notfile|unreadable|too_large|outside)(?: (\d+) (-?\d+))?(?: ([0-9a-f]{64}|-))?$/
 const END = /^@@END (\d+) (ok|fail)$/
 
 const fail = (message: string, at?: string) => Result.fail(new ParseError({ dataType: "config_files", message, at }))
@@ -95,9 +112,9 @@ export const parseConfigFiles = (
     const status = h[2] as FetchStatus
     const size = h[3] === undefined ? null : Number(h[3])
     const mtime = h[4] === undefined ? null : new Date(Number(h[4]) * 1000).toISOString()
-    if (status !== "ok") {
+    if (status !== "ok" && status !== "outside") {
       const sha = h[5] === undefined || h[5] === "-" ? null : h[5]
-      byIndex.set(index, { path, status, size, mtime, sha256: sha, content_base64: null })
+      byIndex.set(index, { path, status, size, mtime, sha256: sha, content_base64: null, target: null })
       continue
     }
     const chunks: Array<string> = []
@@ -108,8 +125,15 @@ export const parseConfigFiles = (
       chunks.push(lines[i] as string)
     }
     if (end === null || Number(end[1]) !== index) return fail("file content not terminated", path)
+    if (status === "outside") {
+      // No size, time or hash of a file outside the globs: only where the path leads.
+      const target = Buffer.from(chunks.join(""), "base64").toString("utf8")
+      if (!target.startsWith("/")) return fail("unresolved target for a file outside the globs", path)
+      byIndex.set(index, { path, status, size: null, mtime: null, sha256: null, content_base64: null, target })
+      continue
+    }
     if (end[2] === "fail") {
-      byIndex.set(index, { path, status: "unreadable", size, mtime, sha256: null, content_base64: null })
+      byIndex.set(index, { path, status: "unreadable", size, mtime, sha256: null, content_base64: null, target: null })
       continue
     }
     const bytes = Buffer.from(chunks.join(""), "base64")
@@ -122,6 +146,7 @@ export const parseConfigFiles = (
         mtime,
         sha256: createHash("sha256").update(bytes).digest("hex"),
         content_base64: null,
+        target: null,
       })
       continue
     }
@@ -132,6 +157,7 @@ export const parseConfigFiles = (
       mtime,
       sha256: createHash("sha256").update(bytes).digest("hex"),
       content_base64: bytes.toString("base64"),
+      target: null,
     })
   }
   const files: Array<FetchedFile> = []
@@ -153,15 +179,22 @@ const asParseError = (e: unknown) =>
 /** Contents of several files in one round trip, byte-exact, with a per-file size cap. */
 export const configFiles: DataTypeSpec<ConfigFiles> = {
   name: "config_files",
+  internal: true,
+  params: params({
+    paths: "absolute paths (JSON array, or newline/comma-separated)",
+    max_bytes: "per-file cap; larger files come back as too_large",
+    globs: "required: the device's watched globs; a file whose physical path matches none comes back as outside",
+  }),
   description:
     "Contents (base64) and sha256 of several files in one read; params: paths (JSON array, or newline/comma-separated), " +
-    `max_bytes (per file, default ${DEFAULT_MAX_FILE_BYTES}; larger files come back as too_large without content).`,
+    `max_bytes (per file, default ${DEFAULT_MAX_FILE_BYTES}; larger files come back as too_large without content), ` +
+    "globs (required: a file whose physical path, symlinks resolved, matches none is reported as outside, with that path and no content).",
   table: "",
   ttlSeconds: 0,
   timeout: "60 seconds",
   retry: transportRetry,
   maxOutputBytes: 96 * 1024 * 1024,
-  script: (p) => configFilesScript(pathsOf(p), maxBytesOf(p)),
+  script: (p) => configFilesScript(pathsOf(p), globsOf(p), maxBytesOf(p)),
   parse: (result, p) => {
     try {
       return parseConfigFiles(result, pathsOf(p), maxBytesOf(p))

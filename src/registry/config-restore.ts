@@ -3,8 +3,9 @@ import { Result } from "effect"
 import { ParseError, ValidationError } from "../domain/errors.ts"
 import { shq } from "../shell/quote.ts"
 import type { CommandResult } from "../ssh/Ssh.ts"
-import { validatePaths } from "../watch/globs.ts"
-import type { ActionSpec, Params } from "./DataType.ts"
+import { parseListParam, validateGlobs, validatePaths } from "../watch/globs.ts"
+import { hostGlobCheck } from "../watch/host-globs.ts"
+import { type ActionSpec, type Params, params } from "./DataType.ts"
 
 /** Which syntax check runs after a restore; "none" skips it. */
 export type Validator = "nginx" | "compose" | "systemd" | "none"
@@ -22,8 +23,10 @@ export interface RestoreOutcome {
   readonly validation_exit_code: number | null
   readonly validation_output: string
   readonly rolled_back: boolean
-  /** Why nothing was written (no directory, backup or write failed). */
+  /** Why nothing was written (no directory, backup or write failed, or the path leads outside the globs). */
   readonly error: string | null
+  /** Set when nothing was written because the path's physical location matches none of the globs: that location. */
+  readonly outside_target: string | null
 }
 
 const param = (p: Params, name: string): string => {
@@ -69,8 +72,15 @@ const validation = (v: Validator): string => {
   }
 }
 
+const b64Lines = (lines: ReadonlyArray<string>, from: string, to: string): string | null => {
+  const start = lines.indexOf(from)
+  const end = lines.indexOf(to)
+  return start < 0 || end < start ? null : Buffer.from(lines.slice(start + 1, end).join(""), "base64").toString("utf8")
+}
+
 /**
- * One script: back up the current file, write the new bytes to a temp file in the same directory
+ * One script: check that the path physically leads into the globs at write time (a symlink out of
+ * a watched directory is refused; a symlink within them is written through, to its target), back up the current file, write the new bytes to a temp file in the same directory
  * (same filesystem, so `mv` is an atomic rename; `cp -p` first carries mode and owner over), move it
  * into place, validate, and on a failed validation put the backup back the same atomic way.
  */
@@ -80,10 +90,21 @@ export const configRestoreScript = (p: Params): string => {
   if (!/^[A-Za-z0-9+/=]*$/.test(content)) throw new ValidationError({ message: "content_base64 is not base64" })
   const stamp = stampOf(p)
   const v = validatorOf(p)
+  const globs = validateGlobs(parseListParam("globs", p["globs"]))
   return [
     "(",
+    "command -v base64 >/dev/null 2>&1 || { echo '@@RESTORE error base64 is not installed'; exit 0; }",
+    ...hostGlobCheck(globs),
     `p=${shq(path)}; ts=${stamp}`,
-    'd=$(dirname -- "$p")',
+    "_physical \"$p\" || { echo '@@RESTORE error no such directory'; exit 0; }",
+    'if ! _inglobs "$r"; then',
+    "  echo '@@RESTORE error the path leads outside the watched globs'",
+    "  echo '@@RESTORE outside'; printf '%s' \"$r\" | base64; echo '@@RESTORE outside_end'; exit 0",
+    "fi",
+    'if [ -L "$p" ]; then',
+    "  p=$r; echo '@@RESTORE physical'; printf '%s' \"$p\" | base64; echo '@@RESTORE physical_end'",
+    "fi",
+    "d=${p%/*}; d=${d:-/}",
     "[ -d \"$d\" ] || { echo '@@RESTORE error no such directory'; exit 0; }",
     'tmp="$d/.infrastructor-restore.$ts.$$"; bak=',
     'if [ -e "$p" ]; then',
@@ -127,8 +148,15 @@ export const parseConfigRestore = (result: CommandResult, p: Params): Result.Res
     validation_output: "",
     rolled_back: false,
     error: null,
+    outside_target: null,
   }
-  if (error !== undefined) return Result.succeed({ ...base, error: error.slice("@@RESTORE error ".length) })
+  if (error !== undefined) {
+    return Result.succeed({
+      ...base,
+      error: error.slice("@@RESTORE error ".length),
+      outside_target: b64Lines(lines, "@@RESTORE outside", "@@RESTORE outside_end"),
+    })
+  }
   const written = tagged("written")
   const end = lines.indexOf("@@RESTORE end")
   const outputAt = lines.indexOf("@@RESTORE output")
@@ -147,7 +175,10 @@ export const parseConfigRestore = (result: CommandResult, p: Params): Result.Res
   return Result.succeed({
     ...base,
     written: true,
-    backup: written.endsWith("backup") ? backupPath(path, stamp) : null,
+    // Through a symlink the write went to its target, and the backup sits beside that.
+    backup: written.endsWith("backup")
+      ? backupPath(b64Lines(lines, "@@RESTORE physical", "@@RESTORE physical_end") ?? path, stamp)
+      : null,
     sha256: sha === null ? null : (sha[1] as string),
     validator: rc === null ? null : (validate?.[2] ?? null),
     validation_exit_code: rc,
@@ -159,6 +190,14 @@ export const parseConfigRestore = (result: CommandResult, p: Params): Result.Res
 /** Write a stored version back over a file on the host (POST .../configs/restore). */
 export const configRestore: ActionSpec<RestoreOutcome> = {
   name: "config_restore",
+  internal: true,
+  params: params({
+    path: "absolute path of the file",
+    content_base64: "the bytes to write",
+    validator: "nginx, compose, systemd or none",
+    stamp: "digits naming the backup",
+    globs: "required: the device's watched globs; nothing is written where the path physically leads outside them",
+  }),
   timeout: "120 seconds",
   script: configRestoreScript,
   parse: parseConfigRestore,

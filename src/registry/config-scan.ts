@@ -4,7 +4,8 @@ import { transportRetry } from "../domain/schedules.ts"
 import { shq } from "../shell/quote.ts"
 import type { CommandResult } from "../ssh/Ssh.ts"
 import { parseListParam, validateGlobs } from "../watch/globs.ts"
-import type { DataTypeSpec, Params } from "./DataType.ts"
+import { hostGlobCheck } from "../watch/host-globs.ts"
+import { type DataTypeSpec, type Params, params } from "./DataType.ts"
 
 export interface ScannedFile {
   readonly path: string
@@ -16,9 +17,18 @@ export interface ScannedFile {
   readonly sha256: string | null
 }
 
+/** A path matching a glob whose physical location (symlinks resolved) matches none: never hashed. */
+export interface OutsideFile {
+  readonly path: string
+  readonly glob_index: number
+  /** Where the path really leads. */
+  readonly target: string
+}
+
 export interface ConfigScan {
   readonly globs: ReadonlyArray<string>
   readonly files: ReadonlyArray<ScannedFile>
+  readonly outside: ReadonlyArray<OutsideFile>
 }
 
 const NO_SHA = "@@no-sha256sum"
@@ -30,15 +40,20 @@ export const globsOf = (p: Params): Array<string> => validateGlobs(parseListPara
  * variable and is expanded unquoted with IFS empty: pathname expansion only, no word splitting, no
  * command substitution. Records are NUL-terminated with the path last, so any byte but NUL
  * (spaces, quotes, newlines) survives. sha256sum reads stdin so its output never escapes the name.
+ * A match whose physical location is outside the globs (a symlink out of a watched directory) is
+ * neither stat'ed nor hashed: its record is `<index> @ <target>` NUL `<path>` NUL.
  */
 export const configScanScript = (globs: ReadonlyArray<string>): string =>
   [
     "(",
     "IFS=",
     `command -v sha256sum >/dev/null 2>&1 || { echo ${NO_SHA}; exit 0; }`,
+    ...hostGlobCheck(globs),
     "emit() {",
-    "  st=$(stat -L -c '%s %Y' -- \"$2\" 2>/dev/null) || return 0",
-    '  if [ -r "$2" ] && h=$(sha256sum < "$2" 2>/dev/null); then h=${h%% *}; else h=-; fi',
+    '  _physical "$2" || return 0',
+    '  if ! _inglobs "$r"; then printf \'%s @ %s\\0%s\\0\' "$1" "$r" "$2"; return 0; fi',
+    "  st=$(stat -L -c '%s %Y' -- \"$r\" 2>/dev/null) || return 0",
+    '  if [ -r "$r" ] && h=$(sha256sum < "$r" 2>/dev/null); then h=${h%% *}; else h=-; fi',
     '  printf \'%s %s %s %s\\0\' "$1" "$st" "$h" "$2"',
     "}",
     ...globs.map((g, i) => `g=${shq(g)}; for f in $g; do if [ -f "$f" ]; then emit ${i} "$f"; fi; done`),
@@ -47,6 +62,7 @@ export const configScanScript = (globs: ReadonlyArray<string>): string =>
   ].join("\n")
 
 const RECORD = /^(\d+) (\d+) (-?\d+) ([0-9a-f]{64}|-) ([\s\S]+)$/
+const OUTSIDE = /^(\d+) @ (\/[\s\S]*)$/
 
 export const parseConfigScan = (
   result: CommandResult,
@@ -61,12 +77,26 @@ export const parseConfigScan = (
     )
   }
   const files: Array<ScannedFile> = []
+  const outside: Array<OutsideFile> = []
   const seen = new Set<string>()
   const records = result.stdout.split("\u0000")
   records.pop() // what follows the last NUL is not a record
-  for (const raw of records) {
+  for (let r = 0; r < records.length; r++) {
     // A record never starts with a newline; stray ones come from shell framing.
-    const m = RECORD.exec(raw.replace(/^\n+/, ""))
+    const raw = (records[r] as string).replace(/^\n+/, "")
+    const o = OUTSIDE.exec(raw)
+    if (o !== null) {
+      const path = records[++r]
+      if (path === undefined || path === "") {
+        return Result.fail(new ParseError({ dataType: "config_scan", message: "scan record without a path" }))
+      }
+      const index = Number(o[1])
+      if (index >= globs.length || seen.has(path)) continue
+      seen.add(path)
+      outside.push({ path, glob_index: index, target: o[2] as string })
+      continue
+    }
+    const m = RECORD.exec(raw)
     if (m === null) {
       return Result.fail(
         new ParseError({ dataType: "config_scan", message: "malformed scan record", at: raw.slice(0, 120) }),
@@ -84,14 +114,17 @@ export const parseConfigScan = (
       sha256: m[4] === "-" ? null : (m[4] as string),
     })
   }
-  return Result.succeed({ globs, files })
+  return Result.succeed({ globs, files, outside })
 }
 
 /** Which config files exist now, with size, mtime and hash: the cheap half of change detection. */
 export const configScan: DataTypeSpec<ConfigScan> = {
   name: "config_scan",
+  internal: true,
+  params: params({ globs: "absolute glob patterns (JSON array, or newline/comma-separated)" }),
   description:
-    "Regular files matching absolute glob patterns, with size, mtime and sha256; param: globs (JSON array, or newline/comma-separated).",
+    "Regular files matching absolute glob patterns, with size, mtime and sha256; param: globs (JSON array, or newline/comma-separated). " +
+    "A match whose physical path (symlinks resolved) matches no glob is listed under outside, with that path, never hashed.",
   table: "",
   ttlSeconds: 0,
   timeout: "60 seconds",

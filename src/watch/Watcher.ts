@@ -213,7 +213,7 @@ export class Watcher extends Context.Service<Watcher, WatcherShape>()("infrastru
                 if (rescan?.scan !== undefined) yield* scan(rescan.scan)
                 const wanted = due.flatMap((p) => (p.wanted === undefined ? [] : [p.wanted]))
                 if (wanted.length === 0) return
-                const out = yield* lock.withPermit(readAndRecord(device, wanted, ctx("watch"))).pipe(
+                const out = yield* lock.withPermit(readAndRecord(device, globs, wanted, ctx("watch"))).pipe(
                   Effect.catch((e: CollectError) => Effect.as(noteError(e), undefined)),
                 )
                 if (out !== undefined) counted(out.recorded.length)

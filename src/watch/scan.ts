@@ -71,6 +71,8 @@ const toDetected = (w: Wanted, f: FetchedFile): DetectedFile | undefined => {
       return { ...base, state: "present", bytes: Buffer.from(f.content_base64 ?? "", "base64") }
     case "too_large":
       return f.sha256 === null ? undefined : { ...base, state: "too_large", sha256: f.sha256, size: f.size ?? 0 }
+    case "outside":
+      return f.target === null ? undefined : { ...base, state: "outside", target: f.target }
     case "missing":
     case "notfile":
       return { ...base, state: "deleted" }
@@ -79,25 +81,31 @@ const toDetected = (w: Wanted, f: FetchedFile): DetectedFile | undefined => {
   }
 }
 
-const readBatch = (device: Device, batch: ReadonlyArray<Wanted>, ctx: ReadContext) =>
+const readBatch = (device: Device, globs: string, batch: ReadonlyArray<Wanted>, ctx: ReadContext) =>
   Collector.use((collector) =>
     collector.collect(device.id, "config_files", {
       method: ctx.method,
       source: `config ${ctx.source}`,
-      params: { paths: JSON.stringify(batch.map((w) => w.path)), max_bytes: ctx.settings.maxFileBytes },
+      params: { paths: JSON.stringify(batch.map((w) => w.path)), globs, max_bytes: ctx.settings.maxFileBytes },
     })
   ).pipe(Effect.map((c) => (c.data as ConfigFiles).files))
 
-/** Read the wanted files (few round trips) and record every one whose content changed. */
+/**
+ * Read the wanted files (few round trips) and record every one whose content changed. The host
+ * reads only files whose physical location matches `globs`; any other is recorded as a link out.
+ */
 export const readAndRecord = (
   device: Device,
+  globs: ReadonlyArray<TypedGlob>,
   wanted: ReadonlyArray<Wanted>,
   ctx: ReadContext,
   extraDeleted: ReadonlyArray<Wanted> = [],
+  extraOutside: ReadonlyArray<Wanted & { readonly target: string }> = [],
 ) =>
   Effect.gen(function* () {
     const recorded: Array<Extract<RecordOutcome, { recorded: true }>> = []
     const unreadable: Array<string> = []
+    const patterns = JSON.stringify(globs.map((g) => g.pattern))
     const record = (w: Wanted, detected: DetectedFile) =>
       Effect.map(
         recordVersion(device, detected, {
@@ -111,11 +119,11 @@ export const readAndRecord = (
       )
     for (const batch of batches(wanted, ctx.settings.maxFileBytes)) {
       // A batch whose output passes the cap is retried one file at a time.
-      const files = yield* readBatch(device, batch, ctx).pipe(
+      const files = yield* readBatch(device, patterns, batch, ctx).pipe(
         Effect.catchTag("SshError", (e) =>
           e.reason === "output_too_large" && batch.length > 1
             ? Effect.map(
-              Effect.forEach(batch, (w) => readBatch(device, [w], ctx)),
+              Effect.forEach(batch, (w) => readBatch(device, patterns, [w], ctx)),
               (xs) => xs.flat(),
             )
             : Effect.fail(e)),
@@ -134,6 +142,9 @@ export const readAndRecord = (
     for (const w of extraDeleted) {
       yield* record(w, { path: w.path, configType: w.type, state: "deleted", mtime: null })
     }
+    for (const w of extraOutside) {
+      yield* record(w, { path: w.path, configType: w.type, state: "outside", target: w.target, mtime: null })
+    }
     return { recorded, unreadable } satisfies ReadOutcome
   })
 
@@ -146,7 +157,8 @@ const typeOfPath = (globs: ReadonlyArray<TypedGlob>, path: string): ConfigType |
 
 /**
  * Full scan: hash every matching file in one round trip, read only those whose hash differs from
- * the latest version, and record known files that no longer exist as deleted.
+ * the latest version, and record known files that no longer exist as deleted. A match leading
+ * outside the globs is never hashed or read: it is recorded from the scan as a link, once per target.
  */
 export const scanAndRecord = (
   device: Device,
@@ -164,7 +176,7 @@ export const scanAndRecord = (
     const scan = scanned.data as ConfigScan
     const known = yield* latestHashes(device.id)
     const now = Date.now()
-    const present = new Set(scan.files.map((f) => f.path))
+    const present = new Set([...scan.files, ...scan.outside].map((f) => f.path))
     const unreadable = scan.files.filter((f) => f.sha256 === null).map((f) => f.path)
     const changed: Array<Wanted> = scan.files
       .filter((f) => f.sha256 !== null && known.get(f.path)?.hash !== f.sha256)
@@ -175,12 +187,18 @@ export const scanAndRecord = (
         // Without an event, the best guess of when the change happened is the file's mtime.
         detectedAt: Math.min(now, Date.parse(f.mtime)),
       }))
+    const outside = scan.outside
+      .filter((f) => {
+        const k = known.get(f.path)
+        return k === undefined || k.hash !== null || k.linkTarget !== f.target
+      })
+      .map((f) => ({ path: f.path, type: globs[f.glob_index]?.type ?? "proxy_configs", target: f.target }))
     const gone: Array<Wanted> = []
     for (const k of known.values()) {
-      if (k.hash === null || present.has(k.path)) continue
+      if ((k.hash === null && k.linkTarget === null) || present.has(k.path)) continue
       const type = typeOfPath(globs, k.path)
       if (type !== undefined) gone.push({ path: k.path, type })
     }
-    const read = yield* readAndRecord(device, changed, ctx, gone)
+    const read = yield* readAndRecord(device, globs, changed, ctx, gone, outside)
     return { files: scan.files.length, recorded: read.recorded, unreadable: [...unreadable, ...read.unreadable] }
   })

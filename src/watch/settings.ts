@@ -31,9 +31,15 @@ export interface ResolvedWatchSettings {
   readonly pollIntervalMs: number
   readonly storeRawSecrets: boolean
   readonly maxFileBytes: number
+  /**
+   * The patterns a device is watched with now (its own, the global ones or the defaults): the only
+   * paths whose content may be read from it or written back to it.
+   */
+  readonly globsFor: (device: Device) => ReadonlyArray<TypedGlob>
 }
 
 export const resolveWatchSettings = (s: WatchSettings = {}): ResolvedWatchSettings => ({
+  globsFor: (device) => globsForDevice(device, s),
   verifyIntervalMs: s.verifyIntervalMs ?? 30 * 60_000,
   debounceMs: s.debounceMs ?? 150,
   pollIntervalMs: s.pollIntervalMs ?? 60_000,
