@@ -2,6 +2,7 @@ import { Layer, Logger, References } from "effect"
 import path from "node:path"
 import type { Cache } from "./cache/Cache.ts"
 import { makeCacheLayer } from "./cache/CacheLive.ts"
+import { applicationLayer } from "./app/layer.ts"
 import { Collector } from "./collect/Collector.ts"
 import type { InfraConfig } from "./config/config.ts"
 import type { StoreError } from "./domain/errors.ts"
@@ -45,7 +46,8 @@ export interface ServiceParts {
 /** How the services fit together; tests pass their own parts (a test schema, short timeouts). */
 export const composeServices = (parts: ServiceParts) => {
   const scheduling = schedulerLayers(parts.scheduler)
-  return Layer.mergeAll(Watcher.layer(parts.watch), scheduling.scheduler).pipe(
+  return applicationLayer.pipe(
+    Layer.provideMerge(Layer.mergeAll(Watcher.layer(parts.watch), scheduling.scheduler)),
     Layer.provideMerge(scheduling.instances),
     Layer.provideMerge(Layer.mergeAll(Collector.layer, makeObserveLayer(parts.observe))),
     Layer.provideMerge(scheduling.health),
@@ -56,7 +58,15 @@ export const composeServices = (parts: ServiceParts) => {
 }
 
 /** The whole service graph for a config, composed in one place. */
-export const makeInfraLayer = (config: InfraConfig) =>
+export interface InfraLayerOptions {
+  /**
+   * Keep writes through an outage in <data dir>/write-buffer.jsonl (default true). One-shot CLI
+   * commands turn it off: on PostgreSQL they would otherwise share the running server's file.
+   */
+  readonly spill?: boolean | undefined
+}
+
+export const makeInfraLayer = (config: InfraConfig, options: InfraLayerOptions = {}) =>
   composeServices({
     // Writes survive a database outage: memory, then <data dir>/write-buffer.jsonl (src/store/buffered.ts).
     store: withWriteBuffer(
@@ -65,7 +75,9 @@ export const makeInfraLayer = (config: InfraConfig) =>
         dataDir: config.databaseUrl === undefined ? config.dataDir : undefined,
       }),
       {
-        spillPath: config.dataDir.startsWith("memory://") ? undefined : path.join(config.dataDir, "write-buffer.jsonl"),
+        spillPath: config.dataDir.startsWith("memory://") || options.spill === false
+          ? undefined
+          : path.join(config.dataDir, "write-buffer.jsonl"),
       },
     ),
     ssh: makeSshLayer({

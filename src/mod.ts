@@ -7,18 +7,31 @@
  *   await infra.close()
  */
 import { Effect } from "effect"
-import { type Collected, type CollectOptions, Collector } from "./collect/Collector.ts"
+import { Caller, localCaller } from "./app/caller.ts"
+import { Data } from "./app/data.ts"
+import { deviceBodyOf } from "./app/device-input.ts"
+import { Devices, type PublicDevice } from "./app/devices.ts"
+import { isLoopbackHost } from "./auth/cli.ts"
+import type { Collected, CollectOptions } from "./collect/Collector.ts"
 import { defaultConfig, type InfraConfig, resolveConfig } from "./config/config.ts"
-import { type Device, type DeviceInput, type DevicePatch, publicDevice } from "./domain/device.ts"
+import type { DeviceInput, DevicePatch } from "./domain/device.ts"
 import { Events, type InfraEventWithMeta } from "./events/Events.ts"
 import { makeHttpApp } from "./http/app.ts"
 import { listen, type RunningServer } from "./http/server.ts"
+import { HttpSettings } from "./http/settings.ts"
 import { type InfraRuntime, startRuntime } from "./runtime.ts"
 import { Registry } from "./registry/Registry.ts"
-import { type HistoryQuery, Store } from "./store/Store.ts"
+import type { HistoryQuery } from "./store/Store.ts"
 
 export { Cache, cacheKey } from "./cache/Cache.ts"
 export { makeCacheLayer } from "./cache/CacheLive.ts"
+export { Admin } from "./app/admin.ts"
+export { Caller, localCaller } from "./app/caller.ts"
+export { Configs } from "./app/configs.ts"
+export { Data } from "./app/data.ts"
+export { Devices } from "./app/devices.ts"
+export { allOperations } from "./app/operations.ts"
+export type { OperationSpec } from "./app/operation.ts"
 export { Collector } from "./collect/Collector.ts"
 export type { Collected, CollectOptions } from "./collect/Collector.ts"
 export { defaultConfig, loadConfig, resolveConfig } from "./config/config.ts"
@@ -52,13 +65,14 @@ export interface Infrastructor {
   readonly collect: (
     device: string | number,
     dataType: string,
-    options?: Partial<CollectOptions>,
+    options?: Pick<Partial<CollectOptions>, "forceRefresh" | "params">,
   ) => Promise<Collected>
   readonly devices: {
-    readonly list: () => Promise<Array<ReturnType<typeof publicDevice>>>
-    readonly get: (device: string | number) => Promise<ReturnType<typeof publicDevice>>
-    readonly add: (input: DeviceInput) => Promise<ReturnType<typeof publicDevice>>
-    readonly update: (device: string | number, patch: DevicePatch) => Promise<ReturnType<typeof publicDevice>>
+    readonly list: () => Promise<Array<PublicDevice>>
+    readonly get: (device: string | number) => Promise<PublicDevice>
+    /** Adds and probes the device (pass `{ probe: false }` to skip the probe). */
+    readonly add: (input: DeviceInput, options?: { readonly probe?: boolean }) => Promise<PublicDevice>
+    readonly update: (device: string | number, patch: DevicePatch) => Promise<PublicDevice>
     readonly remove: (device: string | number) => Promise<void>
   }
   readonly history: (
@@ -88,30 +102,32 @@ export const createInfrastructor = async (options: CreateOptions = {}): Promise<
     }
     : resolveConfig(options as Record<string, unknown>, {})
   const runtime = await startRuntime(config)
+  // The embedding program is the local user: full scope, audited as "library".
+  const caller = localCaller("library", "library")
   const run = <A, E>(effect: Effect.Effect<A, E, any>): Promise<A> =>
-    runtime.runPromise(effect as Effect.Effect<A, E, never>)
+    runtime.runPromise(effect.pipe(Effect.provideService(Caller, caller)) as Effect.Effect<A, E, never>)
   const servers: Array<RunningServer> = []
-  const getDevice = (ref: string | number) => Store.use((s) => s.getDevice(ref))
   return {
-    collect: (device, dataType, opts = {}) =>
-      run(Collector.use((c) => c.collect(device, dataType, { method: "library", ...opts }))),
+    collect: (device, dataType, opts = {}) => run(Data.use((d) => d.collect(device, dataType, opts))),
     devices: {
-      list: () => run(Effect.map(Store.use((s) => s.listDevices()), (ds) => ds.map(publicDevice))),
-      get: (ref) => run(Effect.map(getDevice(ref), publicDevice)),
-      add: (input) => run(Effect.map(Store.use((s) => s.createDevice(input)), publicDevice)),
-      update: (ref, patch) => run(Effect.map(Store.use((s) => s.updateDevice(ref, patch)), publicDevice)),
-      remove: (ref) => run(Store.use((s) => s.removeDevice(ref))),
+      list: () => run(Devices.use((d) => d.list())),
+      get: (ref) => run(Devices.use((d) => d.get(ref))),
+      add: (input, opts = {}) => run(Devices.use((d) => d.add(deviceBodyOf(input), opts))),
+      update: (ref, patch) => run(Devices.use((d) => d.update(ref, deviceBodyOf(patch)))),
+      remove: (ref) => run(Effect.asVoid(Devices.use((d) => d.remove(ref)))),
     },
     history: (device, dataType, q = {}) =>
-      run(Effect.gen(function* () {
-        const store = yield* Store
-        const dev: Device = yield* store.getDevice(device)
-        const s = yield* Registry.use((r) => r.get(dataType))
-        return yield* store.history({ ...q, table: s.table, deviceId: dev.id })
-      })),
+      run(Effect.map(Data.use((d) => d.history(device, dataType, q)), (h) => h.rows)),
     onEvent: (fn) => runtime.runSync(Events.use((e) => Effect.succeed(e.listen(fn)))),
     serve: async ({ host = "127.0.0.1", port = 0 } = {}) => {
-      const app = await run(makeHttpApp)
+      const app = await run(
+        makeHttpApp.pipe(
+          Effect.provideService(HttpSettings, {
+            exposed: !isLoopbackHost(host),
+            maxBodyBytes: config.http?.maxBodyBytes ?? 1024 * 1024,
+          }),
+        ),
+      )
       const server = await listen(app, host, port)
       servers.push(server)
       return server

@@ -1,7 +1,7 @@
 import { Effect, type Layer, ManagedRuntime } from "effect"
 import type { InfraConfig } from "./config/config.ts"
 import { DeviceNotFound } from "./domain/errors.ts"
-import { makeInfraLayer } from "./layers.ts"
+import { type InfraLayerOptions, makeInfraLayer } from "./layers.ts"
 import { Store } from "./store/Store.ts"
 
 export type InfraServices = Layer.Success<ReturnType<typeof makeInfraLayer>>
@@ -25,8 +25,8 @@ export const seedDevices = (config: InfraConfig) =>
   })
 
 /** Build the runtime for a config: opens the store (migrations) and seeds devices. */
-export const startRuntime = async (config: InfraConfig): Promise<InfraRuntime> => {
-  const runtime = ManagedRuntime.make(makeInfraLayer(config))
+export const startRuntime = async (config: InfraConfig, options: InfraLayerOptions = {}): Promise<InfraRuntime> => {
+  const runtime = ManagedRuntime.make(makeInfraLayer(config, options))
   try {
     await runtime.runPromise(seedDevices(config))
   } catch (e) {

@@ -4,7 +4,7 @@ import { after, before, describe, test } from "node:test"
 import { ParseError } from "../src/domain/errors.ts"
 import { noRetry, transportRetry } from "../src/domain/schedules.ts"
 import { Events, type InfraEventWithMeta } from "../src/events/Events.ts"
-import type { DataTypeSpec } from "../src/registry/DataType.ts"
+import { type DataTypeSpec, params } from "../src/registry/DataType.ts"
 import { systemMetrics } from "../src/registry/system-metrics.ts"
 import { shq } from "../src/shell/quote.ts"
 import type { HostKeys } from "../src/ssh/HostKeys.ts"
@@ -20,6 +20,7 @@ const echoSpec: DataTypeSpec<{ out: string; code: number }> = {
   description: "test type",
   table: "",
   ttlSeconds: 60,
+  params: params({ word: "text to print" }),
   timeout: "5 seconds",
   retry: transportRetry,
   script: (p) => `printf '%s' ${shq(String(p["word"] ?? "none"))}; sleep 0.2; exit 3`,
@@ -33,6 +34,7 @@ const brokenSpec: DataTypeSpec<{ never: true }> = {
   description: "test type",
   table: "",
   ttlSeconds: 60,
+  params: params({ word: "text to print" }),
   timeout: "5 seconds",
   retry: noRetry,
   script: () => "echo garbage",
@@ -46,6 +48,7 @@ const slowSpec: DataTypeSpec<string> = {
   description: "test type",
   table: "",
   ttlSeconds: 60,
+  params: params({ word: "text to print" }),
   timeout: "5 seconds",
   retry: noRetry,
   script: () => "sleep 1; date +%s%N",

@@ -12,7 +12,7 @@ import path from "node:path"
 import { after, before, describe, test } from "node:test"
 import { Result } from "effect"
 import { noRetry } from "../src/domain/schedules.ts"
-import type { DataTypeSpec } from "../src/registry/DataType.ts"
+import { type DataTypeSpec, params } from "../src/registry/DataType.ts"
 import { testBackends } from "./harness/db.ts"
 import { type SecureApp, withSecureApp } from "./harness/security.ts"
 import { type SshdHandle, startSshd, stopAllSshd } from "./harness/sshd.ts"
@@ -24,6 +24,7 @@ const slow: DataTypeSpec<{ out: string }> = {
   description: "test: sleeps, then answers",
   table: "",
   ttlSeconds: 0,
+  params: params({ sleep: "seconds to sleep" }),
   timeout: "3 seconds",
   retry: noRetry,
   script: (p) => `sleep ${p["sleep"] === undefined ? 0 : Number(p["sleep"])}; echo ok`,

@@ -13,7 +13,7 @@ import { after, before, describe, test } from "node:test"
 import { Result } from "effect"
 import { ParseError } from "../src/domain/errors.ts"
 import { noRetry } from "../src/domain/schedules.ts"
-import type { DataTypeSpec } from "../src/registry/DataType.ts"
+import { type DataTypeSpec, params } from "../src/registry/DataType.ts"
 import { allDataTypes } from "../src/registry/index.ts"
 import { shq } from "../src/shell/quote.ts"
 import { testBackends } from "./harness/db.ts"
@@ -31,6 +31,7 @@ const catFile: DataTypeSpec<{ chars: number; lines: number; replacements: number
   description: "test: a file's text",
   table: "",
   ttlSeconds: 0,
+  params: params({ path: "file to read" }),
   timeout: "20 seconds",
   retry: noRetry,
   maxOutputBytes: CAP,
@@ -48,6 +49,7 @@ const jsonFile: DataTypeSpec<unknown> = {
   description: "test: a file parsed as JSON",
   table: "",
   ttlSeconds: 0,
+  params: params({ path: "file to read" }),
   timeout: "20 seconds",
   retry: noRetry,
   maxOutputBytes: CAP,

@@ -5,9 +5,9 @@ import path from "node:path"
 import { test } from "node:test"
 import { loadMcpSettings } from "../src/mcp/settings.ts"
 import { configFileUri, urisForEvent } from "../src/mcp/subscriptions.ts"
-import { devicesFromSshConfig } from "../src/mcp/tools/devices.ts"
-import { parseWhen } from "../src/mcp/tools/history.ts"
-import { parseRelative, summariseMetrics } from "../src/mcp/tools/metrics-summary.ts"
+import { summariseMetrics } from "../src/app/metrics-summary.ts"
+import { devicesFromSshConfig } from "../src/app/ssh-config-import.ts"
+import { parseRelative, parseWhen } from "../src/app/when.ts"
 
 test("metrics summary: stats per metric, counter rates, bounded bucket averages", () => {
   const t0 = Date.parse("2024-05-01T00:00:00Z")
@@ -45,7 +45,7 @@ test("relative times", () => {
   assert.equal(parseWhen("from", "6h", now)?.toISOString(), "2024-05-01T06:00:00.000Z")
   assert.equal(parseWhen("from", "2024-04-30T00:00:00Z", now)?.toISOString(), "2024-04-30T00:00:00.000Z")
   assert.equal(parseWhen("from", undefined, now), undefined)
-  assert.throws(() => parseWhen("from", "yesterday-ish", now), /from must be an ISO time/)
+  assert.throws(() => parseWhen("from", "yesterday-ish", now), /from must be an ISO 8601 time/)
 })
 
 test("ssh config import: literal aliases become devices, wildcards are skipped", () => {

@@ -400,7 +400,11 @@ const backend = testBackends()[0]!
 describe("MCP over Streamable HTTP on the Hono app", () => {
   for (const allowWrites of [false, true]) {
     test(`tools, resources, prompts, subscriptions; writes ${allowWrites ? "allowed" : "refused"}`, async () => {
-      await withTestApp(backend, { ssh: { connectTimeoutMs: 5000, commandTimeoutMs: 20_000 } }, async (t) => {
+      await withTestApp(backend, {
+        ssh: { connectTimeoutMs: 5000, commandTimeoutMs: 20_000 },
+        // Restores write only to watched paths: watch where exerciseConfigs keeps its file.
+        watch: { globs: { proxy_configs: [`${os.tmpdir()}/infra-mcp-conf-*/*.conf`] } },
+      }, async (t) => {
         const app = await t.runtime.runPromise(makeHttpApp.pipe(Effect.provideService(McpSettings, { allowWrites })))
         const server = await listen(app, "127.0.0.1", 0)
         const client = new Client({ name: "infrastructor-test", version: "1.0.0" })

@@ -2,7 +2,7 @@ import assert from "node:assert/strict"
 import { describe, test } from "node:test"
 import { Layer, Logger, ManagedRuntime, References } from "effect"
 import { Hono } from "hono"
-import { requestLogger } from "../src/http/observe-routes.ts"
+import { requestLogger } from "../src/http/request-logger.ts"
 
 interface Logged {
   readonly level: string

@@ -10,7 +10,7 @@ import { Events, type InfraEventWithMeta } from "../src/events/Events.ts"
 import { Observability } from "../src/observe/Observability.ts"
 import { runRetention } from "../src/observe/retention.ts"
 import { resolveRetention, validateRetention } from "../src/observe/retention-policy.ts"
-import type { DataTypeSpec } from "../src/registry/DataType.ts"
+import { type DataTypeSpec, params } from "../src/registry/DataType.ts"
 import { shq } from "../src/shell/quote.ts"
 import { Registry } from "../src/registry/Registry.ts"
 import { makeSshLayer } from "../src/ssh/SshLive.ts"
@@ -28,6 +28,7 @@ const echoSpec: DataTypeSpec<{ out: string }> = {
   description: "test type",
   table: "",
   ttlSeconds: 60,
+  params: params({ word: "text to print" }),
   timeout: "5 seconds",
   retry: transportRetry,
   script: (p) => `printf '%s' ${shq(String(p["word"] ?? "none"))}`,
@@ -41,6 +42,7 @@ const brokenSpec: DataTypeSpec<{ never: true }> = {
   description: "test type",
   table: "",
   ttlSeconds: 60,
+  params: params({ word: "text to print" }),
   timeout: "5 seconds",
   retry: noRetry,
   script: () => "echo garbage",

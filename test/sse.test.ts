@@ -10,7 +10,7 @@ import { listen, type RunningServer } from "../src/http/server.ts"
 import { composeServices } from "../src/layers.ts"
 import { EventLog } from "../src/observe/EventLog.ts"
 import type { ObserveOptions } from "../src/observe/Observability.ts"
-import type { DataTypeSpec } from "../src/registry/DataType.ts"
+import { type DataTypeSpec, params } from "../src/registry/DataType.ts"
 import { allActions } from "../src/registry/index.ts"
 import { Registry } from "../src/registry/Registry.ts"
 import { shq } from "../src/shell/quote.ts"
@@ -23,6 +23,7 @@ const echoSpec: DataTypeSpec<{ out: string }> = {
   description: "test type",
   table: "",
   ttlSeconds: 60,
+  params: params({ word: "text to print" }),
   timeout: "5 seconds",
   retry: noRetry,
   script: (p) => `printf '%s' ${shq(String(p["word"] ?? "none"))}`,
@@ -35,6 +36,7 @@ const brokenSpec: DataTypeSpec<{ never: true }> = {
   description: "test type",
   table: "",
   ttlSeconds: 60,
+  params: params({ word: "text to print" }),
   timeout: "5 seconds",
   retry: noRetry,
   script: () => "echo garbage",

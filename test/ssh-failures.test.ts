@@ -7,6 +7,8 @@ import path from "node:path"
 import { after, before, describe, test } from "node:test"
 import { Effect } from "effect"
 import { makeHostKeysMemory } from "../src/ssh/HostKeysMemory.ts"
+import { withTestApp } from "./harness/app.ts"
+import { testBackends } from "./harness/db.ts"
 import { opensshFingerprint, sshDevice, withSsh } from "./harness/ssh-device.ts"
 import { type SshdHandle, startSshd } from "./harness/sshd.ts"
 
@@ -80,21 +82,39 @@ describe("Ssh failure handling against a real sshd", () => {
     assert.equal(stats.openConnections, 1)
   })
 
-  test("connection refused is reported as connect_refused after retries with backoff", async () => {
+  test("connection refused is reported as connect_refused, once: the SSH layer does not retry", async () => {
     const port = await unusedPort()
     const device = sshDevice(sshd, "refused", { port })
-    const started = Date.now()
     const { error, stats } = await withSsh({}, (ssh) =>
       Effect.gen(function* () {
         const error = yield* Effect.flip(ssh.run(device, "true"))
         return { error, stats: ssh.stats() }
       }))
-    const elapsed = Date.now() - started
     assert.equal(error.reason, "connect_refused")
-    assert.equal(stats.failures, 3) // first try + 2 retries (transportRetry)
-    // Backoff from 200 ms, jittered: two waits add up to well over 250 ms.
-    assert.ok(elapsed >= 250, `retries too fast: ${elapsed} ms`)
-    assert.ok(elapsed < 3000, `retries too slow: ${elapsed} ms`)
+    assert.equal(stats.failures, 1, "retries belong to the pipeline, which knows whether a command may run twice")
+  })
+
+  test("the pipeline retries connect_refused with backoff, inside the data type's deadline", async () => {
+    const port = await unusedPort()
+    await withTestApp(testBackends()[0]!, {}, async (t) => {
+      const add = await t.request("POST", "/api/devices?probe=false", {
+        name: "refused",
+        host: sshd.host,
+        port,
+        username: sshd.user,
+        private_key_path: sshd.privateKeyPath,
+      })
+      assert.equal(add.status, 201)
+      const started = Date.now()
+      const read = await t.request("GET", "/api/devices/refused/system_metrics")
+      const elapsed = Date.now() - started
+      assert.equal(read.status, 502)
+      assert.equal(read.body.error.code, "ssh_connect_refused")
+      const audit = await t.request("GET", "/api/audit?device=refused&data_type=system_metrics")
+      assert.equal(audit.body.entries[0].ssh_command_count, 3, "first try + 2 retries (transportRetry)")
+      // Backoff from 200 ms, jittered: two waits add up to well over 250 ms.
+      assert.ok(elapsed >= 250, `retries too fast: ${elapsed} ms`)
+    })
   })
 
   test("an unknown host name fails with dns, without retries", async () => {

@@ -51,3 +51,13 @@ export const deviceInputFromBody = (body: unknown): DeviceInput => {
   if (typeof host !== "string" || host === "") throw new ValidationError({ message: "field 'host' is required" })
   return { ...patch, name: patch.name, host }
 }
+
+/** The snake_case body for a camelCase input (library and CLI callers speak DeviceInput). */
+export const deviceBodyOf = (input: Partial<DeviceInput>): Record<string, unknown> => {
+  const body: Record<string, unknown> = {}
+  for (const [key, field] of Object.entries(fields)) {
+    const v = input[field]
+    if (v !== undefined) body[key] = v
+  }
+  return body
+}

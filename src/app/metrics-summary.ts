@@ -114,11 +114,3 @@ export const summariseMetrics = (rows: ReadonlyArray<Record<string, unknown>>, m
     points,
   }
 }
-
-/** "90m", "6h", "7d", "2w" → milliseconds; undefined when not a relative duration. */
-export const parseRelative = (text: string): number | undefined => {
-  const m = /^(\d+(?:\.\d+)?)\s*(s|m|h|d|w)$/.exec(text.trim())
-  if (m === null) return undefined
-  const unit = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 }[m[2] as "s" | "m" | "h" | "d" | "w"]
-  return Number(m[1]) * unit
-}

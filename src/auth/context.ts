@@ -1,24 +1,22 @@
-import { Context, Effect } from "effect"
+import { Context } from "effect"
 import type { TokenScope } from "./tokens.ts"
 
 /**
- * Who is asking, for audit rows: the API token id of the current request (never the secret).
- * null outside HTTP (polling, CLI, library) and in open mode. The Collector reads it when
- * CollectOptions.tokenId is not given.
+ * The API token id of the operation running now, for audit rows (never the secret). null for local
+ * callers (polling, CLI, library) and open mode. Application operations set it from their Caller;
+ * the pipeline reads it when CollectOptions.tokenId is not given.
  */
 export const CurrentTokenId = Context.Reference<string | null>("infrastructor/CurrentTokenId", {
   defaultValue: () => null,
 })
 
-/** Run `effect` on behalf of a token (the HTTP layer does this per request). */
-export const withTokenId = (tokenId: string | null | undefined) => <A, E, R>(effect: Effect.Effect<A, E, R>) =>
-  Effect.provideService(effect, CurrentTokenId, tokenId ?? null)
-
 declare module "hono" {
   interface ContextVariableMap {
-    /** Scope of the request's token ("write" in open mode); the MCP route checks it for write tools. */
+    /** Scope of the request's token ("write" in open mode). */
     tokenScope: TokenScope
     /** Id of the request's token; null in open mode. */
     tokenId: string | null
+    /** Whether the request's credentials are still accepted now (token not revoked since). */
+    stillAuthorized: () => Promise<boolean>
   }
 }

@@ -72,3 +72,7 @@ export const cacheKey = (device: string, dataType: string, params: Record<string
     .map((k) => `${encodeURIComponent(k)}=${encodeURIComponent(String(params[k]))}`)
   return `${device}\u0000${dataType}\u0000${parts.join("&")}`
 }
+
+/** The prefix of every key of a device, or of one data type on it: what invalidate() takes. */
+export const keyPrefix = (device: string, dataType?: string): string =>
+  dataType === undefined ? `${device}\u0000` : `${device}\u0000${dataType}\u0000`

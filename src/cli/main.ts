@@ -1,17 +1,20 @@
 import { Effect, Fiber } from "effect"
 import { parseArgs } from "node:util"
-import { checkServeExposure, tokenCommand } from "../auth/cli.ts"
-import { Collector } from "../collect/Collector.ts"
+import { Caller, localCaller } from "../app/caller.ts"
+import { Data } from "../app/data.ts"
+import { deviceBodyOf } from "../app/device-input.ts"
+import { Devices } from "../app/devices.ts"
+import { checkServeExposure, isLoopbackHost } from "../auth/cli.ts"
 import { type InfraConfig, loadConfig } from "../config/config.ts"
-import { publicDevice } from "../domain/device.ts"
 import { makeHttpApp } from "../http/app.ts"
 import { listen } from "../http/server.ts"
+import { HttpSettings } from "../http/settings.ts"
 import { loadMcpSettings, McpSettings } from "../mcp/settings.ts"
 import { serveMcpStdio } from "../mcp/stdio.ts"
 import { startRuntime } from "../runtime.ts"
+import { tokenCommand } from "./token-command.ts"
 import { Scheduler } from "../scheduler/Scheduler.ts"
 import { superviseWatches } from "../watch/supervise.ts"
-import { Store } from "../store/Store.ts"
 
 export const usage = `infrastructor — agentless infrastructure manager
 
@@ -61,7 +64,15 @@ const serveCommand = async (config: InfraConfig, mcp: McpSettings): Promise<void
     await runtime.dispose()
     throw e
   }
-  const app = await runtime.runPromise(makeHttpApp.pipe(Effect.provideService(McpSettings, mcp)))
+  const app = await runtime.runPromise(
+    makeHttpApp.pipe(
+      Effect.provideService(McpSettings, mcp),
+      Effect.provideService(HttpSettings, {
+        exposed: !isLoopbackHost(config.host),
+        maxBodyBytes: config.http?.maxBodyBytes ?? 1024 * 1024,
+      }),
+    ),
+  )
   const server = await listen(app, config.host, config.port)
   await runtime.runPromise(
     Effect.logInfo("infrastructor listening", { url: server.url, store: config.databaseUrl ? "postgres" : "pglite" }),
@@ -86,11 +97,19 @@ const serveCommand = async (config: InfraConfig, mcp: McpSettings): Promise<void
   await runtime.dispose()
 }
 
+/** A one-shot command as the local user: application operations with full scope, audited as "cli". */
 const withRuntime = async <A>(config: InfraConfig, effect: Effect.Effect<A, unknown, any>): Promise<A> => {
-  // CLI one-shots do not need the local device seeded unless asked for.
-  const runtime = await startRuntime(config)
+  const runtime = await startRuntime(config, { spill: false })
   try {
-    return await runtime.runPromise(effect as Effect.Effect<A, unknown, never>)
+    return await runtime.runPromise(
+      effect.pipe(
+        Effect.provideService(Caller, localCaller("cli", `cli ${process.argv.slice(2, 4).join(" ")}`)),
+      ) as Effect.Effect<
+        A,
+        unknown,
+        never
+      >,
+    )
   } finally {
     await runtime.dispose()
   }
@@ -120,8 +139,8 @@ export const main = async (argv: ReadonlyArray<string>): Promise<number> => {
     }
     case "device": {
       if (sub === "list") {
-        const devices = await withRuntime(config, Store.use((s) => s.listDevices()))
-        if (values.json) process.stdout.write(`${JSON.stringify(devices.map(publicDevice), null, 2)}\n`)
+        const devices = await withRuntime(config, Devices.use((d) => d.list()))
+        if (values.json) process.stdout.write(`${JSON.stringify(devices, null, 2)}\n`)
         else {
           for (const d of devices) {
             process.stdout.write(
@@ -135,27 +154,23 @@ export const main = async (argv: ReadonlyArray<string>): Promise<number> => {
         const name = rest[0]
         if (name === undefined) throw new UsageError("device add needs a NAME")
         const transport = values.transport === "local" ? "local" : "ssh"
-        const device = await withRuntime(
-          config,
-          Store.use((s) =>
-            s.createDevice({
-              name,
-              host: values.host ?? (transport === "local" ? "localhost" : name),
-              port: values.port === undefined ? null : Number(values.port),
-              username: values.user ?? null,
-              privateKeyPath: values.key ?? null,
-              transport,
-              tags: values.tags?.split(",").map((t) => t.trim()).filter((t) => t !== "") ?? [],
-            })
-          ),
-        )
-        process.stdout.write(`${JSON.stringify(publicDevice(device))}\n`)
+        const body = deviceBodyOf({
+          name,
+          host: values.host ?? (transport === "local" ? "localhost" : name),
+          port: values.port === undefined ? null : Number(values.port),
+          username: values.user ?? null,
+          privateKeyPath: values.key ?? null,
+          transport,
+          tags: values.tags?.split(",").map((t) => t.trim()).filter((t) => t !== "") ?? [],
+        })
+        const device = await withRuntime(config, Devices.use((d) => d.add(body, { probe: false })))
+        process.stdout.write(`${JSON.stringify(device)}\n`)
         return 0
       }
       if (sub === "rm") {
         const name = rest[0]
         if (name === undefined) throw new UsageError("device rm needs a NAME")
-        await withRuntime(config, Store.use((s) => s.removeDevice(name)))
+        await withRuntime(config, Devices.use((d) => d.remove(name)))
         process.stdout.write(`removed ${name}\n`)
         return 0
       }
@@ -174,9 +189,7 @@ export const main = async (argv: ReadonlyArray<string>): Promise<number> => {
       if (sub === undefined || dataType === undefined) throw new UsageError("collect needs DEVICE and DATA_TYPE")
       const result = await withRuntime(
         config,
-        Collector.use((c) =>
-          c.collect(sub, dataType, { method: "cli", source: "cli", forceRefresh: values.fresh === true })
-        ),
+        Data.use((d) => d.collect(sub, dataType, { forceRefresh: values.fresh === true })),
       )
       process.stdout.write(
         values.json ? `${JSON.stringify(result)}\n` : `${JSON.stringify(result, null, 2)}\n`,

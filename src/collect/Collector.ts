@@ -1,6 +1,6 @@
 import { Context, Duration, Effect, FiberSet, Layer, Option, Result } from "effect"
 import { randomUUID } from "node:crypto"
-import { Cache, cacheKey } from "../cache/Cache.ts"
+import { Cache, cacheKey, keyPrefix } from "../cache/Cache.ts"
 import type { Device } from "../domain/device.ts"
 import {
   type CollectError,
@@ -12,7 +12,9 @@ import {
   ValidationError,
 } from "../domain/errors.ts"
 import { type CacheStatus, Events } from "../events/Events.ts"
+import { actionRetry } from "../domain/schedules.ts"
 import type { Params } from "../registry/DataType.ts"
+import { checkParams } from "../registry/params.ts"
 import { Registry } from "../registry/Registry.ts"
 import { CurrentTokenId } from "../auth/context.ts"
 import { Ssh } from "../ssh/Ssh.ts"
@@ -85,6 +87,39 @@ export interface CollectorShape {
     options: CollectOptions,
   ) => Effect.Effect<ActionOutcome, CollectError>
 }
+
+/** A read may run again after any transport failure the host may recover from. */
+const isRetryableRead = (e: SshError): boolean => retryableSshReasons.has(e.reason)
+
+/** An action only while its command was never written to the host. */
+const isRetryableAction = (e: SshError): boolean => e.commandSent !== true && retryableSshReasons.has(e.reason)
+
+/**
+ * One end-to-end deadline for an operation, retries included: each attempt gets what is left of
+ * it, and when it runs out the operation fails as a timeout (interrupting the attempt closes its channel).
+ */
+const withinDeadline = <A>(
+  device: string,
+  total: Duration.Input,
+  attempt: (remaining: () => Duration.Duration) => Effect.Effect<A, SshError>,
+): Effect.Effect<A, SshError> =>
+  Effect.suspend(() => {
+    const totalMs = Duration.toMillis(total)
+    const deadline = Date.now() + totalMs
+    return attempt(() => Duration.millis(Math.max(1, deadline - Date.now()))).pipe(
+      Effect.timeoutOrElse({
+        duration: totalMs,
+        orElse: () =>
+          Effect.fail(
+            new SshError({
+              device,
+              reason: "command_timeout",
+              message: `no answer within ${totalMs} ms (retries included)`,
+            }),
+          ),
+      }),
+    )
+  })
 
 /** Output cut at the byte cap that the parser could not use: a typed error that says so. */
 const truncatedOutput = (device: string, bytes: number, cause: { readonly message: string }): SshError =>
@@ -171,7 +206,7 @@ export class Collector extends Context.Service<Collector, CollectorShape>()("inf
       > => {
         const started = performance.now()
         const operationId = randomUUID()
-        const params = options.params ?? {}
+        let params: Params = {}
         let device: Device | undefined
         let ttlSeconds = 0
         let loaded: Loaded | undefined
@@ -179,6 +214,7 @@ export class Collector extends Context.Service<Collector, CollectorShape>()("inf
 
         const run = Effect.gen(function* () {
           const spec = yield* registry.get(dataType)
+          params = yield* Effect.fromResult(checkParams(dataType, spec.params, options.params ?? {}))
           ttlSeconds = spec.ttlSeconds
           const dev = yield* lookupDevice(ref)
           device = dev
@@ -196,17 +232,13 @@ export class Collector extends Context.Service<Collector, CollectorShape>()("inf
                 message: `bad parameters for ${dataType}: ${(e as Error).message ?? String(e)}`,
               }),
           })
-          const attempt = Effect.suspend(() => {
-            commands++
-            return ssh.run(dev, script, { timeout: spec.timeout, maxOutputBytes: spec.maxOutputBytes })
-          })
           const load = Effect.gen(function* () {
-            const result = yield* attempt.pipe(
-              Effect.retry({
-                schedule: spec.retry,
-                while: (e: SshError) => retryableSshReasons.has(e.reason),
-              }),
-            )
+            // Reads are idempotent: a transport error is retried per the spec, inside one deadline.
+            const result = yield* withinDeadline(dev.name, spec.timeout, (remaining) =>
+              Effect.suspend(() => {
+                commands++
+                return ssh.run(dev, script, { timeout: remaining(), maxOutputBytes: spec.maxOutputBytes })
+              }).pipe(Effect.retry({ schedule: spec.retry, while: isRetryableRead })))
             const parsed = spec.parse(result, fullParams)
             if (Result.isFailure(parsed)) {
               return yield* Effect.fail(
@@ -358,7 +390,7 @@ export class Collector extends Context.Service<Collector, CollectorShape>()("inf
 
       const act = (ref: string | number, actionName: string, options: CollectOptions) => {
         const started = performance.now()
-        const params = options.params ?? {}
+        let params: Params = {}
         let device: Device | undefined
         let commands = 0
         const audit = (status: AuditEntry["status"], error: string | null, bytes: number, code: string | null = null) =>
@@ -403,6 +435,7 @@ export class Collector extends Context.Service<Collector, CollectorShape>()("inf
 
         const run = Effect.gen(function* () {
           const spec = yield* registry.getAction(actionName)
+          params = yield* Effect.fromResult(checkParams(actionName, spec.params, options.params ?? {}))
           const dev = yield* store.getDevice(ref)
           device = dev
           const support = checkSupport(dev, spec.requires)
@@ -416,13 +449,16 @@ export class Collector extends Context.Service<Collector, CollectorShape>()("inf
             catch: (e) =>
               e instanceof ValidationError ? e : new ValidationError({ message: `bad parameters: ${String(e)}` }),
           })
-          commands++
-          // Never retried: a restart sent twice is two restarts.
-          const result = yield* ssh.run(dev, script, { timeout: spec.timeout })
+          // Retried only while the command cannot have reached the host: a restart sent twice is two restarts.
+          const result = yield* withinDeadline(dev.name, spec.timeout, (remaining) =>
+            Effect.suspend(() => {
+              commands++
+              return ssh.run(dev, script, { timeout: remaining() })
+            }).pipe(Effect.retry({ schedule: actionRetry, while: isRetryableAction })))
           const parsed = spec.parse(result, params)
           if (Result.isFailure(parsed)) return yield* Effect.fail(parsed.failure)
           yield* audit("success", null, result.bytes)
-          for (const type of spec.invalidates) cache.invalidate(`${dev.name}\u0000${type}\u0000`)
+          for (const type of spec.invalidates) cache.invalidate(keyPrefix(dev.name, type))
           const durationMs = performance.now() - started
           const first = spec.invalidates[0]
           const refreshed = first === undefined ? null : yield* collect(dev.id, first, {

@@ -21,6 +21,10 @@ export const errorCode = (e: CollectError | { readonly _tag: string }): string =
       return "conflict"
     case "ValidationError":
       return "bad_request"
+    case "Forbidden":
+      return (e as unknown as { reason: string }).reason === "writes_disabled" ? "writes_disabled" : "forbidden"
+    case "RestoreValidationFailed":
+      return "validation_failed"
     default:
       return e._tag.replace(/([a-z])([A-Z])/g, "$1_$2").toLowerCase()
   }

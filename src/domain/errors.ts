@@ -25,6 +25,8 @@ export class SshError extends Data.TaggedError("SshError")<{
   readonly device: string
   readonly reason: SshReason
   readonly message: string
+  /** The command may have reached the host (it was written before the failure): never retry an action then. */
+  readonly commandSent?: boolean | undefined
 }> {}
 
 export class ParseError extends Data.TaggedError("ParseError")<{
@@ -73,6 +75,16 @@ export class CommandFailed extends Data.TaggedError("CommandFailed")<{
 
 /** Something named on the host (a container, a file) does not exist there. */
 export class NotFound extends Data.TaggedError("NotFound")<{
+  readonly message: string
+}> {}
+
+/**
+ * The caller may not run this operation: its token's scope is too small ("scope"), or the
+ * operation changes hosts and this front end has host writes switched off ("writes_disabled").
+ */
+export class Forbidden extends Data.TaggedError("Forbidden")<{
+  readonly operation: string
+  readonly reason: "scope" | "writes_disabled"
   readonly message: string
 }> {}
 

@@ -10,6 +10,9 @@ const statusOf = (e: { readonly _tag: string } & Record<string, unknown>): Conte
   switch (e._tag) {
     case "ValidationError":
       return 400
+    case "Forbidden":
+    case "RestoreRefused":
+      return 403
     case "DeviceNotFound":
     case "UnknownDataType":
     case "NotFound":
@@ -17,6 +20,7 @@ const statusOf = (e: { readonly _tag: string } & Record<string, unknown>): Conte
     case "DeviceConflict":
       return 409
     case "UnsupportedDataType":
+    case "RestoreValidationFailed":
       return 422
     case "SshError":
       return e["reason"] === "command_timeout" || e["reason"] === "connect_timeout" ? 504 : 502
@@ -34,7 +38,14 @@ const statusOf = (e: { readonly _tag: string } & Record<string, unknown>): Conte
 export const toHttpError = (e: unknown): HttpError => {
   if (typeof e === "object" && e !== null && "_tag" in e && typeof (e as { _tag: unknown })._tag === "string") {
     const tagged = e as { readonly _tag: string } & Record<string, unknown>
-    const details = tagged["details"]
+    const details = tagged._tag === "RestoreValidationFailed"
+      ? {
+        validator: tagged["validator"],
+        exit_code: tagged["exitCode"],
+        output: tagged["output"],
+        rolled_back: tagged["rolledBack"],
+      }
+      : tagged["details"]
     const message = tagged._tag === "ValidationError" || tagged._tag === "NotFound"
       ? String(tagged["message"])
       : errorMessage(tagged)

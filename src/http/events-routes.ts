@@ -1,9 +1,11 @@
-import { Effect } from "effect"
-import type { Hono } from "hono"
+import { Exit } from "effect"
+import { Hono } from "hono"
 import { streamSSE } from "hono/streaming"
+import { Admin } from "../app/admin.ts"
 import { ValidationError } from "../domain/errors.ts"
 import type { InfraEventWithMeta } from "../events/Events.ts"
-import { EventLog } from "../observe/EventLog.ts"
+import type { EventLogShape } from "../observe/EventLog.ts"
+import type { Bridge } from "./bridge.ts"
 import { toHttpError } from "./errors.ts"
 
 export interface EventFilter {
@@ -56,75 +58,89 @@ export const parseLastEventId = (raw: string | undefined): number => {
 /** Events a client may fall behind by before it is cut off (it can resume with Last-Event-ID). */
 const maxQueued = 10_000
 
-/** GET /api/events: Server-Sent Events with filters, replay from Last-Event-ID and heartbeats. */
-export const mountEventRoutes = (app: Hono) =>
-  Effect.gen(function* () {
-    const log = yield* EventLog
+/** How often an open stream re-checks its token: a revoked token's stream ends within this. */
+export const REAUTH_INTERVAL_MS = 500
 
-    app.get("/api/events", (c) => {
-      let filter: EventFilter
-      let afterId: number
-      try {
-        filter = parseEventFilter((n) => c.req.query(n))
-        afterId = parseLastEventId(c.req.header("last-event-id") ?? c.req.query("last_event_id"))
-      } catch (e) {
-        const http = toHttpError(e)
-        return c.json(http.body, http.status)
+/** GET /api/events: Server-Sent Events with filters, replay from Last-Event-ID and heartbeats. */
+export const eventRoutes = (bridge: Bridge<Admin>, log: EventLogShape): Hono => {
+  const app = new Hono()
+
+  app.get("/api/events", async (c) => {
+    const allowed = await bridge.exit(c, Admin.use((a) => a.events()))
+    if (Exit.isFailure(allowed)) return bridge.respond(c, allowed)
+    let filter: EventFilter
+    let afterId: number
+    try {
+      filter = parseEventFilter((n) => c.req.query(n))
+      afterId = parseLastEventId(c.req.header("last-event-id") ?? c.req.query("last_event_id"))
+    } catch (e) {
+      const http = toHttpError(e)
+      return c.json(http.body, http.status)
+    }
+    c.header("X-Accel-Buffering", "no")
+    return streamSSE(c, async (stream) => {
+      const queue: Array<InfraEventWithMeta> = []
+      let wake: (() => void) | undefined
+      let closed = false
+      const close = () => {
+        closed = true
+        wake?.()
       }
-      c.header("X-Accel-Buffering", "no")
-      return streamSSE(c, async (stream) => {
-        const queue: Array<InfraEventWithMeta> = []
-        let wake: (() => void) | undefined
-        let closed = false
-        const close = () => {
-          closed = true
-          wake?.()
-        }
-        // Attach before reading the buffer: nothing published in between is lost (duplicates are skipped by id).
-        const detach = log.attach((e) => {
-          if (!eventMatches(filter, e)) return
-          if (queue.length >= maxQueued) return close()
-          queue.push(e)
-          wake?.()
-        })
-        stream.onAbort(close)
-        c.req.raw.signal.addEventListener("abort", close)
-        const heartbeat = setInterval(() => {
-          void stream.write(": heartbeat\n\n")
-        }, log.heartbeatMs)
-        try {
-          await stream.write(": connected\n\n")
-          // An id from before a restart is unknown here: send only what happens next.
-          let lastSent = afterId > log.lastId() ? log.lastId() : afterId
-          const replay = log.since(lastSent)
-          if (replay.missed) {
-            await stream.writeSSE({
-              event: "ReplayGap",
-              data: JSON.stringify({ requested_after: lastSent, oldest_available: replay.oldestId }),
-            })
-          }
-          const send = async (e: InfraEventWithMeta) => {
-            if (e.id <= lastSent) return
-            lastSent = e.id
-            await stream.writeSSE({ id: String(e.id), event: e._tag, data: JSON.stringify(e) })
-          }
-          for (const e of replay.events) if (eventMatches(filter, e)) await send(e)
-          while (!closed && !stream.aborted) {
-            const next = queue.shift()
-            if (next !== undefined) {
-              await send(next)
-              continue
-            }
-            await new Promise<void>((resolve) => {
-              wake = resolve
-            })
-            wake = undefined
-          }
-        } finally {
-          clearInterval(heartbeat)
-          detach()
-          c.req.raw.signal.removeEventListener("abort", close)
-        }
+      // Attach before reading the buffer: nothing published in between is lost (duplicates are skipped by id).
+      const detach = log.attach((e) => {
+        if (!eventMatches(filter, e)) return
+        if (queue.length >= maxQueued) return close()
+        queue.push(e)
+        wake?.()
       })
+      stream.onAbort(close)
+      c.req.raw.signal.addEventListener("abort", close)
+      const stillAuthorized = c.get("stillAuthorized")
+      const reauth = setInterval(() => {
+        if (closed || stillAuthorized === undefined) return
+        stillAuthorized().then((ok) => {
+          if (!ok) close()
+        }, close)
+      }, REAUTH_INTERVAL_MS)
+      const heartbeat = setInterval(() => {
+        void stream.write(": heartbeat\n\n")
+      }, log.heartbeatMs)
+      try {
+        await stream.write(": connected\n\n")
+        // An id from before a restart is unknown here: send only what happens next.
+        let lastSent = afterId > log.lastId() ? log.lastId() : afterId
+        const replay = log.since(lastSent)
+        if (replay.missed) {
+          await stream.writeSSE({
+            event: "ReplayGap",
+            data: JSON.stringify({ requested_after: lastSent, oldest_available: replay.oldestId }),
+          })
+        }
+        const send = async (e: InfraEventWithMeta) => {
+          if (e.id <= lastSent) return
+          lastSent = e.id
+          await stream.writeSSE({ id: String(e.id), event: e._tag, data: JSON.stringify(e) })
+        }
+        for (const e of replay.events) if (eventMatches(filter, e)) await send(e)
+        while (!closed && !stream.aborted) {
+          const next = queue.shift()
+          if (next !== undefined) {
+            await send(next)
+            continue
+          }
+          await new Promise<void>((resolve) => {
+            wake = resolve
+          })
+          wake = undefined
+        }
+      } finally {
+        clearInterval(heartbeat)
+        clearInterval(reauth)
+        detach()
+        c.req.raw.signal.removeEventListener("abort", close)
+      }
     })
   })
+
+  return app
+}

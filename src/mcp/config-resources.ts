@@ -1,30 +1,15 @@
 import { type McpServer, ResourceTemplate } from "@modelcontextprotocol/sdk/server/mcp.js"
 import { ErrorCode, McpError, type ReadResourceResult } from "@modelcontextprotocol/sdk/types.js"
 import { Effect } from "effect"
-import { getSnapshot, listChanges, snapshotView } from "../configs/history.ts"
-import { Store } from "../store/Store.ts"
+import { Configs } from "../app/configs.ts"
 import type { HandlerExtra, ToolContext } from "./context.ts"
 import { jsonResource } from "./resources.ts"
 import { configFileUri } from "./subscriptions.ts"
-import { latestSnapshotId } from "./tools/configs.ts"
-
-/** Current (latest, not deleted) version of every tracked file, optionally of one type; parsed form only. */
-const currentFiles = (configType: string | undefined) =>
-  Store.use((s) =>
-    s.query(
-      `SELECT * FROM (SELECT DISTINCT ON (device_id, path) id AS snapshot_id, device_name, path, config_type,
-              change_type, time AS last_change, parsed, parse_error
-         FROM configuration_snapshots ${configType === undefined ? "" : "WHERE config_type = $1"}
-        ORDER BY device_id, path, id DESC) t
-        WHERE change_type <> 'DELETE' ORDER BY device_name, path`,
-      configType === undefined ? [] : [configType],
-    )
-  )
 
 const byType = (configType: string) =>
-  Effect.map(currentFiles(configType), (rows) => ({
-    count: rows.length,
-    files: rows.map((r) => ({ ...r, uri: configFileUri(String(r["device_name"]), String(r["path"])) })),
+  Effect.map(Configs.use((c) => c.current(configType)), ({ count, files }) => ({
+    count,
+    files: files.map((r) => ({ ...r, uri: configFileUri(String(r["device_name"]), String(r["path"])) })),
   }))
 
 const first = (v: string | Array<string> | undefined): string => (Array.isArray(v) ? (v[0] ?? "") : (v ?? ""))
@@ -54,7 +39,7 @@ export const registerConfigResources = (server: McpServer, ctx: ToolContext): vo
       jsonResource(
         ctx,
         uri,
-        Effect.map(listChanges({ limit: 100 }), (changes) => ({ count: changes.length, changes })),
+        Configs.use((c) => c.changes({ limit: 100 })),
         extra,
       ),
   )
@@ -63,8 +48,8 @@ export const registerConfigResources = (server: McpServer, ctx: ToolContext): vo
     "config-file",
     new ResourceTemplate("config://{device}/{+path}", {
       list: async (extra) => {
-        const outcome = await ctx.run(currentFiles(undefined), extra)
-        const rows = outcome.ok ? outcome.value : []
+        const outcome = await ctx.run("resource config://", Configs.use((c) => c.current()), extra)
+        const rows = outcome.ok ? outcome.value.files : []
         return {
           resources: rows.map((r) => ({
             uri: configFileUri(String(r["device_name"]), String(r["path"])),
@@ -83,13 +68,7 @@ export const registerConfigResources = (server: McpServer, ctx: ToolContext): vo
     async (uri, vars, extra: HandlerExtra): Promise<ReadResourceResult> => {
       const device = decodeURIComponent(first(vars["device"]))
       const path = `/${first(vars["path"])}`
-      const outcome = await ctx.run(
-        Effect.gen(function* () {
-          const { ids } = yield* latestSnapshotId(device, path)
-          return snapshotView(yield* getSnapshot(ids[0]!), false)
-        }),
-        extra,
-      )
+      const outcome = await ctx.run("resource config://", Configs.use((c) => c.snapshot({ device, path })), extra)
       if (!outcome.ok) {
         const code = outcome.error.code === "not_found" || outcome.error.code === "device_not_found"
           ? ErrorCode.InvalidParams

@@ -35,7 +35,7 @@ export type McpHttpHandler = (request: Request, caller?: McpCaller) => Promise<R
 export const makeMcpHttpHandler: Effect.Effect<McpHttpHandler, never, McpServices> = Effect
   .gen(function* () {
     const settings = yield* McpSettings
-    const create = yield* makeMcpServer(settings)
+    const create = yield* makeMcpServer({ allowWrites: settings.allowWrites, local: false })
     const sessions = new Map<string, Session>()
 
     return async (request, caller) => {

@@ -2,18 +2,18 @@ import { type McpServer, ResourceTemplate } from "@modelcontextprotocol/sdk/serv
 import type { ReadResourceResult } from "@modelcontextprotocol/sdk/types.js"
 import { ErrorCode, McpError } from "@modelcontextprotocol/sdk/types.js"
 import { Effect } from "effect"
-import { publicDevice } from "../domain/device.ts"
-import { Store } from "../store/Store.ts"
-import { type HandlerExtra, toJson, type ToolContext } from "./context.ts"
+import { Devices } from "../app/devices.ts"
+import type { Caller } from "../app/caller.ts"
+import { type HandlerExtra, type McpServices, toJson, type ToolContext } from "./context.ts"
 
 /** A resource body: JSON text, or a protocol error carrying the pipeline's message. */
 export const jsonResource = async (
   ctx: ToolContext,
   uri: URL,
-  effect: Effect.Effect<unknown, unknown, any>,
+  effect: Effect.Effect<unknown, unknown, McpServices | Caller>,
   extra?: HandlerExtra,
 ): Promise<ReadResourceResult> => {
-  const outcome = await ctx.run(effect, extra)
+  const outcome = await ctx.run(`resource ${uri.protocol}//${uri.host}`, effect, extra)
   if (!outcome.ok) {
     const code = outcome.error.code === "device_not_found" || outcome.error.code === "not_found"
       ? ErrorCode.InvalidParams
@@ -38,7 +38,7 @@ export const registerDeviceResources = (server: McpServer, ctx: ToolContext): vo
       jsonResource(
         ctx,
         uri,
-        Effect.map(Store.use((s) => s.listDevices()), (ds) => ({ devices: ds.map(publicDevice) })),
+        Effect.map(Devices.use((d) => d.list()), (devices) => ({ devices })),
         extra,
       ),
   )
@@ -46,8 +46,8 @@ export const registerDeviceResources = (server: McpServer, ctx: ToolContext): vo
   server.registerResource(
     "device",
     new ResourceTemplate("infra://devices/{device}", {
-      list: async () => {
-        const outcome = await ctx.run(Store.use((s) => s.listDevices()))
+      list: async (extra) => {
+        const outcome = await ctx.run("resource infra://devices", Devices.use((d) => d.list()), extra)
         const devices = outcome.ok ? outcome.value : []
         return {
           resources: devices.map((d) => ({
@@ -60,7 +60,7 @@ export const registerDeviceResources = (server: McpServer, ctx: ToolContext): vo
       },
       complete: {
         device: async (value) => {
-          const outcome = await ctx.run(Store.use((s) => s.listDevices()))
+          const outcome = await ctx.run("resource infra://devices", Devices.use((d) => d.list()))
           return outcome.ok ? outcome.value.map((d) => d.name).filter((n) => n.startsWith(value)) : []
         },
       },
@@ -74,7 +74,7 @@ export const registerDeviceResources = (server: McpServer, ctx: ToolContext): vo
       jsonResource(
         ctx,
         uri,
-        Effect.map(Store.use((s) => s.getDevice(decodeURIComponent(first(vars["device"])))), publicDevice),
+        Devices.use((d) => d.get(decodeURIComponent(first(vars["device"])))),
         extra,
       ),
   )

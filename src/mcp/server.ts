@@ -14,6 +14,8 @@ import { registerOperationTools } from "./tools/operations.ts"
 
 export interface McpServerOptions {
   readonly allowWrites: boolean
+  /** Served over this process's stdio to the local user (full scope), rather than over HTTP with tokens. */
+  readonly local: boolean
 }
 
 /** A fresh MCP server per connection (an McpServer serves one transport); all share the services. */
@@ -21,8 +23,8 @@ export type McpServerFactory = () => McpServer
 
 const instructions = `infrastructor manages Linux hosts over SSH. Start with list_devices; every data tool takes a
 device name. Reads are cached (each result carries collected_at, age_seconds and cache hit/miss/refresh): pass
-force_refresh=true only when fresh data matters. Container actions and config restores change hosts and are only
-enabled on servers started with --allow-writes.`
+force_refresh=true only when fresh data matters. Changes (devices, cache) need a token with scope write; container
+actions, config restores and device removal also need a server started with --allow-writes.`
 
 /**
  * Build the MCP server factory from the services in context. Every tool calls those services
@@ -38,7 +40,7 @@ export const makeMcpServer = (options: McpServerOptions): Effect.Effect<McpServe
         { name: "infrastructor", version: "0.1.0" },
         { instructions },
       )
-      const ctx = makeToolContext(runExit, options.allowWrites)
+      const ctx = makeToolContext(runExit, options)
       registerDeviceTools(server, ctx)
       registerDataTools(server, ctx)
       registerHistoryTools(server, ctx)

@@ -1,7 +1,7 @@
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js"
 import type { ManagedRuntime } from "effect"
 import type { McpServices } from "./context.ts"
-import { makeMcpServer, type McpServerOptions } from "./server.ts"
+import { makeMcpServer } from "./server.ts"
 
 /**
  * Serve MCP over this process's stdin/stdout until the client closes stdin or a signal arrives.
@@ -9,9 +9,9 @@ import { makeMcpServer, type McpServerOptions } from "./server.ts"
  */
 export const serveMcpStdio = async (
   runtime: ManagedRuntime.ManagedRuntime<McpServices, unknown>,
-  options: McpServerOptions,
+  options: { readonly allowWrites: boolean },
 ): Promise<void> => {
-  const create = await runtime.runPromise(makeMcpServer(options))
+  const create = await runtime.runPromise(makeMcpServer({ allowWrites: options.allowWrites, local: true }))
   const server = create()
   const transport = new StdioServerTransport()
   const done = new Promise<void>((resolve) => {

@@ -1,11 +1,11 @@
 import { Context, Effect, Layer } from "effect"
 import { randomUUID } from "node:crypto"
-import { Cache } from "../cache/Cache.ts"
+import { Cache, keyPrefix } from "../cache/Cache.ts"
 import type { StoreError } from "../domain/errors.ts"
 import { Events, type InfraEventWithMeta } from "../events/Events.ts"
 import { Ssh } from "../ssh/Ssh.ts"
 import { type AuditEntry, type Row, Store } from "../store/Store.ts"
-import { keyMatches } from "./cache-keys.ts"
+import { keyMatches } from "../cache/keys.ts"
 import { makeCacheMetadataWriter } from "./cache-metadata.ts"
 import { EventLog } from "./EventLog.ts"
 import { isOperation } from "./events.ts"
@@ -36,6 +36,8 @@ export interface InvalidateRequest {
   readonly source: string
   /** For the audit row's device_id when the device is known. */
   readonly deviceId?: number | null | undefined
+  /** The API token that asked, for the audit row. */
+  readonly tokenId?: string | null | undefined
 }
 
 export interface InvalidateResult {
@@ -128,11 +130,11 @@ export class Observability extends Context.Service<Observability, ObservabilityS
             const matching = cache.entries().filter((e) => keyMatches(e.key, device, dataType))
             // Prefixes also cancel in-flight loads; a data type across devices goes key by key.
             if (device !== undefined) {
-              cache.invalidate(`${device}\u0000${dataType === undefined ? "" : `${dataType}\u0000`}`)
+              cache.invalidate(keyPrefix(device, dataType))
             } else if (dataType === undefined) cache.invalidate("")
             else {
               const devices = yield* store.listDevices().pipe(Effect.orElseSucceed(() => []))
-              for (const d of devices) cache.invalidate(`${d.name}\u0000${dataType}\u0000`)
+              for (const d of devices) cache.invalidate(keyPrefix(d.name, dataType))
             }
             for (const e of matching) cache.invalidate(e.key)
             const bytes = matching.reduce((n, e) => n + e.bytes, 0)
@@ -154,6 +156,7 @@ export class Observability extends Context.Service<Observability, ObservabilityS
               dataType: "cache_invalidate",
               method: request.method,
               source: request.source,
+              tokenId: request.tokenId ?? null,
               forceRefresh: false,
               cacheHit: false,
               durationMs: performance.now() - started,

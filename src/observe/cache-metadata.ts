@@ -2,7 +2,7 @@ import { Effect } from "effect"
 import type { CacheEntryInfo } from "../cache/Cache.ts"
 import type { StoreError } from "../domain/errors.ts"
 import type { StoreShape } from "../store/Store.ts"
-import { splitCacheKey, storedCacheKey } from "./cache-keys.ts"
+import { splitCacheKey, storedCacheKey } from "../cache/keys.ts"
 import { upsert } from "./sql.ts"
 
 const columns = [

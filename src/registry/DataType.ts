@@ -1,9 +1,12 @@
-import type { Duration, Result, Schedule } from "effect"
-import type { Effect } from "effect"
+import type { Duration, Effect, Result, Schedule } from "effect"
 import type { Device } from "../domain/device.ts"
 import type { NotFound, ParseError, StoreError } from "../domain/errors.ts"
 import type { CommandResult } from "../ssh/Ssh.ts"
 import type { Row, StoreShape } from "../store/Store.ts"
+import type { ParamsSchema } from "./params.ts"
+
+export { noParams, params } from "./params.ts"
+export type { ParamsSchema } from "./params.ts"
 
 export type Params = Readonly<Record<string, string | number | boolean | undefined>>
 
@@ -17,6 +20,11 @@ export interface DataTypeSpec<T = unknown, E extends ParseError | NotFound = Par
   /** Time-series table; rows get `time` and `device_id` added by the pipeline. */
   readonly table: string
   readonly ttlSeconds: number
+  /** The parameters it accepts; any other is refused (400) before the cache or the host see it. */
+  readonly params: ParamsSchema
+  /** Only the pipeline's own features may read it (config file contents, scans): not on the API or MCP. */
+  readonly internal?: true | undefined
+  /** End to end, retries included. */
   readonly timeout: Duration.Input
   /** Applied to transport errors only; a non-zero exit is a result. */
   readonly retry: Schedule.Schedule<unknown, unknown>
@@ -42,6 +50,10 @@ export interface DataTypeSpec<T = unknown, E extends ParseError | NotFound = Par
 /** A change made on a host (container start/stop/restart): audited, never cached, never retried. */
 export interface ActionSpec<T = unknown> {
   readonly name: string
+  readonly params: ParamsSchema
+  /** Only the pipeline's own features may run it (config restore goes through the config feature). */
+  readonly internal?: true | undefined
+  /** End to end, retries included. */
   readonly timeout: Duration.Input
   readonly requires?: ReadonlyArray<string>
   /** May throw ValidationError for bad params. */

@@ -2,7 +2,7 @@ import { transportRetry } from "../domain/schedules.ts"
 import { CAP_SECTIONS as S, type Capabilities, parseCapabilities, PROBED_TOOLS } from "../parsers/capabilities.ts"
 import { section } from "../parsers/sections.ts"
 import { shCommand } from "../shell/quote.ts"
-import type { DataTypeSpec } from "./DataType.ts"
+import { type DataTypeSpec, noParams } from "./DataType.ts"
 
 const COMPOSE_ROOTS = ["/opt", "/srv", "/compose", "/docker"]
 const NGINX_DIRS = [
@@ -63,6 +63,7 @@ export const capabilitiesScript = (): string =>
  */
 export const capabilities: DataTypeSpec<Capabilities> = {
   name: "capabilities",
+  params: noParams,
   description:
     "What a device is and has: OS, kernel, arch, CPU, memory, virtualization, init system, which tools exist " +
     "(docker, zpool, smartctl, virsh, journalctl, ...), passwordless sudo, compose files and nginx/SWAG config dirs.",

@@ -11,7 +11,7 @@ import {
 } from "../parsers/containers.ts"
 import type { CommandResult } from "../ssh/Ssh.ts"
 import { containerActionScript, containerInspectScript, containerLogsScript } from "./containers.ts"
-import type { ActionSpec, DataTypeSpec, Params } from "./DataType.ts"
+import { type ActionSpec, type DataTypeSpec, type Params, params } from "./DataType.ts"
 
 type ContainerAction = "start" | "stop" | "restart"
 
@@ -38,6 +38,7 @@ const nameOf = (p: Params): string => String(p["name"] ?? "")
 /** `GET /api/devices/:device/containers/:name`: docker inspect, cached by name. */
 export const containerInspect: DataTypeSpec<Container, ParseError | NotFound> = {
   name: "container_inspect",
+  params: params({ name: "container name or id" }),
   description: "One container's inspect (config, mounts, networks, health, restart count); param: name.",
   table: "",
   ttlSeconds: 30,
@@ -52,6 +53,11 @@ export const containerInspect: DataTypeSpec<Container, ParseError | NotFound> = 
 /** `GET .../containers/:name/logs?tail=&since=`: never cached (ttl 0), always audited. */
 export const containerLogs: DataTypeSpec<Array<LogLine>, ParseError | NotFound> = {
   name: "container_logs",
+  params: params({
+    name: "container name or id",
+    tail: "last N lines, 1-10000 (default 200)",
+    since: "RFC 3339 time or relative like 10m, 2h",
+  }),
   description: "A container's recent log lines with timestamps; params: name, tail (1-10000), since.",
   table: "",
   ttlSeconds: 0,
@@ -72,6 +78,7 @@ export const containerLogs: DataTypeSpec<Array<LogLine>, ParseError | NotFound> 
 
 const action = (verb: ContainerAction): ActionSpec<ContainerActionOutcome> => ({
   name: `container_${verb}`,
+  params: params({ name: "container name or id" }),
   timeout: "60 seconds",
   requires: ["docker"],
   script: (p) => orThrow(containerActionScript(nameOf(p), verb)),

@@ -5,7 +5,7 @@ import { byEngine, ENGINE_PRELUDE, engineSection } from "../parsers/docker/engin
 import { type ContainersData, parseContainers } from "../parsers/containers.ts"
 import { section } from "../parsers/sections.ts"
 import { shq } from "../shell/quote.ts"
-import type { DataTypeSpec } from "./DataType.ts"
+import { type DataTypeSpec, noParams } from "./DataType.ts"
 
 const JSON_LINES = shq("{{json .}}")
 
@@ -34,6 +34,7 @@ export const containersScript = (): string =>
 
 export const containers: DataTypeSpec<ContainersData> = {
   name: "containers",
+  params: noParams,
   description:
     "Docker (or podman) containers: state, status, health, restarts, exit code, ports, labels, compose project/service, " +
     "mounts, networks, and a one-shot resource sample (CPU %, memory use/limit, network and block IO, pids).",

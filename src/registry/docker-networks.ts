@@ -3,7 +3,7 @@ import { byEngine, ENGINE_PRELUDE, engineSection } from "../parsers/docker/engin
 import { type DockerNetworksData, parseDockerNetworks } from "../parsers/docker-networks.ts"
 import { section } from "../parsers/sections.ts"
 import { shq } from "../shell/quote.ts"
-import type { DataTypeSpec } from "./DataType.ts"
+import { type DataTypeSpec, noParams } from "./DataType.ts"
 
 /** One round trip: the network list plus one inspect of every network (IPAM, attached containers). */
 export const dockerNetworksScript = (): string =>
@@ -25,6 +25,7 @@ export const dockerNetworksScript = (): string =>
 
 export const dockerNetworks: DataTypeSpec<DockerNetworksData> = {
   name: "docker_networks",
+  params: noParams,
   description:
     "Docker (or podman) networks: driver, scope, internal/attachable, IPAM subnets and gateways, attached containers with addresses.",
   table: "docker_networks",

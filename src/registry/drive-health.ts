@@ -11,7 +11,7 @@ import {
 } from "../parsers/drive-health.ts"
 import { section } from "../parsers/sections.ts"
 import { shq } from "../shell/quote.ts"
-import type { DataTypeSpec, Params } from "./DataType.ts"
+import { type DataTypeSpec, type Params, params } from "./DataType.ts"
 
 export const LSBLK_INVENTORY =
   "lsblk -J -b -o NAME,KNAME,PATH,TYPE,SIZE,MODEL,SERIAL,ROTA,TRAN,VENDOR,WWN,MOUNTPOINT,FSTYPE"
@@ -90,6 +90,10 @@ const toRows = (d: DriveHealth) =>
 
 export const driveHealth: DataTypeSpec<DriveHealth> = {
   name: DRIVE_HEALTH,
+  params: params({
+    sudo: "true: run smartctl through `sudo -n` (needs passwordless sudo for smartctl)",
+    device: "only this disk, e.g. /dev/sda",
+  }),
   description:
     "SMART health per whole disk (smartctl -j -a, never waking disks in standby) with lsblk inventory and /proc/diskstats IO totals. Params: sudo=true to run smartctl via `sudo -n`; device=/dev/X to read one disk.",
   table: "drive_health",

@@ -4,7 +4,7 @@ import type { NetworkInterfaces } from "../parsers/network-interfaces.ts"
 import { parseNetworkInterfaces } from "../parsers/network-interfaces.ts"
 import { section } from "../parsers/sections.ts"
 import { shq } from "../shell/quote.ts"
-import type { DataTypeSpec, Params } from "./DataType.ts"
+import { type DataTypeSpec, type Params, params } from "./DataType.ts"
 
 /** Seconds between the two counter samples: `interval` param, 0.1–5, default 0.5. */
 export const sampleInterval = (params: Params): number => {
@@ -55,6 +55,7 @@ const cidrs = (i: NetworkInterfaces["interfaces"][number], family: "inet" | "ine
 
 export const networkInterfaces: DataTypeSpec<NetworkInterfaces> = {
   name: "network_interfaces",
+  params: params({ interval: "seconds between the two counter samples for rates, 0.1-5 (default 0.5)" }),
   description:
     "Network interfaces: state, MTU, MAC, addresses, bond/bridge membership, counters and rx/tx rates over a short sample, default routes and listening sockets.",
   table: "network_interfaces",

@@ -13,7 +13,7 @@ import {
 } from "../parsers/system-logs.ts"
 import { shCommand } from "../shell/quote.ts"
 import type { StoreShape } from "../store/Store.ts"
-import type { DataTypeSpec, Params } from "./DataType.ts"
+import { type DataTypeSpec, type Params, params } from "./DataType.ts"
 
 /** Arguments after `journalctl`; every value passes through shq via shCommand. */
 const journalArgs = (p: LogParams, afterCursor: string | null): string => {
@@ -86,6 +86,13 @@ export const systemLogsRows = (s: SystemLogs) =>
 
 export const systemLogs: DataTypeSpec<SystemLogs> = {
   name: "system_logs",
+  params: params({
+    unit: "systemd unit name or glob, e.g. nginx.service, docker*",
+    priority: "most verbose priority: 0-7 or emerg|alert|crit|err|warning|notice|info|debug",
+    since: "journalctl time: '2024-05-01 10:00', '-1h', 'today'",
+    limit: "at most this many entries, 1-10000 (default 200)",
+    after_cursor: "only entries after this journal cursor",
+  }),
   description:
     "System log entries from journald (JSON, read incrementally by cursor; filters: unit, priority 0-7 or name, since, " +
     "limit ≤ 10000), falling back to the kernel ring buffer (dmesg) where journalctl is missing.",

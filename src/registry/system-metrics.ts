@@ -1,7 +1,7 @@
 import { transportRetry } from "../domain/schedules.ts"
 import { section } from "../parsers/sections.ts"
 import { parseSystemMetrics, SECTIONS as S, type SystemMetrics } from "../parsers/system-metrics.ts"
-import type { DataTypeSpec } from "./DataType.ts"
+import { type DataTypeSpec, noParams } from "./DataType.ts"
 
 /**
  * One round trip, POSIX sh (dash, busybox ash). CPU, network and uptime are read twice,
@@ -41,6 +41,7 @@ export const systemMetricsScript = (): string =>
 
 export const systemMetrics: DataTypeSpec<SystemMetrics> = {
   name: "system_metrics",
+  params: noParams,
   description:
     "CPU (total, per core, iowait, steal over a 0.5 s sample), memory and swap, load, uptime, process count, " +
     "disk usage per mount, network counters and rates, pressure stall information.",

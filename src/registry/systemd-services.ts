@@ -2,7 +2,7 @@ import { transportRetry } from "../domain/schedules.ts"
 import { parseSystemdServices, SHOW_PROPERTIES, type SystemdServices } from "../parsers/systemd-services.ts"
 import { section } from "../parsers/sections.ts"
 import { shq } from "../shell/quote.ts"
-import type { DataTypeSpec } from "./DataType.ts"
+import { type DataTypeSpec, noParams } from "./DataType.ts"
 
 const LIST = "systemctl list-units --type=service --all --no-legend --no-pager --plain"
 
@@ -24,6 +24,7 @@ export const systemdServicesScript = (): string =>
 
 export const systemdServices: DataTypeSpec<SystemdServices> = {
   name: "systemd_services",
+  params: noParams,
   description:
     "systemd services: load/active/sub state, enabled state, restart count, main PID, exit status, memory, active-since; failed units and counts.",
   table: "systemd_services",

@@ -3,7 +3,7 @@ import { transportRetry } from "../domain/schedules.ts"
 import { section } from "../parsers/sections.ts"
 import { parseVmStatus, VM_SECTIONS as S, vmKey, type VmStatus } from "../parsers/vm-status.ts"
 import { DOMINFO_RC } from "../parsers/vms/virsh.ts"
-import type { DataTypeSpec } from "./DataType.ts"
+import { type DataTypeSpec, noParams } from "./DataType.ts"
 
 /** Domains whose dominfo is read per collection; more are listed but not enriched. */
 const MAX_DOMINFO = 500
@@ -37,6 +37,7 @@ export const vmStatusScript = (): string =>
 
 export const vmStatus: DataTypeSpec<VmStatus> = {
   name: "vm_status",
+  params: noParams,
   description: "Virtual machines and containers from libvirt (virsh list + dominfo) and Proxmox (qm list, pct list): " +
     "normalised state, vCPUs, memory, CPU time, autostart, persistence. Hypervisors that are absent are reported as missing.",
   table: "vm_status",

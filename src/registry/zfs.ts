@@ -11,7 +11,7 @@ import {
 } from "../parsers/zfs.ts"
 import { shq } from "../shell/quote.ts"
 import type { Row } from "../store/Store.ts"
-import type { DataTypeSpec, Params } from "./DataType.ts"
+import { type DataTypeSpec, type Params, params } from "./DataType.ts"
 
 /** Pool names: a letter first, then letters, digits and _ - . : (zpool_name_valid). */
 const POOL_NAME = /^[A-Za-z][A-Za-z0-9_.:-]{0,254}$/
@@ -97,6 +97,10 @@ export const ZFS_SNAPSHOTS_TABLE = "zfs_snapshots"
 
 export const zfs: DataTypeSpec<ZfsData> = {
   name: "zfs",
+  params: params({
+    pool: "only this pool",
+    snapshots: "false: skip the snapshot list (it can be huge)",
+  }),
   description:
     "ZFS pools (capacity, health, scrub/resilver, vdev tree with error counters), datasets, snapshots and ARC statistics",
   table: "zfs_status",

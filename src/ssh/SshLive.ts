@@ -2,20 +2,16 @@ import { guardStreamCommand } from "./stream-guard.ts"
 import { Cause, Duration, Effect, Layer, Queue, Stream } from "effect"
 import type { Buffer } from "node:buffer"
 import type { Device } from "../domain/device.ts"
-import { retryableSshReasons, type SshError } from "../domain/errors.ts"
-import { transportRetry } from "../domain/schedules.ts"
+import type { SshError } from "../domain/errors.ts"
 import { classifyTransportError, isSshError, sshError } from "./classify.ts"
 import { type Counters, DeviceConnection } from "./connection.ts"
 import { frameCommand } from "./framing.ts"
-import { HostKeys, type HostKeysShape } from "./HostKeys.ts"
+import { HostKeys, type HostKeysShape, type KnownHostKey } from "./HostKeys.ts"
 import { LineSplitter } from "./lines.ts"
 import { killGroup, runLocal, spawnLocal } from "./local.ts"
 import { type ResolvedSshOptions, resolveSshOptions, type SshOptions } from "./options.ts"
 import { type CommandResult, type RunOptions, Ssh, type SshShape } from "./Ssh.ts"
 import { connectionKey, resolveTarget } from "./target.ts"
-
-const retryTransport = <A>(effect: Effect.Effect<A, SshError>): Effect.Effect<A, SshError> =>
-  Effect.retry(effect, { schedule: transportRetry, while: (e: SshError) => retryableSshReasons.has(e.reason) })
 
 /** Stderr kept from a stream command, for the error message when it exits non-zero. */
 /** How long after a stream's channel closes we still wait for its exit status. */
@@ -24,13 +20,20 @@ const STDERR_TAIL = 2000
 
 const hostKeyCheck = (hostKeys: HostKeysShape, options: ResolvedSshOptions) => {
   const note = options.knownHostsNote ? ` ${options.knownHostsNote}` : ""
+  const remembered = new Map<string, KnownHostKey | undefined>()
   return async (
     device: string,
     hostPort: string,
     algorithm: string,
     fingerprint: string,
   ): Promise<SshError | undefined> => {
-    const known = await Effect.runPromise(hostKeys.get(hostPort))
+    // Keys seen before keep connections possible while the database is away; nothing new is trusted then.
+    const looked = await Effect.runPromise(Effect.result(hostKeys.get(hostPort)))
+    if (looked._tag === "Success") remembered.set(hostPort, looked.success)
+    else if (!remembered.has(hostPort)) {
+      return sshError(device, "config", `cannot check the host key of ${hostPort}: ${looked.failure.message}`)
+    }
+    const known = looked._tag === "Success" ? looked.success : remembered.get(hostPort)
     if (known === undefined) {
       if (options.hostKeyPolicy === "strict") {
         return sshError(
@@ -39,7 +42,11 @@ const hostKeyCheck = (hostKeys: HostKeysShape, options: ResolvedSshOptions) => {
           `host key of ${hostPort} (${algorithm} ${fingerprint}) is not trusted and the host key policy is strict.${note}`,
         )
       }
-      await Effect.runPromise(hostKeys.trust(hostPort, algorithm, fingerprint))
+      const trusted = await Effect.runPromise(Effect.result(hostKeys.trust(hostPort, algorithm, fingerprint)))
+      if (trusted._tag === "Failure") {
+        return sshError(device, "config", `cannot record the host key of ${hostPort}: ${trusted.failure.message}`)
+      }
+      remembered.set(hostPort, { hostPort, algorithm, fingerprint, firstSeen: new Date() })
       return undefined
     }
     if (known.fingerprint === fingerprint) return undefined
@@ -141,13 +148,15 @@ export const makeSsh = (sshOptions: SshOptions = {}) =>
         counters.commandsRun++
         return result
       })
-      return retryTransport(once)
+      // No retry here: the pipeline owns retries, and knows whether the command may be sent twice.
+      return once
     }
 
     const streamOverSsh = (device: Device, command: string): Stream.Stream<string, SshError> =>
       Stream.callback<string, SshError>((queue) =>
         Effect.gen(function* () {
-          const connection = yield* retryTransport(attempt(device.name, () => connectionFor(device)))
+          // A failed connect ends the stream; its consumer (the watcher) restarts it on its own schedule.
+          const connection = yield* attempt(device.name, () => connectionFor(device))
           connection.begin()
           let finished = false
           const finish = () => {

@@ -127,16 +127,25 @@ export class DeviceConnection {
           keepaliveCountMax: 3,
           authHandler: [...auth],
           hostVerifier: (key: Buffer, verify: (ok: boolean) => void) => {
+            // An answer after the connect gave up (timeout, closed) must not reach ssh2: it throws then.
+            const answer = (ok: boolean) => {
+              if (settled) return
+              try {
+                verify(ok)
+              } catch (e) {
+                fail(sshError(this.device, "connection_lost", `handshake ended: ${String(e)}`))
+              }
+            }
             this.#context
               .verifyHostKey(this.device, hostPort, keyAlgorithm(key), sshFingerprint(key))
               .then(
                 (refusal) => {
                   hostKeyRefusal = refusal
-                  verify(refusal === undefined)
+                  answer(refusal === undefined)
                 },
                 (e: unknown) => {
                   hostKeyRefusal = sshError(this.device, "config", `host key check failed: ${String(e)}`)
-                  verify(false)
+                  answer(false)
                 },
               )
           },

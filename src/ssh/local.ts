@@ -1,7 +1,7 @@
 import { Buffer } from "node:buffer"
 import { type ChildProcess, spawn } from "node:child_process"
 import os from "node:os"
-import type { SshError } from "../domain/errors.ts"
+import { SshError } from "../domain/errors.ts"
 import type { CommandResult } from "./Ssh.ts"
 import { sshError } from "./classify.ts"
 
@@ -51,7 +51,18 @@ export const runLocal = (device: string, script: string, options: LocalRunOption
       clearTimeout(timer)
       options.signal?.removeEventListener("abort", onAbort)
       if ("result" in outcome) resolve(outcome.result)
-      else reject(outcome.error)
+      else {
+        // /bin/sh started: the script may have run, whatever failed after.
+        const e = outcome.error
+        reject(
+          new SshError({
+            device: e.device,
+            reason: e.reason,
+            message: e.message,
+            commandSent: child.pid !== undefined,
+          }),
+        )
+      }
     }
     const result = (exitCode: number): CommandResult => {
       const cap = options.maxOutputBytes

@@ -1,6 +1,6 @@
 import type { Buffer } from "node:buffer"
 import type { ClientChannel } from "ssh2"
-import type { SshError } from "../domain/errors.ts"
+import { SshError } from "../domain/errors.ts"
 import type { CommandResult } from "./Ssh.ts"
 import { sshError } from "./classify.ts"
 import { type FramedCommand, MarkedStream, parseExitTrailer } from "./framing.ts"
@@ -85,7 +85,9 @@ export class PersistentShell {
         maxOutputBytes: options.maxOutputBytes,
         startedAt,
         resolve,
-        reject,
+        // Written to the channel from here on: the host may have run it, whatever fails next.
+        reject: (e) =>
+          reject(new SshError({ device: e.device, reason: e.reason, message: e.message, commandSent: true })),
         cleanup: () => {
           clearTimeout(timer)
           options.signal?.removeEventListener("abort", onAbort)

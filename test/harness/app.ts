@@ -9,6 +9,7 @@ import { capabilities } from "../../src/registry/capabilities.ts"
 import { Registry } from "../../src/registry/Registry.ts"
 import type { SshOptions } from "../../src/ssh/options.ts"
 import { makeSshLayer } from "../../src/ssh/SshLive.ts"
+import type { WatchSettings } from "../../src/watch/settings.ts"
 import { type TestBackend, uniqueSchema } from "./db.ts"
 
 export interface TestApp {
@@ -45,6 +46,7 @@ export interface TestAppOptions {
   readonly specs?: ReadonlyArray<AnyDataTypeSpec>
   readonly ttl?: Record<string, number>
   readonly cache?: CacheOptions
+  readonly watch?: WatchSettings
 }
 
 /** Device add runs the capability probe, so custom spec lists keep it. */
@@ -62,6 +64,7 @@ export const withTestApp = async <A>(
     ssh: makeSshLayer({ sshDir: "/nonexistent", ...options.ssh }),
     cache: makeCacheLayer(options.cache ?? {}),
     registry: Registry.make(withProbe(options.specs ?? allDataTypes), options.ttl, allActions),
+    watch: options.watch,
   }).pipe(Layer.orDie)
   const runtime = ManagedRuntime.make(layer)
   try {

@@ -1,16 +1,14 @@
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js"
 import { Effect } from "effect"
 import { z } from "zod"
-import { type Collected, Collector } from "../../collect/Collector.ts"
+import { type Collected, Data } from "../../app/data.ts"
 import type { Params } from "../../registry/DataType.ts"
 import type { ToolContext } from "../context.ts"
 import { deviceArg, forceRefreshArg, readOnly } from "./shared.ts"
 
-/** Every read goes through the pipeline (cache → ssh → parse → store → audit) as method "mcp". */
-export const collectFor = (tool: string, device: string, dataType: string, forceRefresh?: boolean, params?: Params) =>
-  Collector.use((c) =>
-    c.collect(device, dataType, { method: "mcp", source: `mcp ${tool}`, forceRefresh: forceRefresh === true, params })
-  )
+/** Every read is the Data.collect operation: the pipeline (cache → ssh → parse → store → audit). */
+export const collectFor = (device: string, dataType: string, forceRefresh?: boolean, params?: Params) =>
+  Data.use((d) => d.collect(device, dataType, { forceRefresh: forceRefresh === true, params }))
 
 /** Same envelope as a collected read, with `data` replaced by a narrower view. */
 const reshape = <K extends string>(c: Collected, key: K, value: unknown) => ({
@@ -77,7 +75,7 @@ export const registerDataTools = (server: McpServer, ctx: ToolContext): void => 
         annotations: readOnly,
       },
       ({ device, force_refresh }, extra) =>
-        ctx.tool(collectFor(read.tool, device, read.dataType, force_refresh), extra),
+        ctx.tool(read.tool, collectFor(device, read.dataType, force_refresh), extra),
     )
   }
 
@@ -95,7 +93,7 @@ export const registerDataTools = (server: McpServer, ctx: ToolContext): void => 
       annotations: readOnly,
     },
     ({ device, name, force_refresh }, extra) =>
-      ctx.tool(collectFor("get_container", device, "container_inspect", force_refresh, { name }), extra),
+      ctx.tool("get_container", collectFor(device, "container_inspect", force_refresh, { name }), extra),
   )
 
   server.registerTool(
@@ -113,7 +111,8 @@ export const registerDataTools = (server: McpServer, ctx: ToolContext): void => 
     },
     ({ device, name, tail, since }, extra) =>
       ctx.tool(
-        collectFor("get_container_logs", device, "container_logs", false, { name, tail: tail ?? 200, since }),
+        "get_container_logs",
+        collectFor(device, "container_logs", false, { name, tail: tail ?? 200, since }),
         extra,
       ),
   )
@@ -133,7 +132,8 @@ export const registerDataTools = (server: McpServer, ctx: ToolContext): void => 
     },
     ({ device, pool, force_refresh }, extra) =>
       ctx.tool(
-        Effect.map(collectFor("get_zfs_status", device, "zfs", force_refresh, { pool }), (c) => {
+        "get_zfs_status",
+        Effect.map(collectFor(device, "zfs", force_refresh, { pool }), (c) => {
           const { snapshots, ...rest } = c.data as { snapshots: { available: boolean; items: Array<unknown> } }
           return {
             ...c,
@@ -159,7 +159,8 @@ export const registerDataTools = (server: McpServer, ctx: ToolContext): void => 
     },
     ({ device, dataset, limit, force_refresh }, extra) =>
       ctx.tool(
-        Effect.map(collectFor("list_zfs_snapshots", device, "zfs", force_refresh), (c) => {
+        "list_zfs_snapshots",
+        Effect.map(collectFor(device, "zfs", force_refresh), (c) => {
           type Snap = { dataset: string; created_at: string | null }
           const items = (c.data as { snapshots: { items: Array<Snap> } }).snapshots.items
             .filter((s) => dataset === undefined || s.dataset === dataset || s.dataset.startsWith(`${dataset}/`))
@@ -189,7 +190,8 @@ export const registerDataTools = (server: McpServer, ctx: ToolContext): void => 
     },
     ({ device, state, name, force_refresh }, extra) =>
       ctx.tool(
-        Effect.map(collectFor("list_systemd_services", device, "systemd_services", force_refresh), (c) => {
+        "list_systemd_services",
+        Effect.map(collectFor(device, "systemd_services", force_refresh), (c) => {
           type Unit = { name: string; active_state: string; sub_state: string }
           const data = c.data as { units: Array<Unit>; failed: unknown; counts?: unknown }
           const units = data.units
@@ -219,7 +221,8 @@ export const registerDataTools = (server: McpServer, ctx: ToolContext): void => 
     },
     ({ device, unit, priority, since, limit, force_refresh }, extra) =>
       ctx.tool(
-        collectFor("query_system_logs", device, "system_logs", force_refresh, {
+        "query_system_logs",
+        collectFor(device, "system_logs", force_refresh, {
           unit,
           priority,
           since,

@@ -1,0 +1,165 @@
+import { Context, Effect, Layer } from "effect"
+import { type ActionOutcome, type Collected, Collector } from "../collect/Collector.ts"
+import { UnknownDataType, ValidationError } from "../domain/errors.ts"
+import type { Params } from "../registry/DataType.ts"
+import { Registry } from "../registry/Registry.ts"
+import { Store } from "../store/Store.ts"
+import { Caller } from "./caller.ts"
+import { summariseMetrics } from "./metrics-summary.ts"
+import { operationsIn, readOp, writeOp } from "./operation.ts"
+import { checkRange } from "./when.ts"
+
+export const dataOperations = {
+  dataTypes: readOp("Data.dataTypes", "list the data types and their parameters"),
+  collect: readOp(
+    "Data.collect",
+    "read a data type from a device through the pipeline (cached, audited; force_refresh stores a fresh read)",
+  ),
+  history: readOp("Data.history", "stored rows of a data type"),
+  metricsSummary: readOp("Data.metricsSummary", "stored system metrics over a range, summarised"),
+  containerAction: writeOp("Data.containerAction", "start, stop or restart a container", { changesHost: true }),
+} as const
+
+export type ContainerVerb = "start" | "stop" | "restart"
+
+export interface HistoryRequest {
+  readonly from?: Date | undefined
+  readonly to?: Date | undefined
+  readonly limit?: number | undefined
+  /** One of the type's tables (its main one by default). */
+  readonly table?: string | undefined
+}
+
+/** Reads and actions on hosts, through the one pipeline, on behalf of the Caller. */
+export const makeData = Effect.gen(function* () {
+  const operation = operationsIn(yield* Effect.context<Store | Collector | Registry>())
+  const collector = yield* Collector
+  const registry = yield* Registry
+  const store = yield* Store
+
+  /** Public types only: the config feature's internal reads look like unknown types from outside. */
+  const publicSpec = (dataType: string) =>
+    Effect.flatMap(
+      registry.get(dataType),
+      (spec) => spec.internal === true ? Effect.fail(new UnknownDataType({ dataType })) : Effect.succeed(spec),
+    )
+
+  const dataTypes = operation(dataOperations.dataTypes, () =>
+    Effect.succeed(
+      registry.list().filter((s) => s.internal !== true).map((s) => ({
+        name: s.name,
+        description: s.description,
+        ttl_seconds: s.ttlSeconds,
+        requires: s.requires ?? [],
+        params: Object.fromEntries(
+          Object.entries(s.params.fields).map(([name, field]) => [name, field.ast.annotations?.["description"] ?? ""]),
+        ),
+      })),
+    ))
+
+  const collect = operation(
+    dataOperations.collect,
+    (device: string | number, dataType: string, options: { forceRefresh?: boolean; params?: Params } = {}) =>
+      Effect.gen(function* () {
+        yield* publicSpec(dataType)
+        const caller = yield* Caller
+        return yield* collector.collect(device, dataType, {
+          method: caller.method,
+          source: caller.source,
+          forceRefresh: options.forceRefresh === true,
+          params: options.params,
+          tokenId: caller.tokenId,
+        })
+      }),
+  )
+
+  const containerAction = operation(
+    dataOperations.containerAction,
+    (device: string | number, verb: ContainerVerb, name: string) =>
+      Effect.gen(function* () {
+        const caller = yield* Caller
+        const outcome: ActionOutcome = yield* collector.act(device, `container_${verb}`, {
+          method: caller.method,
+          source: caller.source,
+          params: { name },
+          tokenId: caller.tokenId,
+        })
+        return outcome
+      }),
+  )
+
+  const history = operation(
+    dataOperations.history,
+    (device: string | number, dataType: string, request: HistoryRequest = {}) =>
+      Effect.gen(function* () {
+        const spec = yield* publicSpec(dataType)
+        yield* Effect.try({ try: () => checkRange(request.from, request.to), catch: (e) => e as ValidationError })
+        const dev = yield* store.getDevice(device)
+        const tables = [spec.table, ...(spec.extraTables ?? [])].filter((t) => t !== "")
+        const table = request.table ?? tables[0]
+        if (table === undefined || !tables.includes(table)) {
+          return yield* Effect.fail(
+            new ValidationError({
+              message: tables.length === 0
+                ? `${spec.name} keeps no history table`
+                : `table must be one of ${tables.join(", ")}`,
+            }),
+          )
+        }
+        const rows = yield* store.history({
+          table,
+          deviceId: dev.id,
+          from: request.from,
+          to: request.to,
+          limit: request.limit,
+        })
+        return {
+          device: dev.name,
+          data_type: spec.name,
+          table,
+          from: request.from?.toISOString() ?? null,
+          to: request.to?.toISOString() ?? null,
+          count: rows.length,
+          rows,
+        }
+      }),
+  )
+
+  /** Rows read for one summary; past this the newest are kept. */
+  const SUMMARY_ROWS = 10_000
+
+  const metricsSummary = operation(
+    dataOperations.metricsSummary,
+    (device: string | number, range: { readonly from: Date; readonly to: Date; readonly points: number }) =>
+      Effect.gen(function* () {
+        yield* Effect.try({ try: () => checkRange(range.from, range.to), catch: (e) => e as ValidationError })
+        const dev = yield* store.getDevice(device)
+        const rows = yield* store.history({
+          table: "system_metrics",
+          deviceId: dev.id,
+          from: range.from,
+          to: range.to,
+          limit: SUMMARY_ROWS,
+        })
+        const summary = summariseMetrics(rows, range.points)
+        return {
+          device: dev.name,
+          from: range.from.toISOString(),
+          to: range.to.toISOString(),
+          truncated: rows.length >= SUMMARY_ROWS,
+          ...summary,
+          ...(summary.samples === 0 ? { hint: "no stored samples in range: read system_metrics to take one" } : {}),
+        }
+      }),
+  )
+
+  return { dataTypes, collect, containerAction, history, metricsSummary }
+})
+
+export type DataShape = Effect.Success<typeof makeData>
+
+export class Data extends Context.Service<Data, DataShape>()("infrastructor/app/Data") {
+  static readonly layer = Layer.effect(Data, makeData)
+}
+
+export type { Collected }
