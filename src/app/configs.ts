@@ -131,7 +131,12 @@ export const makeConfigs = Effect.gen(function* () {
 
   const serviceMap = operation(
     configOperations.serviceMap,
-    (device: string | number) => Effect.flatMap(store.getDevice(device), buildDeviceServiceMap),
+    (device: string | number) =>
+      Effect.gen(function* () {
+        const caller = yield* Caller
+        const dev = yield* store.getDevice(device)
+        return yield* buildDeviceServiceMap(dev, { method: caller.method, source: caller.source })
+      }),
   )
 
   const watchStatus = operation(configOperations.watchStatus, () => Effect.sync(() => ({ devices: watcher.status() })))

@@ -1,6 +1,6 @@
 /** The service map of a device: stored proxy-config versions joined with the live container list. */
 import { Effect } from "effect"
-import { Collector } from "../collect/Collector.ts"
+import { Collector, type Method } from "../collect/Collector.ts"
 import { errorCode, errorMessage } from "../collect/error-info.ts"
 import type { Device } from "../domain/device.ts"
 import type { CollectError } from "../domain/errors.ts"
@@ -9,7 +9,10 @@ import { Store } from "../store/Store.ts"
 import { buildServiceMap, type ContainerRef } from "./service-map.ts"
 
 /** Latest parsed proxy confs joined with the containers the pipeline sees (a fresh read if the cache is stale). */
-export const buildDeviceServiceMap = (device: Device) =>
+export const buildDeviceServiceMap = (
+  device: Device,
+  asker: { readonly method: Method; readonly source: string } = { method: "api", source: "service map" },
+) =>
   Effect.gen(function* () {
     const store = yield* Store
     const confs = yield* store.query<{ path: string; parsed: unknown }>(
@@ -19,7 +22,7 @@ export const buildDeviceServiceMap = (device: Device) =>
       [device.id],
     )
     const collector = yield* Collector
-    const containers = yield* collector.collect(device.id, "containers", { method: "api", source: "service map" }).pipe(
+    const containers = yield* collector.collect(device.id, "containers", asker).pipe(
       Effect.map((c) => ({
         collected_at: c.collected_at as string | null,
         error: null as { code: string; message: string } | null,
