@@ -50,7 +50,17 @@ export const makeHttpApp = Effect.gen(function* () {
   app.use("*", requestLogger(bridge.run))
   const restLimit = tooLarge(settings.maxBodyBytes)
   const mcpLimit = tooLarge(MCP_MAX_BODY_BYTES)
-  app.use("*", (c, next) => (c.req.path === "/mcp" ? mcpLimit(c, next) : restLimit(c, next)))
+  // GET and HEAD carry no body; skipping them also keeps @hono/node-server from building a full
+  // Request for every read (hono's bodyLimit touches `req.raw.body`), about 8% of a cached read.
+  app.use(
+    "*",
+    (c, next) =>
+      c.req.method === "GET" || c.req.method === "HEAD"
+        ? next()
+        : c.req.path === "/mcp"
+        ? mcpLimit(c, next)
+        : restLimit(c, next),
+  )
   // Who is asking, on everything but /health; what they may do is the operations' business.
   app.use("*", authMiddlewareWith(auth))
 
