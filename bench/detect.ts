@@ -5,7 +5,7 @@
  */
 import { Effect } from "effect"
 import { Events, type InfraEventWithMeta } from "../src/events/Events.ts"
-import { Watcher } from "../src/watch/Watcher.ts"
+import { Watcher } from "../src/configs/watch/Watcher.ts"
 import { runIn } from "../test/harness/app.ts"
 import { hostDir, waitFor, withWatchApp } from "../test/harness/config-watch.ts"
 import { testBackends } from "../test/harness/db.ts"

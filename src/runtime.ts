@@ -1,5 +1,5 @@
 import { Effect, type Layer, ManagedRuntime } from "effect"
-import type { InfraConfig } from "./config/config.ts"
+import type { InfraConfig } from "./settings/load.ts"
 import { DeviceNotFound } from "./domain/errors.ts"
 import { type InfraLayerOptions, makeInfraLayer } from "./layers.ts"
 import { Store } from "./store/Store.ts"

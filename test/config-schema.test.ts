@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import os from "node:os"
 import path from "node:path"
 import { after, describe, test } from "node:test"
-import { loadConfig, resolveConfig } from "../src/config/config.ts"
+import { loadConfig, resolveConfig } from "../src/settings/load.ts"
 import { ValidationError } from "../src/domain/errors.ts"
 
 interface Problem {

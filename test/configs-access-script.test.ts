@@ -5,12 +5,12 @@ import os from "node:os"
 import path from "node:path"
 import { after, before, describe, test } from "node:test"
 import { Result } from "effect"
-import { configFiles, configFilesScript, parseConfigFiles } from "../src/registry/config-files.ts"
-import { configRestoreScript, parseConfigRestore } from "../src/registry/config-restore.ts"
-import { configScanScript, parseConfigScan } from "../src/registry/config-scan.ts"
+import { configFiles, configFilesScript, parseConfigFiles } from "../src/collectors/config-files/config-files.ts"
+import { configRestoreScript, parseConfigRestore } from "../src/collectors/config-files/config-restore.ts"
+import { configScanScript, parseConfigScan } from "../src/collectors/config-files/config-scan.ts"
 import type { CommandResult } from "../src/ssh/Ssh.ts"
-import { globMatches } from "../src/watch/globs.ts"
-import { hostGlobCheck, staticPrefix } from "../src/watch/host-globs.ts"
+import { globMatches } from "../src/domain/globs.ts"
+import { hostGlobCheck, staticPrefix } from "../src/collectors/config-files/host-globs.ts"
 
 /**
  * The host side of the glob check, run with this machine's /bin/sh (dash on Debian): it matches

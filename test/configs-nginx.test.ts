@@ -2,8 +2,8 @@ import assert from "node:assert/strict"
 import { describe, it } from "node:test"
 import { Result } from "effect"
 import { ParseError } from "../src/domain/errors.ts"
-import { type NginxConfig, type NginxLocation, parseNginxConfig } from "../src/parsers/config/nginx.ts"
-import { canonicalNginx, type NginxDirective, parseNginxSyntax } from "../src/parsers/config/nginx-syntax.ts"
+import { type NginxConfig, type NginxLocation, parseNginxConfig } from "../src/configs/semantic/nginx.ts"
+import { canonicalNginx, type NginxDirective, parseNginxSyntax } from "../src/configs/semantic/nginx-syntax.ts"
 import { listFixtures, readFixture } from "./harness/fixtures.ts"
 
 const ok = <A>(r: Result.Result<A, ParseError>): A => {

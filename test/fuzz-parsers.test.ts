@@ -1,7 +1,7 @@
 /**
  * Property tests for every parser (issue 7): random bytes and mutated real fixtures (deletions,
  * duplications, byte flips, truncation, huge numbers, NaN strings) into every `parse*` exported by
- * src/parsers/*.ts and every registry spec's parse. Nothing may throw; a failure must be a typed
+ * src/collectors/<type>/parse-*.ts and collectors/shared, and every registry spec's parse. Nothing may throw; a failure must be a typed
  * ParseError (specs may also say NotFound). Seeded: FUZZ_SEED=<n> reproduces a run.
  */
 import assert from "node:assert/strict"
@@ -9,22 +9,22 @@ import { existsSync, readdirSync, readFileSync } from "node:fs"
 import path from "node:path"
 import { describe, test } from "node:test"
 import { Result } from "effect"
-import * as capabilities from "../src/parsers/capabilities.ts"
-import * as containers from "../src/parsers/containers.ts"
-import * as dockerNetworks from "../src/parsers/docker-networks.ts"
-import * as driveHealth from "../src/parsers/drive-health.ts"
-import * as networkInterfaces from "../src/parsers/network-interfaces.ts"
-import { MARKER } from "../src/parsers/sections.ts"
-import * as sections from "../src/parsers/sections.ts"
-import * as time from "../src/parsers/time.ts"
-import * as systemLogs from "../src/parsers/system-logs.ts"
-import * as systemMetrics from "../src/parsers/system-metrics.ts"
-import * as systemdServices from "../src/parsers/systemd-services.ts"
-import * as systemdUnit from "../src/parsers/systemd-unit.ts"
-import * as vmStatus from "../src/parsers/vm-status.ts"
-import * as zfs from "../src/parsers/zfs.ts"
-import type { ActionSpec, AnyDataTypeSpec } from "../src/registry/DataType.ts"
-import { allActions, allDataTypes } from "../src/registry/index.ts"
+import * as capabilities from "../src/collectors/capabilities/parse-capabilities.ts"
+import * as containers from "../src/collectors/docker/parse-containers.ts"
+import * as dockerNetworks from "../src/collectors/docker/parse-docker-networks.ts"
+import * as driveHealth from "../src/collectors/drive-health/parse-drive-health.ts"
+import * as networkInterfaces from "../src/collectors/network-interfaces/parse-network-interfaces.ts"
+import { MARKER } from "../src/collectors/shared/sections.ts"
+import * as sections from "../src/collectors/shared/sections.ts"
+import * as time from "../src/collectors/shared/time.ts"
+import * as systemLogs from "../src/collectors/system-logs/parse-system-logs.ts"
+import * as systemMetrics from "../src/collectors/system-metrics/parse-system-metrics.ts"
+import * as systemdServices from "../src/collectors/systemd-services/parse-systemd-services.ts"
+import * as systemdUnit from "../src/configs/semantic/unit-file.ts"
+import * as vmStatus from "../src/collectors/vm-status/parse-vm-status.ts"
+import * as zfs from "../src/collectors/zfs/parse-zfs.ts"
+import type { ActionSpec, AnyDataTypeSpec } from "../src/pipeline/DataType.ts"
+import { allActions, allDataTypes } from "../src/collectors/index.ts"
 import type { CommandResult } from "../src/ssh/Ssh.ts"
 import { fixturesDir } from "./harness/fixtures.ts"
 
@@ -265,12 +265,17 @@ const report = (failures: ReadonlyArray<Failure>) =>
 const hash = (s: string) => [...s].reduce((h, c) => (Math.imul(h, 31) + c.charCodeAt(0)) >>> 0, 7)
 
 describe(`parser fuzzing (FUZZ_SEED=${SEED})`, () => {
-  test("every parse* export of src/parsers/*.ts: no throw, failures are ParseError", () => {
+  test("every parse* export of src/collectors/*/parse-*.ts: no throw, failures are ParseError", () => {
     const failures: Array<Failure> = []
-    const dir = path.resolve(path.dirname(new URL(import.meta.url).pathname), "../src/parsers")
-    const onDisk = readdirSync(dir).filter((f) => /\.(ts|js)$/.test(f) && !f.endsWith(".d.ts")).map((f) =>
-      f.replace(/\.(ts|js)$/, "")
-    )
+    const dir = path.resolve(path.dirname(new URL(import.meta.url).pathname), "../src/collectors")
+    const source = (f: string) => /\.(ts|js)$/.test(f) && !f.endsWith(".d.ts")
+    const onDisk = [
+      ...readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory() && d.name !== "shared").flatMap((d) =>
+        readdirSync(path.join(dir, d.name)).filter((f) => source(f) && f.startsWith("parse-"))
+          .map((f) => f.slice("parse-".length))
+      ),
+      ...readdirSync(path.join(dir, "shared")).filter(source),
+    ].map((f) => f.replace(/\.(ts|js)$/, "")).filter((f) => f !== "as-root")
     const covered = new Set(modules.map((m) => m.name))
     assert.deepEqual(onDisk.filter((f) => !covered.has(f)), [], "a parser module is missing from this test's list")
     let calls = 0

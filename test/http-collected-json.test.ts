@@ -1,6 +1,6 @@
 import assert from "node:assert/strict"
 import { describe, test } from "node:test"
-import type { Collected } from "../src/collect/Collector.ts"
+import type { Collected } from "../src/pipeline/Collector.ts"
 import { collectedJson } from "../src/http/collected-json.ts"
 
 const base: Collected = {

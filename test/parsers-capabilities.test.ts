@@ -7,18 +7,16 @@ import process from "node:process"
 import { describe, it } from "node:test"
 import { Result } from "effect"
 import { ParseError } from "../src/domain/errors.ts"
+import { type Capabilities, PROBED_TOOLS, supportsDataType } from "../src/domain/capabilities.ts"
 import {
-  type Capabilities,
   parseCapabilities,
   parseCpuinfo,
   parseMemTotal,
   parseOsRelease,
-  PROBED_TOOLS,
-  supportsDataType,
-} from "../src/parsers/capabilities.ts"
-import { section } from "../src/parsers/sections.ts"
-import { capabilities } from "../src/registry/capabilities.ts"
-import { shq } from "../src/shell/quote.ts"
+} from "../src/collectors/capabilities/parse-capabilities.ts"
+import { section } from "../src/collectors/shared/sections.ts"
+import { capabilities } from "../src/collectors/capabilities/capabilities.ts"
+import { shq } from "../src/domain/quote.ts"
 import type { CommandResult } from "../src/ssh/Ssh.ts"
 import { fixturePath, listFixtures, readFixture } from "./harness/fixtures.ts"
 import { systemLogsShims } from "./harness/shims/logs.ts"

@@ -27,23 +27,23 @@ import {
   parsePodmanPsJson,
   parsePodmanStatsJson,
   parsePortsString,
-} from "../src/parsers/containers.ts"
+} from "../src/collectors/docker/parse-containers.ts"
 import {
   parseDockerNetworkLsTable,
   parseDockerNetworks,
   parseDockerNetworksOutput,
   parseNetworkInspect,
-} from "../src/parsers/docker-networks.ts"
-import { emptyContainer } from "../src/parsers/docker/ps.ts"
-import { MARKER } from "../src/parsers/sections.ts"
+} from "../src/collectors/docker/parse-docker-networks.ts"
+import { emptyContainer } from "../src/collectors/docker/parse/ps.ts"
+import { MARKER } from "../src/collectors/shared/sections.ts"
 import {
   containerActionScript,
   containerInspectScript,
   containerLogsScript,
   containers,
   validateContainerName,
-} from "../src/registry/containers.ts"
-import { dockerNetworks } from "../src/registry/docker-networks.ts"
+} from "../src/collectors/docker/containers.ts"
+import { dockerNetworks } from "../src/collectors/docker/docker-networks.ts"
 import { listFixtures, readFixture } from "./harness/fixtures.ts"
 import { dockerShims, runWithShims } from "./harness/shims/docker.ts"
 

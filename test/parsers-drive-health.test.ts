@@ -17,9 +17,9 @@ import {
   parseLsblkJson,
   parseSmartctlJson,
   parseSmartScan,
-} from "../src/parsers/drive-health.ts"
-import { MARKER, splitSections } from "../src/parsers/sections.ts"
-import { driveHealth, driveHealthScript } from "../src/registry/drive-health.ts"
+} from "../src/collectors/drive-health/parse-drive-health.ts"
+import { MARKER, splitSections } from "../src/collectors/shared/sections.ts"
+import { driveHealth, driveHealthScript } from "../src/collectors/drive-health/drive-health.ts"
 import type { CommandResult } from "../src/ssh/Ssh.ts"
 import { listFixtures, readFixture } from "./harness/fixtures.ts"
 import { driveHealthShims, LSBLK_JSON_FIXTURE } from "./harness/shims/drives.ts"

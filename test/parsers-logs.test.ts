@@ -5,7 +5,7 @@ import { after, describe, it } from "node:test"
 import { PGlite } from "@electric-sql/pglite"
 import { Result } from "effect"
 import { ParseError, ValidationError } from "../src/domain/errors.ts"
-import { section } from "../src/parsers/sections.ts"
+import { section } from "../src/collectors/shared/sections.ts"
 import {
   type LogEntry,
   parseDmesgJson,
@@ -14,9 +14,9 @@ import {
   parseJournalShort,
   parseSystemLogs,
   type SystemLogs,
-} from "../src/parsers/system-logs.ts"
-import { latestCursorQuery, systemLogs } from "../src/registry/system-logs.ts"
-import { shq } from "../src/shell/quote.ts"
+} from "../src/collectors/system-logs/parse-system-logs.ts"
+import { latestCursorQuery, systemLogs } from "../src/collectors/system-logs/system-logs.ts"
+import { shq } from "../src/domain/quote.ts"
 import type { CommandResult } from "../src/ssh/Ssh.ts"
 import { listFixtures, readFixture } from "./harness/fixtures.ts"
 import { systemLogsShims } from "./harness/shims/logs.ts"

@@ -19,9 +19,9 @@ import {
   parseProcNetDev,
   parseSs,
   ratesBetween,
-} from "../src/parsers/network-interfaces.ts"
-import { MARKER } from "../src/parsers/sections.ts"
-import { networkInterfaces, networkInterfacesScript } from "../src/registry/network-interfaces.ts"
+} from "../src/collectors/network-interfaces/parse-network-interfaces.ts"
+import { MARKER } from "../src/collectors/shared/sections.ts"
+import { networkInterfaces, networkInterfacesScript } from "../src/collectors/network-interfaces/network-interfaces.ts"
 import type { CommandResult } from "../src/ssh/Ssh.ts"
 import { Store } from "../src/store/Store.ts"
 import { testBackends, uniqueSchema } from "./harness/db.ts"

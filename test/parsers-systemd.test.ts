@@ -6,7 +6,7 @@ import path from "node:path"
 import { after, describe, it } from "node:test"
 import { Effect, Result } from "effect"
 import { ParseError } from "../src/domain/errors.ts"
-import { MARKER } from "../src/parsers/sections.ts"
+import { MARKER } from "../src/collectors/shared/sections.ts"
 import {
   type ListedUnit,
   parseListJobs,
@@ -18,9 +18,9 @@ import {
   parseSystemctlShow,
   parseSystemdServices,
   SHOW_PROPERTIES,
-} from "../src/parsers/systemd-services.ts"
-import { parseUnitFile, unitValues } from "../src/parsers/systemd-unit.ts"
-import { systemdServices, systemdServicesScript } from "../src/registry/systemd-services.ts"
+} from "../src/collectors/systemd-services/parse-systemd-services.ts"
+import { parseUnitFile, unitValues } from "../src/configs/semantic/unit-file.ts"
+import { systemdServices, systemdServicesScript } from "../src/collectors/systemd-services/systemd-services.ts"
 import type { CommandResult } from "../src/ssh/Ssh.ts"
 import { Store } from "../src/store/Store.ts"
 import { testBackends, uniqueSchema } from "./harness/db.ts"

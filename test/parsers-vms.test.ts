@@ -14,10 +14,10 @@ import {
   parseVirshNodeinfo,
   parseVmStatus,
   type VmStatus,
-} from "../src/parsers/vm-status.ts"
-import { section } from "../src/parsers/sections.ts"
-import { vmStatus } from "../src/registry/vm-status.ts"
-import { shq } from "../src/shell/quote.ts"
+} from "../src/collectors/vm-status/parse-vm-status.ts"
+import { section } from "../src/collectors/shared/sections.ts"
+import { vmStatus } from "../src/collectors/vm-status/vm-status.ts"
+import { shq } from "../src/domain/quote.ts"
 import type { CommandResult } from "../src/ssh/Ssh.ts"
 import { listFixtures, readFixture } from "./harness/fixtures.ts"
 import { runScriptWithShims, vmStatusShims } from "./harness/shims/vms.ts"

@@ -6,7 +6,7 @@ import path from "node:path"
 import { after, describe, it } from "node:test"
 import { Result } from "effect"
 import { ParseError, ValidationError } from "../src/domain/errors.ts"
-import { splitSections } from "../src/parsers/sections.ts"
+import { splitSections } from "../src/collectors/shared/sections.ts"
 import {
   parseArcstats,
   parseZfsDatasetList,
@@ -18,8 +18,8 @@ import {
   ZFS_SECTIONS,
   type ZfsPoolStatus,
   type ZfsVdev,
-} from "../src/parsers/zfs.ts"
-import { zfs, zfsSnapshotRows } from "../src/registry/zfs.ts"
+} from "../src/collectors/zfs/parse-zfs.ts"
+import { zfs, zfsSnapshotRows } from "../src/collectors/zfs/zfs.ts"
 import type { CommandResult } from "../src/ssh/Ssh.ts"
 import { listFixtures, readFixture } from "./harness/fixtures.ts"
 import { zfsLegacyShims, zfsShims } from "./harness/shims/zfs.ts"

@@ -3,10 +3,13 @@ import { describe, test } from "node:test"
 import { decodeEvents, encodeEvents, MAX_PAYLOAD_BYTES } from "../src/instances/wire.ts"
 import { preferredOwner } from "../src/instances/rendezvous.ts"
 import { cadenceKey, nextRunAt, resolveCadence } from "../src/scheduler/cadence.ts"
-import { backoffMs, gate, initialHealth, observe } from "../src/scheduler/health-state.ts"
-import { classify } from "../src/scheduler/DeviceHealth.ts"
+import { backoffMs, gate, initialHealth, observe } from "../src/pipeline/health-state.ts"
+import { classify } from "../src/pipeline/DeviceHealth.ts"
+import { pollableDataTypes } from "../src/collectors/index.ts"
+
+const pollable = new Set(pollableDataTypes)
 import { defaultSchedulerSettings, parseDurationMs, parseSchedulerSettings } from "../src/scheduler/settings.ts"
-import { resolveConfig } from "../src/config/config.ts"
+import { resolveConfig } from "../src/settings/load.ts"
 import { ParseError, SshError, ValidationError } from "../src/domain/errors.ts"
 import type { InfraEventWithMeta } from "../src/events/Events.ts"
 
@@ -188,21 +191,28 @@ describe("device health state machine", () => {
 
   test("errors are classified by what they say about the host", () => {
     const ssh = (reason: SshError["reason"]) => new SshError({ device: "d", reason, message: "m" })
-    assert.equal(classify("containers", { ok: false, error: ssh("connect_refused") })?.kind, "unreachable")
-    assert.equal(classify("containers", { ok: false, error: ssh("command_timeout") })?.kind, "unreachable")
-    const mismatch = classify("containers", { ok: false, error: ssh("host_key_mismatch") })
+    assert.equal(classify("containers", { ok: false, error: ssh("connect_refused") }, pollable)?.kind, "unreachable")
+    assert.equal(classify("containers", { ok: false, error: ssh("command_timeout") }, pollable)?.kind, "unreachable")
+    const mismatch = classify("containers", { ok: false, error: ssh("host_key_mismatch") }, pollable)
     assert.ok(mismatch?.kind === "unreachable" && mismatch.status === "host_key_mismatch")
-    assert.equal(classify("containers", { ok: false, error: ssh("output_too_large") })?.kind, "type-failed")
+    assert.equal(classify("containers", { ok: false, error: ssh("output_too_large") }, pollable)?.kind, "type-failed")
     assert.equal(
-      classify("zfs", { ok: false, error: new ParseError({ dataType: "zfs", message: "x" }) })?.kind,
+      classify("zfs", { ok: false, error: new ParseError({ dataType: "zfs", message: "x" }) }, pollable)?.kind,
       "type-failed",
     )
     assert.equal(
-      classify("container_logs", { ok: false, error: new ParseError({ dataType: "container_logs", message: "x" }) }),
+      classify(
+        "container_logs",
+        { ok: false, error: new ParseError({ dataType: "container_logs", message: "x" }) },
+        pollable,
+      ),
       undefined,
       "a type the scheduler does not poll cannot hold a device degraded",
     )
-    assert.equal(classify("zfs", { ok: false, error: new ValidationError({ message: "bad param" }) }), undefined)
+    assert.equal(
+      classify("zfs", { ok: false, error: new ValidationError({ message: "bad param" }) }, pollable),
+      undefined,
+    )
   })
 })
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict"
 import { describe, test } from "node:test"
 import { Effect, Stream } from "effect"
-import { shq } from "../src/shell/quote.ts"
+import { shq } from "../src/domain/quote.ts"
 import { localDevice, withSsh } from "./harness/ssh-device.ts"
 
 describe("local transport", () => {

@@ -5,7 +5,7 @@ import os from "node:os"
 import path from "node:path"
 import { after, before, describe, test } from "node:test"
 import { Chunk, Effect, Stream } from "effect"
-import { shq } from "../src/shell/quote.ts"
+import { shq } from "../src/domain/quote.ts"
 import { sshDevice, withSsh } from "./harness/ssh-device.ts"
 import { type SshdHandle, startSshd } from "./harness/sshd.ts"
 

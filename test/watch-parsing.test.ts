@@ -1,8 +1,8 @@
 import assert from "node:assert/strict"
 import { describe, test } from "node:test"
-import { globMatches, parseListParam, validateGlobs } from "../src/watch/globs.ts"
-import { InotifyLineParser, watchDirPatterns, wildcardDirPatterns } from "../src/watch/inotify.ts"
-import { globsForDevice } from "../src/watch/settings.ts"
+import { globMatches, parseListParam, validateGlobs } from "../src/domain/globs.ts"
+import { InotifyLineParser, watchDirPatterns, wildcardDirPatterns } from "../src/configs/watch/inotify.ts"
+import { globsForDevice } from "../src/configs/watch/settings.ts"
 import { sshDevice } from "./harness/ssh-device.ts"
 
 describe("watch parsing", () => {

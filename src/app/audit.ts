@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto"
 import { Cause, Effect, Exit } from "effect"
-import { errorMessage } from "../collect/error-info.ts"
+import { errorMessage } from "../pipeline/error-info.ts"
 import { Store } from "../store/Store.ts"
 import { Caller } from "./caller.ts"
 

@@ -1,4 +1,4 @@
-import { errorMessage } from "../collect/error-info.ts"
+import { errorMessage } from "../pipeline/error-info.ts"
 import { main, usage, UsageError } from "./main.ts"
 
 /** Process entry: exit codes 0 ok, 1 failure, 2 usage. */

@@ -5,7 +5,7 @@ import { Data } from "../app/data.ts"
 import { deviceBodyOf } from "../app/device-input.ts"
 import { Devices } from "../app/devices.ts"
 import { checkServeExposure, isLoopbackHost } from "../auth/cli.ts"
-import { type InfraConfig, loadConfig } from "../config/config.ts"
+import { type InfraConfig, loadConfig } from "../settings/load.ts"
 import { makeHttpApp } from "../http/app.ts"
 import { listen } from "../http/server.ts"
 import { HttpSettings } from "../http/settings.ts"
@@ -14,7 +14,7 @@ import { serveMcpStdio } from "../mcp/stdio.ts"
 import { startRuntime } from "../runtime.ts"
 import { tokenCommand } from "./token-command.ts"
 import { Scheduler } from "../scheduler/Scheduler.ts"
-import { superviseWatches } from "../watch/supervise.ts"
+import { superviseWatches } from "../configs/watch/supervise.ts"
 
 export const usage = `infrastructor — agentless infrastructure manager
 

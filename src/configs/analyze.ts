@@ -43,10 +43,10 @@
  */
 import { Result } from "effect"
 import { createTwoFilesPatch, structuredPatch } from "diff"
-import { type ComposeFile, loadYaml, parseCompose } from "../parsers/config/compose.ts"
-import { parseEnvFile } from "../parsers/config/env.ts"
-import { canonicalNginx, parseNginxSyntax } from "../parsers/config/nginx-syntax.ts"
-import { parseUnitFile } from "../parsers/systemd-unit.ts"
+import { type ComposeFile, loadYaml, parseCompose } from "./semantic/compose.ts"
+import { parseEnvFile } from "./semantic/env.ts"
+import { canonicalNginx, parseNginxSyntax } from "./semantic/nginx-syntax.ts"
+import { parseUnitFile } from "./semantic/unit-file.ts"
 import { type Finding, finding, RISK_ORDER, stableJson } from "./findings.ts"
 import {
   type EnvFileData,
@@ -56,9 +56,9 @@ import {
   type ProxyConfigData,
   type SystemdUnitData,
 } from "./parse-config.ts"
-import { compareCompose, EMPTY_COMPOSE } from "./semantic-compose.ts"
-import { compareNginx, EMPTY_NGINX } from "./semantic-nginx.ts"
-import { compareEnv, compareUnits } from "./semantic-unit.ts"
+import { compareCompose, EMPTY_COMPOSE } from "./semantic/semantic-compose.ts"
+import { compareNginx, EMPTY_NGINX } from "./semantic/semantic-nginx.ts"
+import { compareEnv, compareUnits } from "./semantic/semantic-unit.ts"
 import type { ChangeAnalysis, ChangeType, ConfigType, ConfigVersion, DiffSummary, RiskLevel } from "./types.ts"
 
 export { configTypeOf, MAX_CONTENT_BYTES, parseConfig } from "./parse-config.ts"

@@ -1,9 +1,9 @@
 import { Result } from "effect"
 import type { ParseError } from "../domain/errors.ts"
-import { type ComposeFile, type ComposeService, parseCompose } from "../parsers/config/compose.ts"
-import { parseEnvFile } from "../parsers/config/env.ts"
-import { type NginxConfig, parseNginxConfig } from "../parsers/config/nginx.ts"
-import { parseUnitFile, type UnitFile } from "../parsers/systemd-unit.ts"
+import { type ComposeFile, type ComposeService, parseCompose } from "./semantic/compose.ts"
+import { parseEnvFile } from "./semantic/env.ts"
+import { type NginxConfig, parseNginxConfig } from "./semantic/nginx.ts"
+import { parseUnitFile, type UnitFile } from "./semantic/unit-file.ts"
 import { redactAssignments, redactDeep, REDACTED, redactInline, redactValue } from "./redact.ts"
 import type { ConfigType, ParsedConfig } from "./types.ts"
 

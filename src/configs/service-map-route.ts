@@ -1,10 +1,10 @@
 /** The service map of a device: stored proxy-config versions joined with the live container list. */
 import { Effect } from "effect"
-import { Collector, type Method } from "../collect/Collector.ts"
-import { errorCode, errorMessage } from "../collect/error-info.ts"
+import { Collector, type Method } from "../pipeline/Collector.ts"
+import { errorCode, errorMessage } from "../pipeline/error-info.ts"
 import type { Device } from "../domain/device.ts"
 import type { CollectError } from "../domain/errors.ts"
-import type { ContainersData } from "../parsers/containers.ts"
+import type { ContainersData } from "../collectors/docker/parse-containers.ts"
 import { Store } from "../store/Store.ts"
 import { buildServiceMap, type ContainerRef } from "./service-map.ts"
 

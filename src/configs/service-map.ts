@@ -1,5 +1,5 @@
-import type { ComposeFile } from "../parsers/config/compose.ts"
-import type { AuthEntry, NginxLocation } from "../parsers/config/nginx.ts"
+import type { ComposeFile } from "./semantic/compose.ts"
+import type { AuthEntry, NginxLocation } from "./semantic/nginx.ts"
 import { isActiveProxyPath, type ProxyConfigData } from "./parse-config.ts"
 import type { ParsedConfig } from "./types.ts"
 

@@ -1,6 +1,6 @@
 /**
- * Contract between config parsing/analysis (pure, src/configs/analyze.ts + src/parsers/config/)
- * and config watching/history (src/watch/, src/configs/history.ts). Both sides code against this file.
+ * Contract between config parsing/analysis (pure, src/configs/analyze.ts + src/configs/semantic/)
+ * and config watching/history (src/configs/watch/, src/configs/history.ts). Both sides code against this file.
  */
 
 /** Kinds of tracked configuration files. */

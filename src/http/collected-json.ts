@@ -1,4 +1,4 @@
-import type { Collected } from "../collect/Collector.ts"
+import type { Collected } from "../pipeline/Collector.ts"
 
 /**
  * JSON of each data payload, kept per payload object. Cache hits hand out the same object until

@@ -1,5 +1,5 @@
 import type { ContentfulStatusCode } from "hono/utils/http-status"
-import { errorCode, errorMessage } from "../collect/error-info.ts"
+import { errorCode, errorMessage } from "../pipeline/error-info.ts"
 
 export interface HttpError {
   readonly status: ContentfulStatusCode

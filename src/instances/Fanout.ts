@@ -1,7 +1,7 @@
 import { Context, Effect, Exit, Layer, Queue, Scope } from "effect"
 import { Events, type InfraEventWithMeta } from "../events/Events.ts"
 import { internalKinds } from "../observe/events.ts"
-import { fnv1a } from "../scheduler/cadence.ts"
+import { fnv1a } from "../domain/hash.ts"
 import { Store } from "../store/Store.ts"
 import { decodeEvents, encodeEvents } from "./wire.ts"
 

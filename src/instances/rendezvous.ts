@@ -1,4 +1,4 @@
-import { fnv1a } from "../scheduler/cadence.ts"
+import { fnv1a } from "../domain/hash.ts"
 
 /** murmur3 fmix32: FNV alone keeps the last byte's influence too regular for a fair split. */
 const mix = (h: number): number => {

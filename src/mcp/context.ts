@@ -5,7 +5,7 @@ import { Caller, type CallerShape } from "../app/caller.ts"
 import type { Configs } from "../app/configs.ts"
 import type { Data } from "../app/data.ts"
 import type { Devices } from "../app/devices.ts"
-import { errorCode, errorMessage } from "../collect/error-info.ts"
+import { errorCode, errorMessage } from "../pipeline/error-info.ts"
 import type { Events } from "../events/Events.ts"
 
 /** What the MCP server calls: the application operations (which authorize and audit), and the bus. */

@@ -1,3 +1,4 @@
+import { fnv1a } from "../domain/hash.ts"
 import { Cron } from "croner"
 import type { CadenceSetting, SchedulerSettings } from "./settings.ts"
 
@@ -5,16 +6,6 @@ import type { CadenceSetting, SchedulerSettings } from "./settings.ts"
 export type Cadence =
   | { readonly kind: "interval"; readonly ms: number; readonly offsetMs: number }
   | { readonly kind: "cron"; readonly expression: string; readonly cron: Cron; readonly offsetMs: number }
-
-/** FNV-1a 32-bit: stable across processes and instances, so every instance computes the same phase. */
-export const fnv1a = (text: string): number => {
-  let h = 0x811c9dc5
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i)
-    h = Math.imul(h, 0x01000193)
-  }
-  return h >>> 0
-}
 
 /** A number in [0, 1) from a key. */
 export const unitHash = (key: string): number => fnv1a(key) / 0x1_0000_0000

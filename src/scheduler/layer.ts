@@ -2,7 +2,7 @@ import { Layer } from "effect"
 import { Fanout } from "../instances/Fanout.ts"
 import { Ownership } from "../instances/Ownership.ts"
 import { Store } from "../store/Store.ts"
-import { DeviceHealth } from "./DeviceHealth.ts"
+import { DeviceHealth } from "../pipeline/DeviceHealth.ts"
 import { Scheduler } from "./Scheduler.ts"
 import { defaultSchedulerSettings, type SchedulerSettings } from "./settings.ts"
 

@@ -1,7 +1,8 @@
 import { Cron } from "croner"
 import os from "node:os"
 import { ValidationError } from "../domain/errors.ts"
-import { pollableDataTypes } from "../registry/index.ts"
+import { defaultHealthSettings, type HealthSettings } from "../pipeline/health-state.ts"
+import { pollableDataTypes } from "../collectors/index.ts"
 
 /** How a data type is polled: every N ms (phase-shifted per device), on a cron expression, or not at all. */
 export type CadenceSetting =
@@ -11,16 +12,6 @@ export type CadenceSetting =
 
 export interface DeviceScheduleSettings {
   readonly cadence: Readonly<Record<string, CadenceSetting>>
-}
-
-export interface HealthSettings {
-  /** Consecutive failed collections that hit a transport error before a device is "offline". */
-  readonly offlineAfter: number
-  /** First wait after a transport failure; doubles per further failure up to backoffMaxMs. */
-  readonly backoffBaseMs: number
-  readonly backoffMaxMs: number
-  /** Consecutive transport failures that open the circuit: then only one probe at a time is let through. */
-  readonly breakerThreshold: number
 }
 
 export interface SchedulerSettings {
@@ -58,13 +49,6 @@ export const defaultInstanceId = (): string =>
   `${os.hostname().replace(/[^A-Za-z0-9._-]/g, "").slice(0, 40) || "host"}-${process.pid}-${
     Math.random().toString(36).slice(2, 6)
   }`
-
-export const defaultHealthSettings: HealthSettings = {
-  offlineAfter: 1,
-  backoffBaseMs: 15_000,
-  backoffMaxMs: 15 * 60_000,
-  breakerThreshold: 3,
-}
 
 export const defaultSchedulerSettings = (instanceId: string = defaultInstanceId()): SchedulerSettings => ({
   enabled: true,

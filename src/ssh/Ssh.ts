@@ -2,17 +2,9 @@ import { Context, type Duration, type Effect, type Stream } from "effect"
 import type { Device } from "../domain/device.ts"
 import type { SshError } from "../domain/errors.ts"
 
-/** What one command returned. A non-zero exit is a result, not an error. */
-export interface CommandResult {
-  readonly stdout: string
-  readonly stderr: string
-  readonly exitCode: number
-  readonly durationMs: number
-  /** Bytes received (stdout + stderr) before any truncation. */
-  readonly bytes: number
-  /** True when output passed maxOutputBytes and was cut. */
-  readonly truncated: boolean
-}
+import type { CommandResult } from "../domain/command.ts"
+
+export type { CommandResult } from "../domain/command.ts"
 
 export interface RunOptions {
   /** Per-command timeout; a timed-out shell channel is destroyed and replaced. */

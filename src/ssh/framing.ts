@@ -1,6 +1,6 @@
 import { Buffer } from "node:buffer"
 import { randomBytes } from "node:crypto"
-import { shq } from "../shell/quote.ts"
+import { shq } from "../domain/quote.ts"
 
 /**
  * Framing protocol for persistent shells (`exec /bin/sh` on an exec channel, no pty).

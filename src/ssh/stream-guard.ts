@@ -1,4 +1,4 @@
-import { shq } from "../shell/quote.ts"
+import { shq } from "../domain/quote.ts"
 
 /**
  * A long-running command on a host must not outlive the channel that started it. When our

@@ -6,7 +6,7 @@ import type { HostKeysShape } from "../ssh/HostKeys.ts"
 import type { AuditEntry, AuditFilter, HistoryQuery, Row, StoreShape } from "./Store.ts"
 import { isUniqueViolation, toStoreError } from "./errors.ts"
 import { makeNotifications } from "./notify.ts"
-import { openPassword, sealPassword, type SecretKey, secretKeyFromEnv } from "../auth/secrets.ts"
+import { openPassword, sealPassword, type SecretKey, secretKeyFromEnv } from "./secrets.ts"
 import { pgSafeText, rowToDevice, rowToHostKey, toParam } from "./rows.ts"
 import type { SqlClient, SqlResult } from "./SqlClient.ts"
 import { type DeviceColumns, validateDeviceInput, validateDevicePatch } from "./validate.ts"
@@ -36,7 +36,7 @@ export interface MakeStoreOptions {
 
 export const makeStore = (client: SqlClient, storeOptions: MakeStoreOptions = {}): StoreShape => {
   const secretKey = storeOptions.secretKey ?? secretKeyFromEnv()
-  /** Passwords are stored sealed (src/auth/secrets.ts); a device in memory holds the plaintext. */
+  /** Passwords are stored sealed (src/store/secrets.ts); a device in memory holds the plaintext. */
   const toDevice = (row: Record<string, unknown>): Device => {
     const device = rowToDevice(row)
     if (device.password === null) return device

@@ -1,7 +1,7 @@
 /** Helpers for the security, fault and hostile-input tests (issue 7). */
 import { Context, Effect, Layer, type ManagedRuntime } from "effect"
 import type { Hono } from "hono"
-import type { SecretKey } from "../../src/auth/secrets.ts"
+import type { SecretKey } from "../../src/store/secrets.ts"
 import type { StoreError } from "../../src/domain/errors.ts"
 import { HostKeys } from "../../src/ssh/HostKeys.ts"
 import { makeHostKeys, makeStore } from "../../src/store/makeStore.ts"

@@ -2,7 +2,8 @@ import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js"
 import { Effect } from "effect"
 import { z } from "zod"
 import { type Collected, Data } from "../../app/data.ts"
-import type { Params } from "../../registry/DataType.ts"
+import type { Params } from "../../pipeline/DataType.ts"
+import { allDataTypes } from "../../collectors/index.ts"
 import type { ToolContext } from "../context.ts"
 import { deviceArg, forceRefreshArg, readOnly } from "./shared.ts"
 
@@ -20,62 +21,20 @@ const reshape = <K extends string>(c: Collected, key: K, value: unknown) => ({
   [key]: value,
 })
 
-interface SimpleRead {
-  readonly tool: string
-  readonly title: string
-  readonly dataType: string
-  readonly description: string
-}
-
-const simpleReads: ReadonlyArray<SimpleRead> = [
-  {
-    tool: "get_system_metrics",
-    title: "System metrics",
-    dataType: "system_metrics",
-    description: "CPU (total/per core, iowait, steal), memory and swap, load, uptime, processes, disk usage per " +
-      "mount, network rates, pressure stall info of one device, right now (or cached ≤ 5 min).",
-  },
-  {
-    tool: "list_containers",
-    title: "List containers",
-    dataType: "containers",
-    description: "Docker/Podman containers on a device: name, image, state, health, ports, restart count and live " +
-      "CPU/memory stats. Use get_container for one container's full inspect.",
-  },
-  {
-    tool: "get_drive_health",
-    title: "Drive health",
-    dataType: "drive_health",
-    description: "Disks of a device with SMART health (passed/failed, temperature, reallocated/pending sectors, " +
-      "wear, power-on hours) and NVMe health.",
-  },
-  {
-    tool: "get_network_interfaces",
-    title: "Network interfaces",
-    dataType: "network_interfaces",
-    description: "Network interfaces: state, MTU, MAC, addresses, link speed, counters and error/drop counts.",
-  },
-  {
-    tool: "list_vms",
-    title: "List VMs",
-    dataType: "vm_status",
-    description: "Virtual machines and LXC containers from libvirt (virsh) and Proxmox (qm, pct): state, vCPUs, " +
-      "memory, autostart.",
-  },
-]
-
 export const registerDataTools = (server: McpServer, ctx: ToolContext): void => {
-  for (const read of simpleReads) {
+  // One tool per data type whose spec offers it (`mcpTool`); the rest have tools of their own below.
+  for (const spec of allDataTypes) {
+    const read = spec.mcpTool
+    if (read === undefined) continue
     server.registerTool(
-      read.tool,
+      read.name,
       {
         title: read.title,
         description: `${read.description} Result carries collected_at, age_seconds and cache (hit/miss/refresh).`,
         inputSchema: { device: deviceArg, force_refresh: forceRefreshArg },
         annotations: readOnly,
       },
-      ({ device, force_refresh }, extra) =>
-        ctx.tool(read.tool, collectFor(device, read.dataType, force_refresh), extra),
+      ({ device, force_refresh }, extra) => ctx.tool(read.name, collectFor(device, spec.name, force_refresh), extra),
     )
   }
 

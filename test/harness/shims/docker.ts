@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs"
-import { shq } from "../../../src/shell/quote.ts"
+import { shq } from "../../../src/domain/quote.ts"
 import type { CommandResult } from "../../../src/ssh/Ssh.ts"
 import { fixturePath } from "../fixtures.ts"
 import { runScriptWithShims } from "./run.ts"

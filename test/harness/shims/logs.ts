@@ -1,4 +1,4 @@
-import { shq } from "../../../src/shell/quote.ts"
+import { shq } from "../../../src/domain/quote.ts"
 import { fixturePath } from "../fixtures.ts"
 
 const JOURNAL = shq(fixturePath("logs", "beats__journalctl-json_sample-event.json"))

@@ -1,4 +1,4 @@
-import { shq } from "../../../src/shell/quote.ts"
+import { shq } from "../../../src/domain/quote.ts"
 import { fixturePath } from "../fixtures.ts"
 
 const vm = (file: string): string => shq(fixturePath("vms", file))

@@ -1,0 +1,90 @@
+import { ValidationError } from "../../domain/errors.ts"
+import { transportRetry } from "../../domain/schedules.ts"
+import type { NetworkInterfaces } from "./parse-network-interfaces.ts"
+import { parseNetworkInterfaces } from "./parse-network-interfaces.ts"
+import { section } from "../shared/sections.ts"
+import { shq } from "../../domain/quote.ts"
+import { type DataTypeSpec, type Params, params } from "../../pipeline/DataType.ts"
+
+/** Seconds between the two counter samples: `interval` param, 0.1–5, default 0.5. */
+export const sampleInterval = (params: Params): number => {
+  const raw = params["interval"]
+  if (raw === undefined || raw === "") return 0.5
+  const n = Number(raw)
+  if (!Number.isFinite(n) || n < 0.1 || n > 5) {
+    throw new ValidationError({
+      message: "interval must be a number of seconds between 0.1 and 5",
+      details: { interval: raw },
+    })
+  }
+  return n
+}
+
+const SAMPLE = "cat /proc/uptime /proc/net/dev"
+
+/**
+ * One round trip: links + addresses (+ stats, details) from `ip -j`, falling back to text `ip`;
+ * two /proc/net/dev samples around a short sleep for rates (/proc/uptime timestamps them);
+ * routes; link speeds; listening sockets. Runs in a subshell so nothing leaks into the
+ * persistent shell channel.
+ */
+export const networkInterfacesScript = (params: Params): string => {
+  const interval = sampleInterval(params)
+  return [
+    "(",
+    section("addr", "ip -j -s -d addr show || ip -s -d addr show || ip addr show"),
+    section("sample1", SAMPLE),
+    // Busybox sleep may lack fractions: fall back to whole seconds (/proc/uptime keeps the rate right).
+    `sleep ${shq(interval)} 2>/dev/null || sleep ${shq(Math.ceil(interval))}`,
+    section("sample2", SAMPLE),
+    section("route4", "ip -j -4 route show || ip -4 route show"),
+    section("route6", "ip -j -6 route show || ip -6 route show"),
+    section(
+      "speed",
+      `for d in /sys/class/net/*; do s=$(cat "$d/speed" 2>/dev/null) && printf '%s %s\\n' "\${d##*/}" "$s"; done; true`,
+    ),
+    section("listening", "ss -Htulpn || ss -tulpn || netstat -tulpn"),
+    ")",
+  ].join("\n")
+}
+
+const cidrs = (i: NetworkInterfaces["interfaces"][number], family: "inet" | "inet6"): Array<string> =>
+  i.addresses.filter((a) => a.family === family).map((
+    a,
+  ) => (a.prefixlen === null ? a.address : `${a.address}/${a.prefixlen}`))
+
+export const networkInterfaces: DataTypeSpec<NetworkInterfaces> = {
+  name: "network_interfaces",
+  pollable: true,
+  mcpTool: {
+    name: "get_network_interfaces",
+    title: "Network interfaces",
+    description: "Network interfaces: state, MTU, MAC, addresses, link speed, counters and error/drop counts.",
+  },
+  params: params({ interval: "seconds between the two counter samples for rates, 0.1-5 (default 0.5)" }),
+  description:
+    "Network interfaces: state, MTU, MAC, addresses, bond/bridge membership, counters and rx/tx rates over a short sample, default routes and listening sockets.",
+  table: "network_interfaces",
+  ttlSeconds: 120,
+  timeout: "20 seconds",
+  retry: transportRetry,
+  maxOutputBytes: 4 * 1024 * 1024,
+  script: networkInterfacesScript,
+  parse: parseNetworkInterfaces,
+  toRows: (data) =>
+    data.interfaces.map((i) => ({
+      interface: i.name,
+      state: i.state,
+      mtu: i.mtu,
+      mac: i.mac,
+      ipv4: cidrs(i, "inet"),
+      ipv6: cidrs(i, "inet6"),
+      rx_bytes: i.counters?.rx_bytes ?? null,
+      tx_bytes: i.counters?.tx_bytes ?? null,
+      rx_bytes_per_sec: i.rates?.rx_bytes_per_sec ?? null,
+      tx_bytes_per_sec: i.rates?.tx_bytes_per_sec ?? null,
+      rx_errors: i.counters?.rx_errors ?? null,
+      tx_errors: i.counters?.tx_errors ?? null,
+      data: i,
+    })),
+}

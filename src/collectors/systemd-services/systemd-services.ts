@@ -1,0 +1,50 @@
+import { transportRetry } from "../../domain/schedules.ts"
+import { parseSystemdServices, SHOW_PROPERTIES, type SystemdServices } from "./parse-systemd-services.ts"
+import { section } from "../shared/sections.ts"
+import { shq } from "../../domain/quote.ts"
+import { type DataTypeSpec, noParams } from "../../pipeline/DataType.ts"
+
+const LIST = "systemctl list-units --type=service --all --no-legend --no-pager --plain"
+
+/**
+ * One round trip: list-units (JSON on systemd ≥ 246, text otherwise — older systemctl rejects
+ * or ignores --output=json, the parser tells them apart by content), unit-file states,
+ * per-unit properties of every loaded service (`show` with a pattern matches loaded units,
+ * the same set list-units --all prints), and failed units of every type.
+ */
+export const systemdServicesScript = (): string =>
+  [
+    "(",
+    section("units", `${LIST} --output=json || ${LIST}`),
+    section("unit_files", "systemctl list-unit-files --type=service --no-legend --no-pager"),
+    section("show", `systemctl show --all --no-pager -p ${shq(SHOW_PROPERTIES.join(","))} ${shq("*.service")}`),
+    section("failed", "systemctl --failed --no-legend --no-pager --plain"),
+    ")",
+  ].join("\n")
+
+export const systemdServices: DataTypeSpec<SystemdServices> = {
+  name: "systemd_services",
+  pollable: true,
+  params: noParams,
+  description:
+    "systemd services: load/active/sub state, enabled state, restart count, main PID, exit status, memory, active-since; failed units and counts.",
+  table: "systemd_services",
+  ttlSeconds: 600,
+  timeout: "30 seconds",
+  retry: transportRetry,
+  maxOutputBytes: 8 * 1024 * 1024,
+  requires: ["systemctl"],
+  script: systemdServicesScript,
+  parse: parseSystemdServices,
+  toRows: (data) =>
+    data.units.map((u) => ({
+      unit: u.name,
+      load_state: u.load_state,
+      active_state: u.active_state,
+      sub_state: u.sub_state,
+      enabled_state: u.enabled_state,
+      restarts: u.restarts,
+      main_pid: u.main_pid,
+      data: u,
+    })),
+}
