@@ -18,6 +18,7 @@
  * Environment: FLEET_SIZES (10,50,200) FLEET_SECONDS (25 per size) FLEET_SPEEDUP (60)
  * FLEET_MAX_POLLS (40) FLEET_SSHD (4) DATABASE_URL (PostgreSQL; default in-memory PGlite).
  */
+import { testQuery } from "../src/store/raw-sql.ts"
 import { Effect, Layer, ManagedRuntime, References } from "effect"
 import { makeCacheLayer } from "../src/cache/CacheLive.ts"
 import { composeServices } from "../src/layers.ts"
@@ -121,12 +122,15 @@ const runSize = async (n: number, hosts: ReadonlyArray<SshdHandle>, run: number)
     const realSeconds = (performance.now() - t0) / 1000
     const cpu = process.cpuUsage(cpu0)
     const stats = await go(Ssh.use((s) => Effect.sync(() => s.stats())))
-    const rows = await go(Store.use((s) =>
-      s.query<{ status: string; duration_ms: number }>(
-        "SELECT status, duration_ms FROM data_collection_audit WHERE method = 'polling'",
-      )
-    ))
-    await go(Effect.ignore(Store.use((s) => s.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`))))
+    const rows = await go(
+      Store.use((s) =>
+        testQuery<{ status: string; duration_ms: number }>(
+          s,
+          "SELECT status, duration_ms FROM data_collection_audit WHERE method = 'polling'",
+        )
+      ),
+    )
+    await go(Effect.ignore(Store.use((s) => testQuery(s, `DROP SCHEMA IF EXISTS ${schema} CASCADE`))))
     const durations = rows.map((r) => Number(r.duration_ms)).sort((a, b) => a - b)
     const simulatedMinutes = (realSeconds * speedup) / 60
     const opened = stats.connectionsOpened - stats0.connectionsOpened

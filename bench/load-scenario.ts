@@ -3,6 +3,7 @@
  * separate client process drives the API. Shared by `bench/load.ts` (60 s, 200 devices, soak with
  * LOAD_SECONDS) and its short form in `test/load.test.ts`.
  */
+import { testQuery } from "../src/store/raw-sql.ts"
 import { spawn } from "node:child_process"
 import path from "node:path"
 import { fileURLToPath } from "node:url"
@@ -180,15 +181,19 @@ export const runLoad = async (o: LoadOptions): Promise<LoadResult> => {
       const cpu = process.cpuUsage(cpuBefore)
       const elu = performance.eventLoopUtilization(eluBefore)
       await go(Scheduler.use((s) => s.stop({ drainTimeoutMs: 5000 })))
-      const polls = await go(Store.use((s) =>
-        s.query<{ status: string; n: unknown }>(
-          "SELECT status, count(*) AS n FROM data_collection_audit WHERE method = 'polling' GROUP BY status",
-        )
-      ))
+      const polls = await go(
+        Store.use((s) =>
+          testQuery<{ status: string; n: unknown }>(
+            s,
+            "SELECT status, count(*) AS n FROM data_collection_audit WHERE method = 'polling' GROUP BY status",
+          )
+        ),
+      )
       const count = (st: string) => Number(polls.find((p) => p.status === st)?.n ?? 0)
       const pollErrors = await go(
         Store.use((s) =>
-          s.query<{ data_type: string; error_message: string | null; n: unknown }>(
+          testQuery<{ data_type: string; error_message: string | null; n: unknown }>(
+            s,
             `SELECT data_type, error_message, count(*) AS n FROM data_collection_audit
            WHERE method = 'polling' AND status <> 'success' GROUP BY 1, 2 ORDER BY 3 DESC LIMIT 10`,
           )

@@ -13,7 +13,7 @@ import { deviceBodyOf } from "./app/device-input.ts"
 import { Devices, type PublicDevice } from "./app/devices.ts"
 import { isLoopbackHost } from "./auth/cli.ts"
 import type { Collected, CollectOptions } from "./pipeline/Collector.ts"
-import { defaultConfig, type InfraConfig, resolveConfig } from "./settings/load.ts"
+import { type InfraConfig, resolveConfig, resolveOptions } from "./settings/load.ts"
 import type { DeviceInput, DevicePatch } from "./domain/device.ts"
 import { Events, type InfraEventWithMeta } from "./events/Events.ts"
 import { makeHttpApp } from "./http/app.ts"
@@ -94,12 +94,7 @@ const isResolved = (o: CreateOptions): o is Partial<InfraConfig> =>
 /** Start the service graph in-process. Call close() to release SSH connections and the database. */
 export const createInfrastructor = async (options: CreateOptions = {}): Promise<Infrastructor> => {
   const config: InfraConfig = isResolved(options)
-    ? {
-      ...defaultConfig,
-      ...options,
-      ssh: { ...defaultConfig.ssh, ...options.ssh },
-      cache: { ...defaultConfig.cache, ...options.cache },
-    }
+    ? resolveOptions(options)
     : resolveConfig(options as Record<string, unknown>, {})
   const runtime = await startRuntime(config)
   // The embedding program is the local user: full scope, audited as "library".

@@ -23,3 +23,10 @@ test("createInfrastructor({ prot }) is refused with the path and the nearest key
     (e: unknown) => e instanceof ValidationError && /ssh\.conect_timeout_ms/.test(e.message),
   )
 })
+
+test("createInfrastructor({ dataDir, ... }) in camelCase is checked too, before anything starts", async () => {
+  await assert.rejects(
+    createInfrastructor({ dataDir: path.join(dir, "data"), localDevice: false, cache: { maxEntries: 0 } as never }),
+    (e: unknown) => e instanceof ValidationError && /cache\.maxEntries/.test(e.message),
+  )
+})

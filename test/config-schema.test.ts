@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import os from "node:os"
 import path from "node:path"
 import { after, describe, test } from "node:test"
-import { loadConfig, resolveConfig } from "../src/settings/load.ts"
+import { loadConfig, resolveConfig, resolveOptions } from "../src/settings/load.ts"
 import { ValidationError } from "../src/domain/errors.ts"
 
 interface Problem {
@@ -255,5 +255,96 @@ describe("loadConfig reads a YAML file through the same schema", () => {
     const c = loadConfig(good, {})
     assert.equal(c.port, 9001)
     assert.equal(c.http.maxBodyBytes, 65536)
+  })
+})
+
+describe("configuration schema: values the sections decode and check", () => {
+  test("durations decode to milliseconds; bad ones name the key, the expected form and the range", () => {
+    const s = resolveConfig({
+      schedule: { intervals: { containers: "10s", zfs: 0, vm_status: false }, catch_up: "2m", lease_ttl: 20 },
+    }, {}).scheduler
+    assert.deepEqual(s.cadence["containers"], { kind: "interval", ms: 10_000 })
+    assert.deepEqual(s.cadence["zfs"], { kind: "off" })
+    assert.deepEqual(s.cadence["vm_status"], { kind: "off" })
+    assert.equal(s.catchUpMs, 120_000)
+    assert.equal(s.leaseTtlMs, 20_000)
+    const r = refusal({ schedule: { catch_up: "soon", drain_timeout: "1h", intervals: { zfs: "often" } } })
+    assert.match(problemAt(r.problems, "schedule.catch_up").problem, /expected a duration like 30, "30s"/)
+    assert.match(problemAt(r.problems, "schedule.drain_timeout").problem, /between 0 s and 600 s, got 3600 s/)
+    assert.match(problemAt(r.problems, "schedule.intervals.zfs").problem, /"off"/)
+  })
+
+  test("cron syntax, backoff order and instance ids are checked by the Schema, with the other problems", () => {
+    const r = refusal({
+      instance_id: "has space",
+      schedule: { cron: { zfs: "61 * * * *" }, health: { backoff_base: "1m", backoff_max: "1s" } },
+    })
+    assert.match(problemAt(r.problems, "schedule.cron.zfs").problem, /invalid cron expression "61 \* \* \* \*"/)
+    assert.match(problemAt(r.problems, "schedule.health.backoff_max").problem, /below backoff_base \(60 s\)/)
+    assert.match(problemAt(r.problems, "instance_id").problem, /letters, digits/)
+    assert.equal(r.problems.length, 3)
+  })
+
+  test("watch globs are absolute, retention days whole, protected tables named", () => {
+    const r = refusal({
+      watch: { globs: { proxy_configs: ["conf.d/*.conf"] }, debounce_ms: 1 },
+      retention: { system_logs: 1.5, configuration_snapshots: 30, system_log: 3 },
+    })
+    assert.match(problemAt(r.problems, "watch.globs.proxy_configs[0]").problem, /absolute glob pattern/)
+    assert.match(problemAt(r.problems, "watch.debounce_ms").problem, /≥ 10/)
+    assert.match(problemAt(r.problems, "retention.system_logs").problem, /whole number of days/)
+    assert.match(problemAt(r.problems, "retention.configuration_snapshots").problem, /kept forever/)
+    assert.match(problemAt(r.problems, "retention.system_log").problem, /unknown table, did you mean `system_logs`/)
+  })
+
+  test("environment variables decode in one place; each bad one is named with what it expects", () => {
+    const c = resolveConfig({ schedule: { enabled: true } }, {
+      INFRA_PORT: "9100",
+      INFRA_LOCAL_DEVICE: "0",
+      INFRA_SCHEDULE: "false",
+      INFRA_LEASE_TTL: "15s",
+      INFRA_INSTANCE_ID: "node-b",
+      INFRA_HOST: "",
+    })
+    assert.equal(c.port, 9100)
+    assert.equal(c.localDevice, false)
+    assert.equal(c.scheduler.enabled, false)
+    assert.equal(c.scheduler.leaseTtlMs, 15_000)
+    assert.equal(c.scheduler.instanceId, "node-b")
+    assert.equal(c.host, "127.0.0.1", "an empty variable is as if unset")
+    const r = refusal({ prot: 1 }, { INFRA_PORT: "abc", INFRA_SCHEDULE: "yes", INFRA_LOG_LEVEL: "loud" })
+    assert.match(problemAt(r.problems, "INFRA_PORT").problem, /expected a number, got "abc"/)
+    assert.match(problemAt(r.problems, "INFRA_SCHEDULE").problem, /true, false, 1 or 0/)
+    problemAt(r.problems, "INFRA_LOG_LEVEL")
+    problemAt(r.problems, "prot")
+  })
+
+  test("booleans in the document are true or false, never strings", () => {
+    const r = refusal({ mcp: { allow_writes: "true" }, local_device: "1" })
+    assert.match(problemAt(r.problems, "mcp.allow_writes").problem, /expected true or false, got "true"/)
+    problemAt(r.problems, "local_device")
+  })
+})
+
+describe("the library's camelCase options go through the same field schemas", () => {
+  test("good options resolve over the defaults; typos and bad values are refused with their path", () => {
+    const c = resolveOptions({
+      dataDir: "/tmp/x",
+      ssh: { connectTimeoutMs: 5000 } as never,
+      retention: { system_logs: 3 },
+    })
+    assert.equal(c.ssh.connectTimeoutMs, 5000)
+    assert.equal(c.ssh.commandTimeoutMs, 30_000)
+    let caught: unknown
+    try {
+      resolveOptions({ dataDir: "/tmp/x", port: -1, ssh: { conectTimeoutMs: 5 } as never, retention: { x: 1 } })
+    } catch (e) {
+      caught = e
+    }
+    assert.ok(caught instanceof ValidationError)
+    assert.match(caught.message, /invalid configuration in options/)
+    assert.match(caught.message, /port: /)
+    assert.match(caught.message, /ssh\.conectTimeoutMs: unknown key, did you mean `connectTimeoutMs`\?/)
+    assert.match(caught.message, /retention\.x: unknown table/)
   })
 })

@@ -1,3 +1,4 @@
+import { testQuery } from "../src/store/raw-sql.ts"
 import assert from "node:assert/strict"
 import { createHash, randomBytes } from "node:crypto"
 import { lstatSync, readdirSync, readFileSync, unlinkSync } from "node:fs"
@@ -44,9 +45,9 @@ const storedText = (t: TestApp) =>
     t,
     Store.use((s) =>
       Effect.all([
-        s.query("SELECT * FROM configuration_snapshots"),
-        s.query("SELECT * FROM configuration_change_events"),
-        s.query("SELECT * FROM data_collection_audit"),
+        testQuery(s, "SELECT * FROM configuration_snapshots"),
+        testQuery(s, "SELECT * FROM configuration_change_events"),
+        testQuery(s, "SELECT * FROM data_collection_audit"),
       ])
     ),
   ).then((rows) => JSON.stringify(rows, (_k, v) => (typeof v === "bigint" ? String(v) : v)))

@@ -3,6 +3,7 @@
  * a dead instance's devices are taken over within the lease TTL, and events fan out over
  * LISTEN/NOTIFY (PostgreSQL only). Each instance is a full runtime with its own instance id.
  */
+import { testQuery } from "../src/store/raw-sql.ts"
 import assert from "node:assert/strict"
 import { after, before, describe, test } from "node:test"
 import { Effect } from "effect"
@@ -103,7 +104,7 @@ for (const backend of testBackends()) {
         assert.equal(new Set([...oa, ...ob]).size, 6, "no device owned twice")
         const leases = await b.run(
           Store.use((s) =>
-            s.query<{ device_id: number; owner: string }>("SELECT device_id, owner FROM scheduler_leases")
+            testQuery<{ device_id: number; owner: string }>(s, "SELECT device_id, owner FROM scheduler_leases")
           ),
         )
         for (const l of leases) assert.equal(l.owner, oa.includes(Number(l.device_id)) ? "node-a" : "node-b")
@@ -143,7 +144,7 @@ for (const backend of testBackends()) {
         const handback = Date.now() - stoppedAt
         assert.ok(handback < TTL, `graceful handover took ${handback} ms, under the ${TTL} ms TTL`)
         const instances = await b.run(
-          Store.use((s) => s.query<{ instance_id: string }>("SELECT instance_id FROM scheduler_instances")),
+          Store.use((s) => testQuery<{ instance_id: string }>(s, "SELECT instance_id FROM scheduler_instances")),
         )
         assert.ok(!instances.some((r) => r.instance_id === "node-c"), "a stopped instance leaves the cluster table")
 

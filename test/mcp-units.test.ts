@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import os from "node:os"
 import path from "node:path"
 import { test } from "node:test"
-import { loadMcpSettings } from "../src/mcp/settings.ts"
+import { loadMcpSettings } from "../src/settings/load.ts"
 import { configFileUri, urisForEvent } from "../src/mcp/subscriptions.ts"
 import { summariseMetrics } from "../src/app/metrics-summary.ts"
 import { devicesFromSshConfig } from "../src/app/ssh-config-import.ts"
@@ -91,7 +91,7 @@ test("MCP write setting: flag over env over config file, off by default", () => 
     writeFileSync(file, "port: 1\n")
     assert.deepEqual(loadMcpSettings(file, undefined, {}), { allowWrites: false })
     writeFileSync(file, "mcp:\n  allow_writes: maybe\n")
-    assert.throws(() => loadMcpSettings(file, undefined, {}), /mcp.allow_writes must be true or false/)
+    assert.throws(() => loadMcpSettings(file, undefined, {}), /mcp\.allow_writes: expected true or false/)
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }

@@ -1,3 +1,4 @@
+import { testQuery } from "../src/store/raw-sql.ts"
 import assert from "node:assert/strict"
 import { after, before, describe, test } from "node:test"
 import { Effect, Layer, ManagedRuntime, Result } from "effect"
@@ -9,7 +10,7 @@ import { noRetry, transportRetry } from "../src/domain/schedules.ts"
 import { Events, type InfraEventWithMeta } from "../src/events/Events.ts"
 import { Observability } from "../src/observe/Observability.ts"
 import { runRetention } from "../src/observe/retention.ts"
-import { resolveRetention, validateRetention } from "../src/observe/retention-policy.ts"
+import { resolveRetention } from "../src/observe/retention-policy.ts"
 import { type DataTypeSpec, params } from "../src/pipeline/DataType.ts"
 import { shq } from "../src/domain/quote.ts"
 import { Registry } from "../src/pipeline/Registry.ts"
@@ -78,8 +79,8 @@ after(() => stopAllSshd())
 
 describe("retention configuration", () => {
   test("configuration history tables can never be given a retention", () => {
-    assert.throws(() => validateRetention({ configuration_snapshots: 30 }), ValidationError)
-    assert.throws(() => validateRetention({ configuration_change_events: 0 }), ValidationError)
+    assert.throws(() => resolveConfig({ retention: { configuration_snapshots: 30 } }, {}), ValidationError)
+    assert.throws(() => resolveConfig({ retention: { configuration_change_events: 0 } }, {}), ValidationError)
     assert.throws(() => resolveConfig({ retention: { configuration_snapshots: 365 } }, {}), /kept forever/)
     assert.throws(() => resolveConfig({ retention: { system_logs: -1 } }, {}), ValidationError)
     assert.throws(() => resolveConfig({ retention: { system_logs: 1.5 } }, {}), ValidationError)
@@ -267,18 +268,18 @@ for (const backend of testBackends()) {
           )
           await inner.runPromise(Collector.use((c) => c.collect("bye", "echo_probe", { method: "library" })))
           await inner.runPromise(Collector.use((c) => c.collect("bye", "echo_probe", { method: "library" })))
-          const none = await outer.runPromise(store.query("SELECT * FROM service_performance_metrics"))
+          const none = await outer.runPromise(testQuery(store, "SELECT * FROM service_performance_metrics"))
           assert.equal(none.length, 0, "nothing is written before a flush")
         } finally {
           await inner.dispose()
         }
         const rows = await outer.runPromise(
-          store.query<any>("SELECT * FROM service_performance_metrics WHERE method = 'library'"),
+          testQuery<any>(store, "SELECT * FROM service_performance_metrics WHERE method = 'library'"),
         )
         assert.equal(rows.length, 1)
         assert.equal(Number(rows[0].operations_total), 2)
         assert.equal(Number(rows[0].operations_cached), 1)
-        const cached = await outer.runPromise(store.query<any>("SELECT * FROM cache_metadata"))
+        const cached = await outer.runPromise(testQuery<any>(store, "SELECT * FROM cache_metadata"))
         assert.equal(cached.length, 1)
         assert.equal(cached[0].device, "bye")
         assert.equal(Number(cached[0].hits), 1)
@@ -351,7 +352,7 @@ for (const backend of testBackends()) {
 
         const rows = await runIn(
           t,
-          Store.use((s) => s.query<any>("SELECT * FROM cache_metadata ORDER BY device, params")),
+          Store.use((s) => testQuery<any>(s, "SELECT * FROM cache_metadata ORDER BY device, params")),
         )
         assert.equal(rows.length, 3)
         const [a, b, other] = rows
@@ -403,19 +404,25 @@ for (const backend of testBackends()) {
           }]),
         )
         // Very old configuration history: must survive any run.
-        const snapshot = await run(store.query<{ id: number }>(
-          `INSERT INTO configuration_snapshots (time, device_id, device_name, path, config_type, change_type, detection_source)
+        const snapshot = await run(
+          testQuery<{ id: number }>(
+            store,
+            `INSERT INTO configuration_snapshots (time, device_id, device_name, path, config_type, change_type, detection_source)
            VALUES ($1, $2, 'ret', '/etc/x', 'generic', 'CREATE', 'poll') RETURNING id`,
-          [daysAgo(4000), device.id],
-        ))
-        await run(store.query(
-          `INSERT INTO configuration_change_events (time, device_id, device_name, path, config_type, snapshot_id, change_type,
+            [daysAgo(4000), device.id],
+          ),
+        )
+        await run(
+          testQuery(
+            store,
+            `INSERT INTO configuration_change_events (time, device_id, device_name, path, config_type, snapshot_id, change_type,
              diff_summary, risk_level, risk_rule, detection_source)
            VALUES ($1, $2, 'ret', '/etc/x', 'generic', $3, 'CREATE', '{}'::jsonb, 'LOW', 'test', 'poll')`,
-          [daysAgo(4000), device.id, snapshot[0]?.id],
-        ))
+            [daysAgo(4000), device.id, snapshot[0]?.id],
+          ),
+        )
         const count = async (table: string) =>
-          Number((await run(store.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table}`)))[0]?.n)
+          Number((await run(testQuery<{ n: number }>(store, `SELECT count(*)::int AS n FROM ${table}`)))[0]?.n)
 
         const result = await run(runRetention(store, resolveRetention({}), { batchSize: 2 }))
         assert.deepEqual(result.errors, {})
@@ -427,7 +434,7 @@ for (const backend of testBackends()) {
         assert.equal(await count("system_metrics"), 2)
         assert.equal(await count("system_logs"), 1)
         assert.equal(await count("service_performance_metrics"), 1)
-        const remaining = await run(store.query<{ time: Date }>("SELECT time FROM system_metrics"))
+        const remaining = await run(testQuery<{ time: Date }>(store, "SELECT time FROM system_metrics"))
         for (const r of remaining) assert.ok(new Date(r.time).getTime() > daysAgo(30).getTime())
         assert.equal(await count("configuration_snapshots"), 1)
         assert.equal(await count("configuration_change_events"), 1)

@@ -9,6 +9,7 @@
  *   devices after a TTL, as from a dead instance; when it comes back it gives them up at its first
  *   renewal, so double polling ends within a bounded time of the return.
  */
+import { testQuery } from "../src/store/raw-sql.ts"
 import assert from "node:assert/strict"
 import { after, before, describe, test } from "node:test"
 import { testBackends, uniqueSchema } from "./harness/db.ts"
@@ -103,7 +104,8 @@ const overlaps = (all: ReadonlyArray<Poll>, from = 0): Array<string> => {
 const liveLeases = async (i: Instance): Promise<Map<number, Array<string>>> => {
   const rows = await i.run(
     Store.use((s) =>
-      s.query<{ device_id: number; owner: string }>(
+      testQuery<{ device_id: number; owner: string }>(
+        s,
         "SELECT device_id, owner FROM scheduler_leases WHERE expires_at > now()",
       )
     ),

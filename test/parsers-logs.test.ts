@@ -15,7 +15,8 @@ import {
   parseSystemLogs,
   type SystemLogs,
 } from "../src/collectors/system-logs/parse-system-logs.ts"
-import { latestCursorQuery, systemLogs } from "../src/collectors/system-logs/system-logs.ts"
+import { systemLogs } from "../src/collectors/system-logs/system-logs.ts"
+import { latestCursorQuery } from "../src/store/repos/series.ts"
 import { shq } from "../src/domain/quote.ts"
 import type { CommandResult } from "../src/ssh/Ssh.ts"
 import { listFixtures, readFixture } from "./harness/fixtures.ts"

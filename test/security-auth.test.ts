@@ -1,3 +1,4 @@
+import { testQuery } from "../src/store/raw-sql.ts"
 import assert from "node:assert/strict"
 import { mkdtempSync, rmSync } from "node:fs"
 import os from "node:os"
@@ -140,7 +141,9 @@ for (const backend of testBackends()) {
         assert.equal((await t.request("GET", "/api/devices", { token: reader.token })).status, 401)
         assert.equal((await t.request("GET", "/api/devices", { token: writer.token })).status, 200)
 
-        const stored = await t.run(Effect.flatMap(Effect.service(Store), (s) => s.query("SELECT * FROM api_tokens")))
+        const stored = await t.run(
+          Effect.flatMap(Effect.service(Store), (s) => testQuery(s, "SELECT * FROM api_tokens")),
+        )
         assert.equal(stored.length, 2)
         for (const row of stored) {
           assert.ok(!JSON.stringify(row).includes(writer.token.slice(19)), "only the hash is stored")

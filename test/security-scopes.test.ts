@@ -5,6 +5,7 @@
  * operation must be reached by one of them. Then the same routes without a token on a server
  * bound to a non-loopback address: 401, also once the last token was revoked.
  */
+import { testQuery } from "../src/store/raw-sql.ts"
 import { Client } from "@modelcontextprotocol/sdk/client/index.js"
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js"
 import { Effect } from "effect"
@@ -211,13 +212,14 @@ const BACKGROUND = new Set(["service_performance_metrics", "cache_metadata"])
 const databaseState = (run: <A>(e: Effect.Effect<A, any, any>) => Promise<A>) =>
   run(Effect.gen(function* () {
     const store = yield* Store
-    const tables = (yield* store.query<{ table_name: string }>(
+    const tables = (yield* testQuery<{ table_name: string }>(
+      store,
       `SELECT table_name FROM information_schema.tables
         WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' ORDER BY table_name`,
     )).map((r) => r.table_name)
     const state: Record<string, unknown> = {}
     for (const table of tables.filter((name) => !BACKGROUND.has(name))) {
-      const rows = yield* store.query(`SELECT * FROM "${table}"`)
+      const rows = yield* testQuery(store, `SELECT * FROM "${table}"`)
       state[table] = rows.map((r) => {
         const { last_used_at: _touched, ...rest } = r as Record<string, unknown>
         return JSON.stringify(rest)

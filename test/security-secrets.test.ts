@@ -1,3 +1,4 @@
+import { testQuery } from "../src/store/raw-sql.ts"
 import assert from "node:assert/strict"
 import { randomBytes } from "node:crypto"
 import { after, before, describe, test } from "node:test"
@@ -101,7 +102,7 @@ for (const backend of testBackends()) {
         assert.equal("password" in created.body, false)
 
         const raw = await t.run(
-          Effect.flatMap(Effect.service(Store), (s) => s.query("SELECT password FROM devices WHERE name = 'pw'")),
+          Effect.flatMap(Effect.service(Store), (s) => testQuery(s, "SELECT password FROM devices WHERE name = 'pw'")),
         )
         const column = String(raw[0]?.["password"])
         assert.match(column, /^enc:v1:/)

@@ -3,6 +3,7 @@
  * how rows hashed with scrypt by earlier versions keep working and get upgraded, and that "no
  * token configured" is refused at request time when the server is exposed to the network.
  */
+import { testQuery } from "../src/store/raw-sql.ts"
 import assert from "node:assert/strict"
 import { Buffer } from "node:buffer"
 import { randomBytes, scryptSync } from "node:crypto"
@@ -89,7 +90,7 @@ const withLegacyStore = <A>(
   })
 
 const tokenRow = (store: StoreShape, id: string) =>
-  Effect.runPromise(store.query("SELECT * FROM api_tokens WHERE id = $1", [id]))
+  Effect.runPromise(testQuery(store, "SELECT * FROM api_tokens WHERE id = $1", [id]))
     .then((rows) => rows[0])
 
 const options = (hashing: SecretHashing, extra: Partial<AuthenticatorOptions> = {}): AuthenticatorOptions => ({
@@ -204,7 +205,9 @@ for (const backend of testBackends()) {
         assert.equal(await Effect.runPromise(auth.revalidate(header)), false)
 
         // Another process (the CLI on PostgreSQL) revokes by writing the row.
-        await Effect.runPromise(store.query("UPDATE api_tokens SET revoked_at = now() WHERE id = $1", [theirs.info.id]))
+        await Effect.runPromise(
+          testQuery(store, "UPDATE api_tokens SET revoked_at = now() WHERE id = $1", [theirs.info.id]),
+        )
         assert.equal(failed(await check(auth, `Bearer ${theirs.token}`)), "401 invalid_token")
       })
     })
@@ -236,13 +239,16 @@ for (const backend of testBackends()) {
         const second = await Effect.runPromise(repo.create("second", "write"))
         assert.equal(failed(await check(exposed, undefined)), "401 unauthorized")
         assert.equal(failed(await check(loopback, undefined)), "401 unauthorized")
-        await Effect.runPromise(store.query("UPDATE api_tokens SET revoked_at = now() WHERE id = $1", [second.info.id]))
+        await Effect.runPromise(
+          testQuery(store, "UPDATE api_tokens SET revoked_at = now() WHERE id = $1", [second.info.id]),
+        )
         assert.equal(failed(await check(exposed, undefined)), "401 no_token_configured")
         assert.equal(failed(await check(loopback, undefined)), "ok")
 
         // A token made by another process closes loopback open mode within OPEN_MODE_RECHECK_MS.
         await Effect.runPromise(
-          store.query(
+          testQuery(
+            store,
             "INSERT INTO api_tokens (id, name, scope, salt, hash) VALUES ('cccccccccccc', 'x', 'read', '00', '00')",
           ),
         )

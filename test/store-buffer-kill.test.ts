@@ -8,6 +8,7 @@
  * Two kinds of outage: connections reset (the driver errors at once), and connections that hang
  * (a partition: the driver waits, the write never returns).
  */
+import { testQuery } from "../src/store/raw-sql.ts"
 import assert from "node:assert/strict"
 import { type ChildProcess, spawn } from "node:child_process"
 import { mkdtempSync, rmSync } from "node:fs"
@@ -97,7 +98,8 @@ const replay = async (databaseUrl: string, schema: string, spillPath: string): P
     const store = Context.get(context, Store)
     await waitFor("the spill file replayed", () => store.writeBuffer?.().pending === 0, 60_000)
     const rows = await Effect.runPromise(
-      store.query<{ operation_id: string }>(
+      testQuery<{ operation_id: string }>(
+        store,
         "SELECT operation_id FROM data_collection_audit WHERE data_type = 'kill_test'",
       ),
     )

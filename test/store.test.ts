@@ -1,3 +1,4 @@
+import { testQuery } from "../src/store/raw-sql.ts"
 import assert from "node:assert/strict"
 import { mkdtempSync, rmSync } from "node:fs"
 import os from "node:os"
@@ -92,7 +93,8 @@ for (const backend of testBackends()) {
       const schema = uniqueSchema("relayer")
       const appliedAt = Effect.provide(
         Store.use((s) =>
-          s.query<{ version: number; applied_at: Date }>(
+          testQuery<{ version: number; applied_at: Date }>(
+            s,
             "SELECT version, applied_at FROM schema_migrations ORDER BY version",
           )
         ),
@@ -255,7 +257,8 @@ for (const backend of testBackends()) {
           assert.equal(oldest?.["net_rx_bytes"], 123456789012)
           assert.equal(typeof oldest?.["id"], "number")
 
-          const counted = yield* store.query<{ n: number }>(
+          const counted = yield* testQuery<{ n: number }>(
+            store,
             "SELECT count(*) AS n FROM system_metrics WHERE device_id = $1",
             [d.id],
           )
@@ -299,7 +302,7 @@ for (const backend of testBackends()) {
             store.insertRows("system_metrics", [...rows.slice(0, 3499), wide(3499, 2_000_000)]),
           )
           assert.equal(broken.unavailable, false)
-          const none = yield* store.query<{ n: number }>("SELECT count(*) AS n FROM system_metrics")
+          const none = yield* testQuery<{ n: number }>(store, "SELECT count(*) AS n FROM system_metrics")
           assert.deepEqual(none, [{ n: 0 }])
 
           assert.equal(yield* store.insertRows("system_metrics", rows), 3500)
@@ -326,7 +329,7 @@ for (const backend of testBackends()) {
           const missing = yield* failure(store.insertRows("no_such_table", [{ x: 1 }]))
           assert.equal(missing._tag, "StoreError")
           assert.equal(missing.unavailable, false)
-          const sqlError = yield* failure(store.query("SELECT * FROM nowhere"))
+          const sqlError = yield* failure(testQuery(store, "SELECT * FROM nowhere"))
           assert.equal(sqlError.unavailable, false)
           assert.match(sqlError.message, /nowhere/)
           yield* store.ping()
@@ -380,7 +383,8 @@ for (const backend of testBackends()) {
           ])
           yield* store.insertAudit(audit({ deviceId: d.id, deviceName: "gone" }))
           yield* store.removeDevice(d.id)
-          const left = yield* store.query<{ n: number }>(
+          const left = yield* testQuery<{ n: number }>(
+            store,
             "SELECT count(*) AS n FROM system_metrics WHERE device_id = $1",
             [d.id],
           )

@@ -1,3 +1,4 @@
+import { testQuery } from "../src/store/raw-sql.ts"
 import assert from "node:assert/strict"
 import { describe, test } from "node:test"
 import { Effect, Layer } from "effect"
@@ -24,7 +25,8 @@ const run = <A>(
 
 const versions = (path: string) =>
   Store.use((s) =>
-    s.query<{ id: number; change_type: string; content_hash: string | null; previous_snapshot_id: number | null }>(
+    testQuery<{ id: number; change_type: string; content_hash: string | null; previous_snapshot_id: number | null }>(
+      s,
       "SELECT id, change_type, content_hash, previous_snapshot_id FROM configuration_snapshots WHERE path = $1 ORDER BY id",
       [path],
     )
@@ -104,7 +106,8 @@ for (const backend of testBackends()) {
             storeRawSecrets: true,
           })
           const rows = yield* Store.use((s) =>
-            s.query<{ path: string; content: string; content_encoding: string; content_redacted: boolean }>(
+            testQuery<{ path: string; content: string; content_encoding: string; content_redacted: boolean }>(
+              s,
               "SELECT path, content, content_encoding, content_redacted FROM configuration_snapshots ORDER BY id",
             )
           )

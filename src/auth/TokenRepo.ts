@@ -1,6 +1,6 @@
 import { Effect } from "effect"
 import { NotFound, type StoreError, ValidationError } from "../domain/errors.ts"
-import type { StoreShape } from "../store/Store.ts"
+import type { StoreShape, TokenRecord } from "../store/Store.ts"
 import {
   generateToken,
   isTokenHashAlgorithm,
@@ -26,25 +26,18 @@ export interface StoredToken extends TokenInfo {
   readonly algorithm: TokenHashAlgorithm | "unknown"
 }
 
-const asDate = (
-  v: unknown,
-): Date | null => (v === null || v === undefined ? null : v instanceof Date ? v : new Date(String(v)))
-
-const rowToToken = (r: Record<string, unknown>): StoredToken => ({
-  id: String(r["id"]),
-  name: String(r["name"]),
-  scope: r["scope"] === "write" ? "write" : "read",
-  createdAt: asDate(r["created_at"]) ?? new Date(0),
-  lastUsedAt: asDate(r["last_used_at"]),
-  revokedAt: asDate(r["revoked_at"]),
-  salt: String(r["salt"]),
-  hash: String(r["hash"]),
+/** Scope and algorithm as stored become the ones this version knows (anything else: read / "unknown"). */
+const toToken = (r: TokenRecord): StoredToken => ({
+  id: r.id,
+  name: r.name,
+  scope: r.scope === "write" ? "write" : "read",
+  createdAt: r.createdAt ?? new Date(0),
+  lastUsedAt: r.lastUsedAt,
+  revokedAt: r.revokedAt,
+  salt: r.salt,
+  hash: r.hash,
   // Absent only on a schema before sql/091, where every row is scrypt.
-  algorithm: r["algorithm"] === undefined
-    ? "scrypt"
-    : isTokenHashAlgorithm(r["algorithm"])
-    ? r["algorithm"]
-    : "unknown",
+  algorithm: r.algorithm === undefined ? "scrypt" : isTokenHashAlgorithm(r.algorithm) ? r.algorithm : "unknown",
 })
 
 const publicInfo = ({ salt: _salt, hash: _hash, algorithm: _algorithm, ...info }: StoredToken): TokenInfo => info
@@ -55,7 +48,7 @@ let generation = 0
 /** Changes whenever this process creates or revokes a token (lets the authenticator cache "no tokens"). */
 export const tokenGeneration = (): number => generation
 
-/** Token rows in `api_tokens` (sql/090_tokens.sql), through the store's parameterised query. */
+/** Tokens: validation, generation and the public view over the store's token repository. */
 export const makeTokenRepo = (store: StoreShape) => {
   const create = (name: string, scope: string) =>
     Effect.gen(function* () {
@@ -68,48 +61,36 @@ export const makeTokenRepo = (store: StoreShape) => {
         return yield* Effect.fail(new ValidationError({ message: "scope must be read or write" }))
       }
       const fresh = generateToken()
-      const rows = yield* store.query(
-        "INSERT INTO api_tokens (id, name, scope, salt, hash, algorithm) VALUES ($1, $2, $3, $4, $5, $6) RETURNING *",
-        [fresh.id, name, scope, fresh.salt, fresh.hash, fresh.algorithm],
-      ).pipe(Effect.ensuring(Effect.sync(() => void generation++)))
-      const row = rows[0]
+      const row = yield* store.insertToken({
+        id: fresh.id,
+        name,
+        scope,
+        salt: fresh.salt,
+        hash: fresh.hash,
+        algorithm: fresh.algorithm,
+      }).pipe(Effect.ensuring(Effect.sync(() => void generation++)))
       const info = row === undefined
         ? { id: fresh.id, name, scope, createdAt: new Date(), lastUsedAt: null, revokedAt: null }
-        : publicInfo(rowToToken(row))
+        : publicInfo(toToken(row))
       return { token: fresh.token, info }
     })
 
   const list = (): Effect.Effect<Array<TokenInfo>, StoreError> =>
-    Effect.map(
-      store.query("SELECT * FROM api_tokens ORDER BY created_at, id"),
-      (rows) => rows.map((r) => publicInfo(rowToToken(r))),
-    )
+    Effect.map(store.listTokens(), (rows) => rows.map((r) => publicInfo(toToken(r))))
 
   const find = (id: string): Effect.Effect<StoredToken | undefined, StoreError> =>
-    Effect.map(
-      store.query("SELECT * FROM api_tokens WHERE id = $1", [id]),
-      (rows) => rows[0] === undefined ? undefined : rowToToken(rows[0]),
-    )
+    Effect.map(store.findToken(id), (row) => row === undefined ? undefined : toToken(row))
 
   const revoke = (id: string): Effect.Effect<TokenInfo, NotFound | StoreError> =>
     Effect.gen(function* () {
-      const rows = yield* store.query(
-        "UPDATE api_tokens SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1 RETURNING *",
-        [id],
-      ).pipe(Effect.ensuring(Effect.sync(() => void generation++)))
-      const row = rows[0]
+      const row = yield* store.revokeToken(id).pipe(Effect.ensuring(Effect.sync(() => void generation++)))
       if (row === undefined) return yield* Effect.fail(new NotFound({ message: `no token with id '${id}'` }))
-      return publicInfo(rowToToken(row))
+      return publicInfo(toToken(row))
     })
 
-  const activeCount = (): Effect.Effect<number, StoreError> =>
-    Effect.map(
-      store.query<{ n: unknown }>("SELECT count(*) AS n FROM api_tokens WHERE revoked_at IS NULL"),
-      (rows) => Number(rows[0]?.n ?? 0),
-    )
+  const activeCount = (): Effect.Effect<number, StoreError> => store.countActiveTokens()
 
-  const touch = (id: string): Effect.Effect<void, StoreError> =>
-    Effect.asVoid(store.query("UPDATE api_tokens SET last_used_at = now() WHERE id = $1", [id]))
+  const touch = (id: string): Effect.Effect<void, StoreError> => store.touchToken(id)
 
   /**
    * Replaces a scrypt hash by the fast one, once its secret was seen to match. Only if the row still
@@ -121,14 +102,7 @@ export const makeTokenRepo = (store: StoreShape) => {
     legacyHash: string,
     fast: { readonly salt: string; readonly hash: string },
   ): Effect.Effect<StoredToken | undefined, StoreError> =>
-    Effect.map(
-      store.query(
-        "UPDATE api_tokens SET algorithm = 'hmac-sha256', salt = $3, hash = $4 " +
-          "WHERE id = $1 AND algorithm = 'scrypt' AND hash = $2 RETURNING *",
-        [id, legacyHash, fast.salt, fast.hash],
-      ),
-      (rows) => rows[0] === undefined ? undefined : rowToToken(rows[0]),
-    )
+    Effect.map(store.upgradeTokenHash(id, legacyHash, fast), (row) => row === undefined ? undefined : toToken(row))
 
   return { create, list, find, revoke, activeCount, touch, upgradeHash }
 }

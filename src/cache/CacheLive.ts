@@ -77,6 +77,9 @@ export const makeCache = (options: CacheOptions = {}): CacheShape => {
       return Deferred.succeed(flight.deferred, outcome)
     })
 
+  // One span for the whole lookup, hits included; built once here so a call does not capture a stack.
+  const named = Effect.withSpan("Cache.getOrLoad")
+
   const getOrLoad = <A, E, R>(
     key: string,
     ttlMs: number,
@@ -130,7 +133,7 @@ export const makeCache = (options: CacheOptions = {}): CacheShape => {
         )
       })
 
-    return Effect.suspend(() => attempt(true))
+    return named(Effect.suspend(() => attempt(true)))
   }
 
   const peek = <A>(key: string): CacheEntry<A> | undefined => lru.get(key)?.entry as CacheEntry<A> | undefined

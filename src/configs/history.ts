@@ -8,7 +8,7 @@ import { Effect } from "effect"
 import type { Device } from "../domain/device.ts"
 import { NotFound, type StoreError, ValidationError } from "../domain/errors.ts"
 import { Events } from "../events/Events.ts"
-import { Store } from "../store/Store.ts"
+import { type FullSnapshot, type SnapshotRow, Store } from "../store/Store.ts"
 import { analyzeChange, parseConfig, redactContent, unifiedDiff } from "./analyze.ts"
 import type {
   ChangeAnalysis,
@@ -55,19 +55,6 @@ export type RecordOutcome =
     readonly changeType: ChangeType
     readonly risk: RiskLevel
   }
-
-interface SnapshotRow {
-  readonly id: number
-  readonly path: string
-  readonly config_type: string
-  readonly content_hash: string | null
-  readonly content: string
-  readonly content_encoding: "utf8" | "base64"
-  readonly content_redacted: boolean
-  readonly size_too_large: boolean
-  readonly link_target: string | null
-  readonly [key: string]: unknown
-}
 
 /**
  * What makes two versions the same: the content hash, or for a path leading outside the globs its
@@ -133,36 +120,6 @@ const safeAnalyze = (
   }
 }
 
-const LATEST = `SELECT id, path, config_type, content_hash, content, content_encoding, content_redacted, size_too_large,
-    link_target
-  FROM configuration_snapshots WHERE device_id = $1 AND path = $2 ORDER BY id DESC LIMIT 1`
-
-const LATEST_PRESENT =
-  `SELECT id, path, config_type, content_hash, content, content_encoding, content_redacted, size_too_large,
-    link_target
-  FROM configuration_snapshots WHERE device_id = $1 AND path = $2 AND content_hash IS NOT NULL ORDER BY id DESC LIMIT 1`
-
-/**
- * One statement, so snapshot and event commit together. ON CONFLICT DO NOTHING hits the chain
- * index when another writer appended after the same head: then no row comes back and we retry.
- */
-const INSERT = `WITH snap AS (
-  INSERT INTO configuration_snapshots (device_id, device_name, path, config_type, content_hash, content,
-    content_encoding, content_redacted, content_bytes, parsed, parse_error, change_type, previous_snapshot_id,
-    previous_hash, moved_from, file_mtime, detection_source, detection_latency_ms, size_too_large, link_target)
-  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11, $12, $13, $14, $15, $16, $17, $18, $19, $26)
-  ON CONFLICT DO NOTHING
-  RETURNING id, time
-), ev AS (
-  INSERT INTO configuration_change_events (time, device_id, device_name, path, config_type, snapshot_id,
-    previous_snapshot_id, change_type, diff_summary, affected_services, requires_restart, restart_services,
-    risk_level, risk_rule, detection_source, link_target)
-  SELECT snap.time, $1, $2, $3, $4, snap.id, $13, $12, $20::jsonb, $21::jsonb, $22, $23::jsonb, $24, $25, $17, $26
-    FROM snap
-  RETURNING id
-)
-SELECT (SELECT id FROM snap) AS snapshot_id, (SELECT id FROM ev) AS event_id`
-
 const MAX_ATTEMPTS = 5
 
 /** Record what was found for one file, if it differs from the latest stored version. */
@@ -196,7 +153,7 @@ export const recordVersion = (
     const bytes = file.state === "present" ? file.bytes.length : file.state === "too_large" ? file.size : 0
 
     for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
-      const latest = (yield* store.query<SnapshotRow>(LATEST, [device.id, file.path]))[0]
+      const latest = yield* store.latestConfigSnapshot(device.id, file.path)
       const latestHash = latest?.content_hash ?? null
       const latestIdentity = latest === undefined ? null : identityOf(latestHash, latest.link_target ?? null)
       if (identity === latestIdentity) return { recorded: false, path: file.path }
@@ -210,7 +167,7 @@ export const recordVersion = (
 
       let before = versionOf(latest)
       if (before === null && changeType === "MOVE" && file.movedFrom !== undefined) {
-        before = versionOf((yield* store.query<SnapshotRow>(LATEST_PRESENT, [device.id, file.movedFrom]))[0])
+        before = versionOf(yield* store.latestConfigSnapshot(device.id, file.movedFrom, { withContent: true }))
       }
       const after: ConfigVersion | null = file.state === "present" && parsed !== null
         ? { path: file.path, content: stored.encoding === "utf8" ? stored.text : "", parsed }
@@ -222,18 +179,18 @@ export const recordVersion = (
         ? fixedAnalysis("HIGH", "symlink-outside-globs")
         : safeAnalyze(type, changeType, before, after)
 
-      const rows = yield* store.query<{ snapshot_id: number | null; event_id: number | null }>(INSERT, [
-        device.id,
-        device.name,
-        file.path,
-        type,
-        hash,
-        stored.text,
-        stored.encoding,
-        stored.redacted,
-        bytes,
-        parsed !== null && parsed.ok ? JSON.stringify(parsed.data ?? null) : null,
-        parsed !== null && !parsed.ok
+      const written = yield* store.insertConfigVersion({
+        deviceId: device.id,
+        deviceName: device.name,
+        path: file.path,
+        configType: type,
+        contentHash: hash,
+        content: stored.text,
+        contentEncoding: stored.encoding,
+        contentRedacted: stored.redacted,
+        contentBytes: bytes,
+        parsed: parsed !== null && parsed.ok ? JSON.stringify(parsed.data ?? null) : null,
+        parseError: parsed !== null && !parsed.ok
           ? parsed.error
           : file.state === "too_large"
           ? "file too large: content not stored"
@@ -241,24 +198,24 @@ export const recordVersion = (
           ? "leads outside the watched globs: content not read"
           : null,
         changeType,
-        latest?.id ?? null,
-        latestHash,
-        changeType === "MOVE" ? file.movedFrom ?? null : null,
-        file.mtime ?? null,
-        ctx.source,
-        ctx.detectedAt === undefined ? null : Math.max(0, Date.now() - ctx.detectedAt),
-        file.state === "too_large",
-        JSON.stringify(analysis.diff),
-        JSON.stringify(analysis.affectedServices),
-        analysis.requiresRestart,
-        JSON.stringify(analysis.restartServices),
-        analysis.risk,
-        analysis.rule,
+        previousSnapshotId: latest?.id ?? null,
+        previousHash: latestHash,
+        movedFrom: changeType === "MOVE" ? file.movedFrom ?? null : null,
+        fileMtime: file.mtime ?? null,
+        detectionSource: ctx.source,
+        detectionLatencyMs: ctx.detectedAt === undefined ? null : Math.max(0, Date.now() - ctx.detectedAt),
+        sizeTooLarge: file.state === "too_large",
         linkTarget,
-      ])
-      const row = rows[0]
-      if (row === undefined || row.snapshot_id === null || row.event_id === null) continue // lost a race: re-read the head
-      const snapshotId = Number(row.snapshot_id)
+        diffSummary: JSON.stringify(analysis.diff),
+        affectedServices: JSON.stringify(analysis.affectedServices),
+        requiresRestart: analysis.requiresRestart,
+        restartServices: JSON.stringify(analysis.restartServices),
+        riskLevel: analysis.risk,
+        riskRule: analysis.rule,
+      })
+      // Another writer appended after the same head (the chain index refused ours): re-read the head.
+      if (written === undefined) continue
+      const { snapshotId } = written
       yield* events.publish({
         _tag: "ConfigurationChanged",
         device: device.name,
@@ -273,7 +230,7 @@ export const recordVersion = (
         recorded: true,
         path: file.path,
         snapshotId,
-        eventId: Number(row.event_id),
+        eventId: written.eventId,
         changeType,
         risk: analysis.risk,
       }
@@ -298,13 +255,7 @@ export interface KnownFile {
 export const latestHashes = (deviceId: number): Effect.Effect<Map<string, KnownFile>, StoreError, Store> =>
   Effect.gen(function* () {
     const store = yield* Store
-    const rows = yield* store.query<
-      { path: string; config_type: string; content_hash: string | null; link_target: string | null }
-    >(
-      `SELECT DISTINCT ON (path) path, config_type, content_hash, link_target FROM configuration_snapshots
-        WHERE device_id = $1 ORDER BY path, id DESC`,
-      [deviceId],
-    )
+    const rows = yield* store.latestConfigHashes(deviceId)
     return new Map(
       rows.map((r) => [r.path, {
         path: r.path,
@@ -316,35 +267,11 @@ export const latestHashes = (deviceId: number): Effect.Effect<Map<string, KnownF
   })
 
 /** Every file ever tracked on a device: its current state, version count and last change. */
-export const trackedFiles = (deviceId: number) =>
-  Store.use((store) =>
-    store.query(
-      `SELECT path, config_type, content_hash, link_target, snapshot_id, change_type, last_change, versions,
-              size_too_large, content_bytes, detection_source, change_type = 'DELETE' AS deleted
-         FROM (SELECT DISTINCT ON (path) path, config_type, content_hash, link_target, id AS snapshot_id, change_type,
-                      time AS last_change, size_too_large, content_bytes, detection_source,
-                      count(*) OVER (PARTITION BY path) AS versions
-                 FROM configuration_snapshots WHERE device_id = $1 ORDER BY path, id DESC) t
-        ORDER BY path`,
-      [deviceId],
-    )
-  )
-
-const SUMMARY_COLUMNS = `s.id, s.time, s.device_name, s.path, s.config_type, s.change_type, s.content_hash,
-  s.previous_snapshot_id, s.previous_hash, s.moved_from, s.file_mtime, s.detection_source, s.detection_latency_ms,
-  s.size_too_large, s.link_target, s.content_bytes, s.content_redacted, s.parse_error,
-  e.id AS event_id, e.risk_level, e.risk_rule, e.diff_summary, e.requires_restart`
+export const trackedFiles = (deviceId: number) => Store.use((store) => store.trackedConfigFiles(deviceId))
 
 /** Versions of one path, newest first, without content. */
 export const fileHistory = (deviceId: number, path: string, limit: number) =>
-  Store.use((store) =>
-    store.query(
-      `SELECT ${SUMMARY_COLUMNS} FROM configuration_snapshots s
-         LEFT JOIN configuration_change_events e ON e.snapshot_id = s.id
-        WHERE s.device_id = $1 AND s.path = $2 ORDER BY s.id DESC LIMIT $3`,
-      [deviceId, path, limit],
-    )
-  )
+  Store.use((store) => store.configFileHistory(deviceId, path, limit))
 
 const parseId = (name: string, raw: string | number | undefined): number => {
   const n = typeof raw === "number" ? raw : /^\d{1,15}$/.test(raw ?? "") ? Number(raw) : Number.NaN
@@ -354,7 +281,7 @@ const parseId = (name: string, raw: string | number | undefined): number => {
   return n
 }
 
-export type FullSnapshot = SnapshotRow & { readonly device_id: number | null; readonly device_name: string }
+export type { FullSnapshot }
 
 export const getSnapshot = (
   rawId: string | number,
@@ -362,11 +289,7 @@ export const getSnapshot = (
   Effect.gen(function* () {
     const id = yield* Effect.try({ try: () => parseId("id", rawId), catch: (e) => e as ValidationError })
     const store = yield* Store
-    const row = (yield* store.query<FullSnapshot>(
-      `SELECT s.*, e.risk_level, e.risk_rule, e.diff_summary, e.affected_services, e.requires_restart, e.restart_services
-         FROM configuration_snapshots s LEFT JOIN configuration_change_events e ON e.snapshot_id = s.id WHERE s.id = $1`,
-      [id],
-    ))[0]
+    const row = yield* store.configSnapshot(id)
     if (row === undefined) return yield* Effect.fail(new NotFound({ message: `no configuration snapshot ${id}` }))
     return row
   })
@@ -427,28 +350,12 @@ const RISKS = ["LOW", "MEDIUM", "HIGH", "CRITICAL"]
 /** Change events, newest first. */
 export const listChanges = (f: ChangeFilter) =>
   Effect.gen(function* () {
-    const where: Array<string> = []
-    const params: Array<unknown> = []
-    const add = (sql: string, value: unknown) => {
-      params.push(value)
-      where.push(sql.replace("?", `$${params.length}`))
-    }
-    if (f.device !== undefined) add("device_name = ?", f.device)
-    if (f.configType !== undefined) add("config_type = ?", f.configType)
-    if (f.since !== undefined) add("time >= ?", f.since)
-    if (f.path !== undefined) add("path = ?", f.path)
     if (f.risk !== undefined && f.risk.length > 0) {
       const bad = f.risk.find((r) => !RISKS.includes(r))
       if (bad !== undefined) {
         return yield* Effect.fail(new ValidationError({ message: `risk must be one of ${RISKS.join(", ")}` }))
       }
-      add("risk_level = ANY(?::text[])", `{${f.risk.join(",")}}`)
     }
-    params.push(f.limit)
     const store = yield* Store
-    return yield* store.query(
-      `SELECT * FROM configuration_change_events ${where.length === 0 ? "" : `WHERE ${where.join(" AND ")}`}
-        ORDER BY id DESC LIMIT $${params.length}`,
-      params,
-    )
+    return yield* store.configChanges(f)
   })

@@ -3,9 +3,9 @@
  * one atomic write with backup, an optional syntax check, and a rollback when the check fails.
  */
 import { Buffer } from "node:buffer"
-import { Data, Effect } from "effect"
+import { Effect } from "effect"
 import { Collector, type Method } from "../pipeline/Collector.ts"
-import { CommandFailed, NotFound, ValidationError } from "../domain/errors.ts"
+import { CommandFailed, NotFound, RestoreRefused, RestoreValidationFailed, ValidationError } from "../domain/errors.ts"
 import type { ConfigFiles } from "../collectors/config-files/config-files.ts"
 import type { RestoreOutcome, Validator } from "../collectors/config-files/config-restore.ts"
 import { Store } from "../store/Store.ts"
@@ -14,29 +14,6 @@ import type { ResolvedWatchSettings } from "./watch/settings.ts"
 import { redactContent, unifiedDiff } from "./analyze.ts"
 import { getSnapshot, recordVersion, sha256Hex, snapshotBytes } from "./history.ts"
 import type { ConfigType } from "./types.ts"
-
-/** The validator ran and rejected the restored file; the previous content is back in place. */
-export class RestoreValidationFailed extends Data.TaggedError("RestoreValidationFailed")<{
-  readonly message: string
-  readonly validator: string | null
-  readonly exitCode: number | null
-  readonly output: string
-  readonly rolledBack: boolean
-}> {}
-
-/**
- * Nothing was written because the path is not one the device is watched for now ("not_watched"),
- * or it physically leads outside the watched globs, e.g. through a symlink ("outside_globs").
- */
-export class RestoreRefused extends Data.TaggedError("RestoreRefused")<{
-  readonly message: string
-  readonly details: {
-    readonly path: string
-    readonly reason: "not_watched" | "outside_globs"
-    /** Where the path leads, for "outside_globs". */
-    readonly target: string | null
-  }
-}> {}
 
 const leadsOutside = (path: string, target: string) =>
   new RestoreRefused({
@@ -207,4 +184,4 @@ export const restoreSnapshot = (deviceRef: string | number, req: RestoreRequest,
       new_snapshot_id: recorded.recorded ? recorded.snapshotId : null,
       change_type: recorded.recorded ? recorded.changeType : null,
     }
-  })
+  }).pipe(Effect.withSpan("Configs.restoreSnapshot"))

@@ -15,12 +15,7 @@ export const buildDeviceServiceMap = (
 ) =>
   Effect.gen(function* () {
     const store = yield* Store
-    const confs = yield* store.query<{ path: string; parsed: unknown }>(
-      `SELECT path, parsed FROM (SELECT DISTINCT ON (path) path, parsed, content_hash FROM configuration_snapshots
-          WHERE device_id = $1 AND config_type = 'proxy_configs' ORDER BY path, id DESC) t
-        WHERE content_hash IS NOT NULL ORDER BY path`,
-      [device.id],
-    )
+    const confs = yield* store.proxyConfigs(device.id)
     const collector = yield* Collector
     const containers = yield* collector.collect(device.id, "containers", asker).pipe(
       Effect.map((c) => ({

@@ -1,4 +1,10 @@
-import { Context } from "effect"
+import { Context, Schema } from "effect"
+
+export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+export const MAX_BODY_BYTES_LIMIT = 1024 ** 3
+
+/** `http.max_body_bytes` and INFRA_MAX_BODY_BYTES: a whole number of bytes. */
+export const MaxBodyBytes = Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: MAX_BODY_BYTES_LIMIT }))
 
 export interface HttpSettings {
   /**
@@ -12,5 +18,5 @@ export interface HttpSettings {
 
 /** What makeHttpApp runs with; `serve` and the library set it from the bind address and the config. */
 export const HttpSettings = Context.Reference<HttpSettings>("infrastructor/HttpSettings", {
-  defaultValue: () => ({ exposed: false, maxBodyBytes: 1024 * 1024 }),
+  defaultValue: () => ({ exposed: false, maxBodyBytes: DEFAULT_MAX_BODY_BYTES }),
 })

@@ -55,8 +55,8 @@ export class Fanout extends Context.Service<Fanout, FanoutShape>()("infrastructo
             yield* Effect.logInfo("event fan-out off", { reason: disabled })
             return
           }
-          const rows = yield* store.query<{ schema: string | null }>("SELECT current_schema() AS schema")
-          channel = `infra_events_${fnv1a(rows[0]?.schema ?? "public").toString(16)}`
+          const schema = yield* store.currentSchema()
+          channel = `infra_events_${fnv1a(schema).toString(16)}`
           const scope = yield* Scope.fork(layerScope)
           const outgoing = yield* Queue.sliding<InfraEventWithMeta>(4096)
           const incoming = yield* Queue.sliding<InfraEventWithMeta | Parameters<typeof events.publish>[0]>(4096)

@@ -1,6 +1,6 @@
 import { Cause, Context, Effect, Exit, Fiber, Layer, Option, Scope } from "effect"
 import { Store } from "../store/Store.ts"
-import { leaseSql } from "./lease-sql.ts"
+import { instanceLeases } from "./leases.ts"
 import { preferredOwner } from "./rendezvous.ts"
 
 export interface OwnershipChange {
@@ -111,7 +111,7 @@ const makeLeaseOwnership = (options: Omit<OwnershipOptions, "mode">) =>
     const store = yield* Store
     const layerScope = yield* Effect.scope
     const { instanceId, leaseTtlMs } = options
-    const sql = leaseSql(store, instanceId, leaseTtlMs)
+    const leaseStore = instanceLeases(store, instanceId, leaseTtlMs)
     const renewEveryMs = Math.max(50, Math.floor(leaseTtlMs / 3))
     // While the database is away, try again often: the first renewal after its return reconciles.
     const retryEveryMs = Math.min(renewEveryMs, 1000)
@@ -156,7 +156,7 @@ const makeLeaseOwnership = (options: Omit<OwnershipOptions, "mode">) =>
      */
     const liveNow = (started: number) =>
       Effect.gen(function* () {
-        const rows = yield* sql.instances()
+        const rows = yield* leaseStore.instances()
         const alive = new Set(rows.filter((r) => r.live).map((r) => r.instanceId))
         if (started < graceUntil) {
           const registered = new Set(rows.map((r) => r.instanceId))
@@ -169,10 +169,10 @@ const makeLeaseOwnership = (options: Omit<OwnershipOptions, "mode">) =>
     const cycle = Effect.gen(function* () {
       const started = Date.now()
       if (unreachableSince !== null) graceUntil = started + graceMs
-      yield* sql.heartbeat()
+      yield* leaseStore.heartbeat()
       live = yield* liveNow(started)
-      const devices = yield* sql.enabledDevices()
-      const leases = new Map((yield* sql.leases()).map((l) => [l.deviceId, l]))
+      const devices = yield* leaseStore.enabledDevices()
+      const leases = new Map((yield* leaseStore.leases()).map((l) => [l.deviceId, l]))
 
       const wanted: Array<number> = []
       const handOver: Array<number> = []
@@ -206,12 +206,12 @@ const makeLeaseOwnership = (options: Omit<OwnershipOptions, "mode">) =>
       if (releasing.length > 0) {
         for (const id of releasing) owned.delete(id)
         yield* notify({ acquired: [], lost: releasing })
-        yield* sql.release(releasing)
+        yield* leaseStore.release(releasing)
       }
 
       // After an outage, a device whose lease another instance took meanwhile (it could reach the
       // table, we could not) is not in `held`: it is lost here, and polling it stops.
-      const held = new Set(yield* sql.acquire(wanted))
+      const held = new Set(yield* leaseStore.acquire(wanted))
       const previous = owned
       owned = held
       ownedUntil = started + leaseTtlMs - safetyMs
@@ -260,7 +260,7 @@ const makeLeaseOwnership = (options: Omit<OwnershipOptions, "mode">) =>
       })
 
     const loop = Effect.gen(function* () {
-      const twin = yield* Effect.orElseSucceed(sql.liveTwin(), () => undefined)
+      const twin = yield* Effect.orElseSucceed(leaseStore.liveTwin(), () => undefined)
       if (twin !== undefined) {
         yield* Effect.logWarning("another live process uses this instance_id: give each instance its own", {
           instance: instanceId,
@@ -279,7 +279,7 @@ const makeLeaseOwnership = (options: Omit<OwnershipOptions, "mode">) =>
         } else if (Option.isNone(result.value)) yield* onFailure("timeout")
         // Not while others may still be on their way back: sweeping would drop their rows.
         if (unreachableSince === null && Date.now() >= graceUntil && ++sweeps % 100 === 1) {
-          yield* Effect.ignore(sql.sweep())
+          yield* Effect.ignore(leaseStore.sweep())
         }
         yield* Effect.sleep(unreachableSince === null ? renewEveryMs : retryEveryMs)
       }
@@ -310,8 +310,8 @@ const makeLeaseOwnership = (options: Omit<OwnershipOptions, "mode">) =>
         unreachableSince = null
         yield* notify({ acquired: [], lost })
         if (opts.release) {
-          yield* Effect.ignore(sql.release("all"))
-          yield* Effect.ignore(sql.leave())
+          yield* Effect.ignore(leaseStore.release("all"))
+          yield* Effect.ignore(leaseStore.leave())
         }
       })
 

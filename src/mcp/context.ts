@@ -5,7 +5,7 @@ import { Caller, type CallerShape } from "../app/caller.ts"
 import type { Configs } from "../app/configs.ts"
 import type { Data } from "../app/data.ts"
 import type { Devices } from "../app/devices.ts"
-import { errorCode, errorMessage } from "../pipeline/error-info.ts"
+import { describeError, isTaggedError } from "../domain/errors.ts"
 import type { Events } from "../events/Events.ts"
 
 /** What the MCP server calls: the application operations (which authorize and audit), and the bus. */
@@ -80,9 +80,6 @@ export const errorResult = (error: ToolFailure): CallToolResult => ({
   isError: true,
 })
 
-const isTagged = (e: unknown): e is { readonly _tag: string } =>
-  typeof e === "object" && e !== null && typeof (e as { _tag?: unknown })._tag === "string"
-
 export const makeToolContext = (
   runExit: <A>(effect: Effect.Effect<A, unknown, McpServices>) => Promise<Exit.Exit<A, unknown>>,
   server: { readonly allowWrites: boolean; readonly local: boolean },
@@ -94,7 +91,10 @@ export const makeToolContext = (
     if (Exit.isSuccess(exit)) return { ok: true, value: exit.value }
     const failure = Cause.findErrorOption(exit.cause)
     const error = Option.isSome(failure) ? failure.value : Cause.squash(exit.cause)
-    if (isTagged(error)) return { ok: false, error: { code: errorCode(error), message: errorMessage(error) } }
+    if (isTaggedError(error)) {
+      const { code, message } = describeError(error)
+      return { ok: false, error: { code, message } }
+    }
     // A defect (a bug): the agent gets a plain message, the trace goes to the log on stderr.
     await runExit(Effect.logError("mcp tool failed", Cause.pretty(exit.cause)))
     return { ok: false, error: { code: "internal_error", message: "internal error (details in the server log)" } }

@@ -4,7 +4,7 @@ import { Cache, keyPrefix } from "../cache/Cache.ts"
 import type { StoreError } from "../domain/errors.ts"
 import { Events, type InfraEventWithMeta } from "../events/Events.ts"
 import { Ssh } from "../ssh/Ssh.ts"
-import { type AuditEntry, type Row, Store } from "../store/Store.ts"
+import { type AuditEntry, type PerformanceQuery, type Row, Store } from "../store/Store.ts"
 import { keyMatches } from "../cache/keys.ts"
 import { makeCacheMetadataWriter } from "./cache-metadata.ts"
 import { EventLog } from "./EventLog.ts"
@@ -14,8 +14,7 @@ import { processFamilies } from "./process-metrics.ts"
 import { counter, gauge, makeLabeledCounter, renderExposition } from "./prometheus.ts"
 import { type RetentionResult, runRetention } from "./retention.ts"
 import { resolveRetention, type RetentionRule } from "./retention-policy.ts"
-import { type GlobalSample, makeRollup } from "./rollup.ts"
-import { writeRollups } from "./rollup-sql.ts"
+import { bucketRow, type GlobalSample, makeRollup } from "./rollup.ts"
 
 export interface ObservabilityOptions {
   /** Retention overrides, days per table (config `retention:`). */
@@ -47,12 +46,7 @@ export interface InvalidateResult {
   readonly data_type: string | null
 }
 
-export interface PerformanceQuery {
-  readonly from: Date
-  readonly to: Date
-  readonly method?: string | undefined
-  readonly limit: number
-}
+export type { PerformanceQuery }
 
 export interface ObservabilityShape {
   /** Write rollup rows: finished minutes, and the running minute too when includeCurrent. Returns rows written. */
@@ -115,7 +109,7 @@ export class Observability extends Context.Service<Observability, ObservabilityS
             rollup.sample(globals(), now)
             const due = rollup.take(now, flushOptions?.includeCurrent === true)
             if (due.length === 0) return 0
-            return yield* writeRollups(store, due).pipe(
+            return yield* store.addRollups(due.map(bucketRow)).pipe(
               Effect.tapError(() => Effect.sync(() => rollup.restore(due))),
             )
           })
@@ -186,16 +180,7 @@ export class Observability extends Context.Service<Observability, ObservabilityS
             ),
           )
 
-        const performanceRows: ObservabilityShape["performance"] = (q) => {
-          const params: Array<unknown> = [q.from, q.to]
-          const where = ["time >= $1", "time <= $2"]
-          if (q.method !== undefined) where.push(`method = $${params.push(q.method)}`)
-          return store.query(
-            `SELECT * FROM service_performance_metrics WHERE ${where.join(" AND ")}
-             ORDER BY time DESC, method LIMIT $${params.push(q.limit)}`,
-            params,
-          )
-        }
+        const performanceRows: ObservabilityShape["performance"] = (q) => store.performanceRows(q)
 
         const prometheus = () => {
           const c = cache.stats()

@@ -1,45 +1,30 @@
 import { Effect } from "effect"
 import type { CacheEntryInfo } from "../cache/Cache.ts"
 import type { StoreError } from "../domain/errors.ts"
-import type { StoreShape } from "../store/Store.ts"
+import type { CacheMetadataRow, StoreShape } from "../store/Store.ts"
 import { splitCacheKey, storedCacheKey } from "../cache/keys.ts"
-import { upsert } from "./sql.ts"
 
-const columns = [
-  "cache_key",
-  "device",
-  "data_type",
-  "params",
-  "created_at",
-  "last_accessed_at",
-  "expires_at",
-  "hits",
-  "size_bytes",
-  "invalidated_at",
-  "invalidation_reason",
-  "updated_at",
-] as const
-
-const values = (e: CacheEntryInfo, invalidated: { at: Date; reason: string } | null, now: Date): Array<unknown> => {
+const row = (
+  e: CacheEntryInfo,
+  invalidated: { at: Date; reason: string } | null,
+  now: Date,
+): CacheMetadataRow => {
   const parts = splitCacheKey(e.key)
-  return [
-    storedCacheKey(e.key),
-    parts.device,
-    parts.dataType,
-    parts.params,
-    new Date(e.storedAt),
-    new Date(e.lastAccessedAt),
-    new Date(e.expiresAt),
-    e.hits,
-    e.bytes,
-    invalidated?.at ?? null,
-    invalidated?.reason ?? null,
-    now,
-  ]
+  return {
+    cache_key: storedCacheKey(e.key),
+    device: parts.device,
+    data_type: parts.dataType,
+    params: parts.params,
+    created_at: new Date(e.storedAt),
+    last_accessed_at: new Date(e.lastAccessedAt),
+    expires_at: new Date(e.expiresAt),
+    hits: e.hits,
+    size_bytes: e.bytes,
+    invalidated_at: invalidated?.at ?? null,
+    invalidation_reason: invalidated?.reason ?? null,
+    updated_at: now,
+  }
 }
-
-const write = (store: StoreShape, rows: ReadonlyArray<ReadonlyArray<unknown>>) =>
-  upsert(store, "cache_metadata", columns, rows, "cache_key", columns.slice(1))
 
 /** Persists cache state; only entries that changed since the last snapshot are written. */
 export interface CacheMetadataWriter {
@@ -62,7 +47,7 @@ export const makeCacheMetadataWriter = (store: StoreShape): CacheMetadataWriter 
     Effect.suspend(() => {
       const changed = entries.filter((e) => written.get(e.key) !== signature(e))
       if (changed.length === 0) return Effect.succeed(0)
-      return write(store, changed.map((e) => values(e, null, now))).pipe(
+      return store.upsertCacheMetadata(changed.map((e) => row(e, null, now))).pipe(
         Effect.tap(() =>
           Effect.sync(() => {
             for (const e of changed) written.set(e.key, signature(e))
@@ -77,17 +62,8 @@ export const makeCacheMetadataWriter = (store: StoreShape): CacheMetadataWriter 
   const invalidated: CacheMetadataWriter["invalidated"] = (entries, scope, reason, at) =>
     Effect.gen(function* () {
       for (const e of entries) written.delete(e.key)
-      yield* write(store, entries.map((e) => values(e, { at, reason }, at)))
-      const params: Array<unknown> = [at, reason]
-      const where = ["invalidated_at IS NULL"]
-      if (scope.device !== undefined) where.push(`device = $${params.push(scope.device)}`)
-      if (scope.dataType !== undefined) where.push(`data_type = $${params.push(scope.dataType)}`)
-      yield* store.query(
-        `UPDATE cache_metadata SET invalidated_at = $1, invalidation_reason = $2, updated_at = $1 WHERE ${
-          where.join(" AND ")
-        }`,
-        params,
-      )
+      yield* store.upsertCacheMetadata(entries.map((e) => row(e, { at, reason }, at)))
+      yield* store.invalidateCacheMetadata(scope, reason, at)
     })
 
   return { snapshot, invalidated }

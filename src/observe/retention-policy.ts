@@ -1,4 +1,4 @@
-import { ValidationError } from "../domain/errors.ts"
+import { Schema } from "effect"
 
 /** Days of history kept per time-series table (0 = keep forever). */
 export const defaultRetentionDays: Readonly<Record<string, number>> = {
@@ -31,36 +31,32 @@ export interface RetentionRule {
   readonly days: number
 }
 
-const identifier = /^[a-z_][a-z0-9_]*$/
+const Days = Schema.Finite.check(
+  Schema.makeFilter((days: number) => Number.isInteger(days) && days >= 0 && days <= maxRetentionDays, {
+    expected: `a whole number of days from 0 (keep forever) to ${maxRetentionDays}`,
+  }),
+)
 
-/** Checks `retention:` overrides (table → days); throws ValidationError on protected or bad entries. */
-export const validateRetention = (overrides: Readonly<Record<string, unknown>>): Record<string, number> => {
-  const out: Record<string, number> = {}
-  for (const [table, raw] of Object.entries(overrides)) {
-    if (protectedTables.has(table)) {
-      throw new ValidationError({
-        message: `retention.${table}: configuration history is kept forever and cannot be given a retention`,
-      })
-    }
-    if (!identifier.test(table)) {
-      throw new ValidationError({ message: `retention: ${JSON.stringify(table)} is not a table name` })
-    }
-    const days = typeof raw === "number" ? raw : typeof raw === "string" && raw.trim() !== "" ? Number(raw) : Number.NaN
-    if (!Number.isInteger(days) || days < 0 || days > maxRetentionDays) {
-      throw new ValidationError({
-        message: `retention.${table} must be a whole number of days from 0 (keep forever) to ${maxRetentionDays}, got ${
-          String(raw)
-        }`,
-      })
-    }
-    out[table] = days
-  }
-  return out
-}
+/** Present in the section so a protected table gets this message rather than "unknown table". */
+const KeptForever = Schema.Unknown.check(
+  Schema.makeFilter(() => "configuration history is kept forever and cannot be given a retention"),
+)
 
-/** Defaults merged with overrides; tables with 0 days (keep forever) are left out. */
+/** The `retention:` section: days per time-series table; configuration history tables are refused. */
+export const RetentionSection = Schema.Struct({
+  ...Object.fromEntries(Object.keys(defaultRetentionDays).map((t) => [t, Schema.optional(Schema.NullOr(Days))])),
+  ...Object.fromEntries([...protectedTables].map((t) => [t, Schema.optional(KeptForever)])),
+}).annotate({ configKeyKind: "table" })
+
+/**
+ * Defaults merged with overrides (checked by RetentionSection); tables with 0 days (keep forever)
+ * are left out. Only the known tables are kept: their names go into SQL.
+ */
 export const resolveRetention = (overrides: Readonly<Record<string, unknown>> = {}): Array<RetentionRule> => {
-  const merged = { ...defaultRetentionDays, ...validateRetention(overrides) }
+  const merged: Record<string, number> = { ...defaultRetentionDays }
+  for (const [table, days] of Object.entries(overrides)) {
+    if (table in defaultRetentionDays && typeof days === "number") merged[table] = days
+  }
   return Object.entries(merged)
     .filter(([, days]) => days > 0)
     .map(([table, days]) => ({ table, days, column: timeColumns[table] ?? "time" }))

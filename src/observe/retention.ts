@@ -19,7 +19,7 @@ export interface RetentionRunOptions {
 
 export const defaultRetentionBatch = 5000
 
-// Names are spliced into SQL text.
+// Names are spliced into SQL text (the store checks them too).
 const identifier = /^[a-z_][a-z0-9_]*$/
 
 /**
@@ -47,30 +47,19 @@ export const runRetention = (
         continue
       }
       const cutoff = new Date(now.getTime() - rule.days * 86_400_000)
-      const exists = yield* store.query<{ t: string | null }>("SELECT to_regclass($1)::text AS t", [rule.table]).pipe(
-        Effect.map((rows) => rows[0]?.t != null),
-        Effect.orElseSucceed(() => false),
-      )
+      const exists = yield* store.tableExists(rule.table).pipe(Effect.orElseSucceed(() => false))
       if (!exists) {
         errors[rule.table] = "table does not exist"
         continue
       }
       let total = 0
       for (;;) {
-        // ctid picks a bounded set of rows without needing an id column.
-        const result = yield* store.query<{ n: number }>(
-          `WITH gone AS (
-             DELETE FROM ${rule.table} WHERE ctid = ANY(ARRAY(
-               SELECT ctid FROM ${rule.table} WHERE ${rule.column} < $1 LIMIT $2))
-             RETURNING 1)
-           SELECT count(*)::int AS n FROM gone`,
-          [cutoff, batch],
-        ).pipe(Effect.result)
+        const result = yield* store.deleteOlderThan(rule.table, rule.column, cutoff, batch).pipe(Effect.result)
         if (Result.isFailure(result)) {
           errors[rule.table] = result.failure.message
           break
         }
-        const n = Number(result.success[0]?.n ?? 0)
+        const n = result.success
         total += n
         if (n < batch) break
         yield* Effect.yieldNow

@@ -1,4 +1,5 @@
 import type { OperationEvent } from "./events.ts"
+import type { RollupRow } from "../store/Store.ts"
 
 /** Process-wide figures (SSH pool, cache) land on this pseudo-method's row, not on any one method. */
 export const allMethods = "all"
@@ -171,47 +172,25 @@ export const makeRollup = (initial: GlobalSample): Rollup => {
   }
 }
 
-/** Column values for service_performance_metrics, in `rollupColumns` order. */
-export const rollupColumns = [
-  "time",
-  "method",
-  "operations_total",
-  "operations_successful",
-  "operations_failed",
-  "operations_cached",
-  "avg_duration_ms",
-  "min_duration_ms",
-  "max_duration_ms",
-  "ssh_connections_created",
-  "ssh_connections_reused",
-  "commands_executed",
-  "cache_hit_ratio",
-  "cache_entries",
-  "cache_bytes",
-  "cache_evictions",
-  "bytes_collected",
-  "db_writes",
-  "error_types",
-] as const
-
-export const bucketValues = (b: Bucket): Array<unknown> => [
-  new Date(b.minute),
-  b.method,
-  b.total,
-  b.successful,
-  b.failed,
-  b.cached,
-  b.total === 0 ? null : b.durationSum / b.total,
-  b.total === 0 ? null : b.durationMin,
-  b.total === 0 ? null : b.durationMax,
-  b.global?.sshOpened ?? null,
-  b.global?.sshReused ?? null,
-  b.commands,
-  b.total === 0 ? null : b.cached / b.total,
-  b.global?.cacheEntries ?? null,
-  b.global?.cacheBytes ?? null,
-  b.global?.cacheEvictions ?? null,
-  b.bytes,
-  b.dbWrites,
-  JSON.stringify(b.errors),
-]
+/** A bucket as a service_performance_metrics increment. */
+export const bucketRow = (b: Bucket): RollupRow => ({
+  time: new Date(b.minute),
+  method: b.method,
+  operations_total: b.total,
+  operations_successful: b.successful,
+  operations_failed: b.failed,
+  operations_cached: b.cached,
+  avg_duration_ms: b.total === 0 ? null : b.durationSum / b.total,
+  min_duration_ms: b.total === 0 ? null : b.durationMin,
+  max_duration_ms: b.total === 0 ? null : b.durationMax,
+  ssh_connections_created: b.global?.sshOpened ?? null,
+  ssh_connections_reused: b.global?.sshReused ?? null,
+  commands_executed: b.commands,
+  cache_hit_ratio: b.total === 0 ? null : b.cached / b.total,
+  cache_entries: b.global?.cacheEntries ?? null,
+  cache_bytes: b.global?.cacheBytes ?? null,
+  cache_evictions: b.global?.cacheEvictions ?? null,
+  bytes_collected: b.bytes,
+  db_writes: b.dbWrites,
+  error_types: b.errors,
+})

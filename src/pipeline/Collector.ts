@@ -1,4 +1,4 @@
-import { Context, Duration, Effect, FiberSet, Layer, Option, Result } from "effect"
+import { Context, Duration, Effect, FiberSet, Layer, Result } from "effect"
 import { randomUUID } from "node:crypto"
 import { Cache, cacheKey, keyPrefix } from "../cache/Cache.ts"
 import type { Device } from "../domain/device.ts"
@@ -139,16 +139,15 @@ export class Collector extends Context.Service<Collector, CollectorShape>()("inf
       const cache = yield* Cache
       const registry = yield* Registry
       const events = yield* Events
-      // When present, DeviceHealth owns device status (online/degraded/offline, backoff); else the simple rule below.
-      const health = yield* Effect.serviceOption(DeviceHealth)
+      // DeviceHealth owns device status (online/degraded/offline, backoff) from every host read.
+      const health = yield* DeviceHealth
 
-      const markStatus = (device: Device, status: string, seen: boolean) =>
+      // For a changed host key: DeviceHealth writes only on a change of its own state, the row must say so anyway.
+      const markStatus = (device: Device, status: string) =>
         Effect.gen(function* () {
-          if (device.status === status && !seen) return
-          yield* store.setDeviceStatus(device.id, status, seen ? new Date() : device.lastSeen)
-          if (device.status !== status) {
-            yield* events.publish({ _tag: "DeviceStatusChanged", device: device.name, from: device.status, to: status })
-          }
+          if (device.status === status) return
+          yield* store.setDeviceStatus(device.id, status, device.lastSeen)
+          yield* events.publish({ _tag: "DeviceStatusChanged", device: device.name, from: device.status, to: status })
         }).pipe(Effect.ignore)
 
       // Every call needs the device row; a cache hit should not cost a query for it. Rows are kept
@@ -200,10 +199,12 @@ export class Collector extends Context.Service<Collector, CollectorShape>()("inf
           )
         })
 
-      const collect = (ref: string | number, dataType: string, options: CollectOptions): Effect.Effect<
-        Collected,
-        CollectError
-      > => {
+      // One span per call (hits included); the helpers inside stay unnamed so a cache hit stays cheap.
+      const collect: CollectorShape["collect"] = Effect.fn("Collector.collect")(function* (
+        ref: string | number,
+        dataType: string,
+        options: CollectOptions,
+      ) {
         const started = performance.now()
         const operationId = randomUUID()
         let params: Params = {}
@@ -326,17 +327,16 @@ export class Collector extends Context.Service<Collector, CollectorShape>()("inf
               )),
             )
 
-        return run.pipe(
+        return yield* run.pipe(
           Effect.matchEffect({
             onFailure: (error: CollectError) =>
               Effect.gen(function* () {
                 yield* audit("error", false, errorMessage(error), errorCode(error))
                 if (device !== undefined) {
                   const keyChanged = error instanceof SshError && error.reason === "host_key_mismatch"
-                  if (Option.isSome(health)) yield* health.value.record(device, dataType, { ok: false, error })
-                  else if (error instanceof SshError && !keyChanged) yield* markStatus(device, "offline", false)
+                  yield* health.record(device, dataType, { ok: false, error })
                   // A changed host key is not "offline": it needs an operator (POST .../trust-host-key).
-                  if (keyChanged) yield* markStatus(device, "host_key_mismatch", false)
+                  if (keyChanged) yield* markStatus(device, "host_key_mismatch")
                   yield* events.publish({
                     _tag: "CollectionFailed",
                     device: device.name,
@@ -362,8 +362,7 @@ export class Collector extends Context.Service<Collector, CollectorShape>()("inf
                 if (stale) yield* revalidate(dev, dataType, options)
                 yield* audit(entry.value.truncated ? "partial" : "success", !ranHere, null)
                 if (ranHere) {
-                  if (Option.isSome(health)) yield* health.value.record(dev, dataType, { ok: true })
-                  else yield* markStatus(dev, "online", true)
+                  yield* health.record(dev, dataType, { ok: true })
                   yield* events.publish({
                     _tag: "DataCollected",
                     device: dev.name,
@@ -386,9 +385,13 @@ export class Collector extends Context.Service<Collector, CollectorShape>()("inf
               }),
           }),
         )
-      }
+      })
 
-      const act = (ref: string | number, actionName: string, options: CollectOptions) => {
+      const act: CollectorShape["act"] = Effect.fn("Collector.act")(function* (
+        ref: string | number,
+        actionName: string,
+        options: CollectOptions,
+      ) {
         const started = performance.now()
         let params: Params = {}
         let device: Device | undefined
@@ -480,8 +483,8 @@ export class Collector extends Context.Service<Collector, CollectorShape>()("inf
             refreshed,
           } satisfies ActionOutcome
         })
-        return run.pipe(Effect.tapError((e: CollectError) => audit("error", errorMessage(e), 0, errorCode(e))))
-      }
+        return yield* run.pipe(Effect.tapError((e: CollectError) => audit("error", errorMessage(e), 0, errorCode(e))))
+      })
 
       return Collector.of({ collect, act })
     }),

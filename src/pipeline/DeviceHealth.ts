@@ -112,42 +112,45 @@ export class DeviceHealth extends Context.Service<DeviceHealth, DeviceHealthShap
           breaker: e.state.breaker === "open" && probing.has(id) ? "half-open" : e.state.breaker,
         })
 
-        const record = (device: Device, dataType: string, outcome: CollectOutcome) =>
-          Effect.gen(function* () {
-            const observation = classify(dataType, outcome, pollable)
-            if (observation === undefined) return
-            const now = yield* Clock.currentTimeMillis
-            const before = entries.get(device.id)?.state ??
-              initialHealth(device.status, device.lastSeen?.getTime() ?? null)
-            const after = observe(settings, before, observation, now)
-            entries.set(device.id, { name: device.name, state: after })
-            const changed = after.status !== before.status
-            if (observation.kind === "success" || changed) {
-              yield* store.setDeviceStatus(device.id, after.status, observation.kind === "success" ? new Date() : null)
-                .pipe(
-                  // In a database outage polling goes on: one warning per poll would drown the log.
-                  Effect.catch((e) =>
-                    e.unavailable
-                      ? Effect.logDebug("device status not written: database unavailable", e.message)
-                      : Effect.logWarning("device status write failed", e.message)
-                  ),
-                )
-            }
-            if (changed) {
-              yield* events.publish({
-                _tag: "DeviceStatusChanged",
-                device: device.name,
-                from: before.status,
-                to: after.status,
-              })
-              yield* Effect.logInfo("device status changed", {
-                device: device.name,
-                from: before.status,
-                to: after.status,
-                ...(after.lastError === null ? {} : { error: after.lastError.code }),
-              })
-            }
-          })
+        const record = Effect.fn("DeviceHealth.record")(function* (
+          device: Device,
+          dataType: string,
+          outcome: CollectOutcome,
+        ) {
+          const observation = classify(dataType, outcome, pollable)
+          if (observation === undefined) return
+          const now = yield* Clock.currentTimeMillis
+          const before = entries.get(device.id)?.state ??
+            initialHealth(device.status, device.lastSeen?.getTime() ?? null)
+          const after = observe(settings, before, observation, now)
+          entries.set(device.id, { name: device.name, state: after })
+          const changed = after.status !== before.status
+          if (observation.kind === "success" || changed) {
+            yield* store.setDeviceStatus(device.id, after.status, observation.kind === "success" ? new Date() : null)
+              .pipe(
+                // In a database outage polling goes on: one warning per poll would drown the log.
+                Effect.catch((e) =>
+                  e.unavailable
+                    ? Effect.logDebug("device status not written: database unavailable", e.message)
+                    : Effect.logWarning("device status write failed", e.message)
+                ),
+              )
+          }
+          if (changed) {
+            yield* events.publish({
+              _tag: "DeviceStatusChanged",
+              device: device.name,
+              from: before.status,
+              to: after.status,
+            })
+            yield* Effect.logInfo("device status changed", {
+              device: device.name,
+              from: before.status,
+              to: after.status,
+              ...(after.lastError === null ? {} : { error: after.lastError.code }),
+            })
+          }
+        })
 
         return DeviceHealth.of({
           record,

@@ -129,8 +129,9 @@ const makeScheduler = (settings: SchedulerSettings) =>
     const wake = yield* Queue.sliding<void>(1)
     const reconcileLock = yield* Semaphore.make(1)
 
-    const poll = (job: Job) =>
-      Effect.gen(function* () {
+    // Timer-driven: each poll is a trace of its own, not a child of the reconcile pass that made the job.
+    const poll = Effect.fn("Scheduler.poll", { root: true })(
+      function* (job: Job) {
         const started = yield* Clock.currentTimeMillis
         job.stats.running = true
         job.stats.lastRunAt = started
@@ -164,9 +165,9 @@ const makeScheduler = (settings: SchedulerSettings) =>
           dataType: job.dataType,
           error: job.stats.lastResult,
         })
-      }).pipe(
-        Effect.onExit(() => Effect.sync(() => void (job.stats.running = false))),
-      )
+      },
+      (effect, job) => Effect.onExit(effect, () => Effect.sync(() => void (job.stats.running = false))),
+    )
 
     /** In-flight accounting around one poll, so stop can wait for the last one. */
     const tracked = <A, E>(effect: Effect.Effect<A, E>) =>
@@ -207,12 +208,8 @@ const makeScheduler = (settings: SchedulerSettings) =>
 
     /** The newest successful host read of this device+type since `since` (anyone's: polling, API, MCP). */
     const lastReadSince = (job: Job, since: number) =>
-      store.query<{ t: Date | string | null }>(
-        `SELECT max(time) AS t FROM data_collection_audit
-         WHERE device_id = $1 AND data_type = $2 AND status <> 'error' AND cache_hit = false AND time > $3`,
-        [job.deviceId, job.dataType, new Date(since)],
-      ).pipe(
-        Effect.map((rows) => (rows[0]?.t == null ? undefined : new Date(rows[0].t).getTime())),
+      store.lastHostRead(job.deviceId, job.dataType, new Date(since)).pipe(
+        Effect.map((t) => t?.getTime()),
         // Unknown (database away): read it, the write buffer keeps the rows.
         Effect.orElseSucceed(() => undefined),
       )
@@ -322,6 +319,7 @@ const makeScheduler = (settings: SchedulerSettings) =>
     const reconcileLoop = Effect.gen(function* () {
       for (;;) {
         yield* reconcile.pipe(
+          Effect.withSpan("Scheduler.reconcile", { root: true }),
           Effect.catchCause((cause) => Effect.logWarning("scheduler: reading devices failed", Cause.pretty(cause))),
         )
         yield* Effect.raceFirst(Effect.sleep(settings.deviceRefreshMs), Queue.take(wake))
@@ -360,33 +358,32 @@ const makeScheduler = (settings: SchedulerSettings) =>
         max_per_device: settings.maxPerDevice,
         ...(store.notifications === undefined ? { note: "single-instance store: one infrastructor per data dir" } : {}),
       })
-    })
+    }).pipe(Effect.withSpan("Scheduler.start"))
 
-    const stop = (options: StopOptions = {}) =>
-      Effect.gen(function* () {
-        const current = run
-        if (current === undefined) {
-          yield* fanout.stop
-          return
-        }
-        stopping = true
-        const drainMs = options.drainTimeoutMs ?? settings.drainTimeoutMs
-        const waiting = inFlight
-        const drained = waiting === 0 ? true : Option.isSome(yield* Effect.timeoutOption(idle.await, drainMs))
-        const cancelled = inFlight
-        for (const fn of current.cleanup) fn()
-        run = undefined
-        yield* Scope.close(current.scope, Exit.void)
-        jobs.clear()
-        yield* ownership.stop({ release: options.release ?? true })
+    const stop = Effect.fn("Scheduler.stop")(function* (options: StopOptions = {}) {
+      const current = run
+      if (current === undefined) {
         yield* fanout.stop
-        yield* Effect.logInfo("scheduler stopped", {
-          instance: instanceId,
-          in_flight_at_stop: waiting,
-          drained,
-          cancelled,
-        })
+        return
+      }
+      stopping = true
+      const drainMs = options.drainTimeoutMs ?? settings.drainTimeoutMs
+      const waiting = inFlight
+      const drained = waiting === 0 ? true : Option.isSome(yield* Effect.timeoutOption(idle.await, drainMs))
+      const cancelled = inFlight
+      for (const fn of current.cleanup) fn()
+      run = undefined
+      yield* Scope.close(current.scope, Exit.void)
+      jobs.clear()
+      yield* ownership.stop({ release: options.release ?? true })
+      yield* fanout.stop
+      yield* Effect.logInfo("scheduler stopped", {
+        instance: instanceId,
+        in_flight_at_stop: waiting,
+        drained,
+        cancelled,
       })
+    })
 
     // Released with the runtime (also after a crash-like dispose): fibers go with the layer scope;
     // leases are not given back here, so they expire and another instance takes over after the TTL.
@@ -440,7 +437,9 @@ const makeScheduler = (settings: SchedulerSettings) =>
     return Scheduler.of({
       start,
       stop,
-      refresh: Effect.suspend(() => (run === undefined ? Effect.void : Effect.ignore(reconcile))),
+      refresh: Effect.suspend(() => (run === undefined ? Effect.void : Effect.ignore(reconcile))).pipe(
+        Effect.withSpan("Scheduler.refresh"),
+      ),
       status,
     })
   })

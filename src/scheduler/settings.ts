@@ -1,6 +1,6 @@
 import { Cron } from "croner"
+import { Schema, SchemaGetter } from "effect"
 import os from "node:os"
-import { ValidationError } from "../domain/errors.ts"
 import { defaultHealthSettings, type HealthSettings } from "../pipeline/health-state.ts"
 import { pollableDataTypes } from "../collectors/index.ts"
 
@@ -67,177 +67,181 @@ export const defaultSchedulerSettings = (instanceId: string = defaultInstanceId(
   leaseTtlMs: 30_000,
 })
 
-const bad = (message: string) => new ValidationError({ message })
-
-const record = (v: unknown, where: string): Record<string, unknown> => {
-  if (v === undefined || v === null) return {}
-  if (typeof v !== "object" || Array.isArray(v)) throw bad(`${where} must be a mapping`)
-  return v as Record<string, unknown>
-}
+/** `null` or absent both mean "the default": YAML `health:` with nothing under it. */
+const opt = <S extends Schema.Top>(s: S) => Schema.optional(Schema.NullOr(s))
 
 const units: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }
+const durationPattern = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/
 
-/** 30, "30", "30s", "500ms", "5m", "1h" → milliseconds. A bare number is seconds. */
-export const parseDurationMs = (v: unknown, where: string, minMs: number, maxMs: number): number => {
-  let ms: number
-  if (typeof v === "number") ms = v * 1000
-  else if (typeof v === "string") {
-    const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/.exec(v)
-    if (m === null || m[1] === undefined) {
-      throw bad(`${where} must be a duration like 30, "30s", "5m" or "500ms", got ${JSON.stringify(v)}`)
+/** 30, "30", "30s", "500ms", "5m", "1h" → milliseconds; a bare number is seconds. Input already checked by Duration. */
+export const durationMs = (v: number | string): number => {
+  if (typeof v === "number") return v * 1000
+  const m = durationPattern.exec(v)
+  return Number(m?.[1]) * (units[m?.[2] ?? "s"] ?? 1000)
+}
+
+const durationExpected = 'a duration like 30, "30s", "5m" or "500ms"'
+const isDuration = (v: unknown): v is number | string =>
+  typeof v === "number" || (typeof v === "string" && durationPattern.test(v))
+
+const inRange = (minMs: number, maxMs: number) =>
+  Schema.makeFilter((ms: number) =>
+    ms >= minMs && ms <= maxMs
+      ? undefined
+      : `must be between ${minMs / 1000} s and ${maxMs / 1000} s, got ${ms / 1000} s`
+  )
+
+/** A duration in the config (seconds, or a string with a unit), decoded to milliseconds within [minMs, maxMs]. */
+export const Duration = (minMs: number, maxMs: number) =>
+  Schema.Union([Schema.Finite, Schema.String]).check(
+    Schema.makeFilter((v) => isDuration(v) || `expected ${durationExpected}, got ${JSON.stringify(v)}`),
+  ).pipe(
+    Schema.decodeTo(Schema.Finite.check(inRange(minMs, maxMs)), {
+      decode: SchemaGetter.transform(durationMs),
+      encode: SchemaGetter.transform((ms: number) => `${ms}ms`),
+    }),
+  )
+
+const isOff = (v: unknown): boolean => v === 0 || v === "0" || v === "off" || v === false
+
+const intervalOf = (v: number | string | false): number | "off" => (v === false || isOff(v) ? "off" : durationMs(v))
+
+/** `intervals:` values: a duration decoded to ms, or 0 / "0" / "off" / false (decoded to "off") to stop polling a type. */
+const Interval = Schema.Union([Schema.Finite, Schema.String, Schema.Literal(false)]).check(
+  Schema.makeFilter((v) =>
+    isOff(v) || isDuration(v) || `expected ${durationExpected}, or 0 / "off" / false, got ${JSON.stringify(v)}`
+  ),
+).pipe(
+  Schema.decodeTo(
+    Schema.Union([Schema.Literal("off"), Schema.Finite.check(inRange(50, 31 * 86_400_000))]),
+    {
+      decode: SchemaGetter.transform(intervalOf),
+      encode: SchemaGetter.transform((v: number | "off") => (v === "off" ? "off" : `${v}ms`)),
+    },
+  ),
+)
+
+/** A cron expression croner accepts. */
+export const CronExpression = Schema.String.check(
+  Schema.makeFilter((expression: string) => {
+    try {
+      new Cron(expression, { paused: true })
+      return undefined
+    } catch (e) {
+      return `invalid cron expression ${JSON.stringify(expression)}: ${(e as Error).message}`
     }
-    ms = Number(m[1]) * (units[m[2] ?? "s"] ?? 1000)
-  } else throw bad(`${where} must be a duration like 30, "30s", "5m" or "500ms"`)
-  if (!Number.isFinite(ms) || ms < minMs || ms > maxMs) {
-    throw bad(`${where} must be between ${minMs / 1000} s and ${maxMs / 1000} s, got ${JSON.stringify(v)}`)
-  }
-  return ms
+  }),
+)
+
+const between = (minimum: number, maximum: number) => Schema.Finite.check(Schema.isBetween({ minimum, maximum }))
+const intBetween = (minimum: number, maximum: number) => Schema.Int.check(Schema.isBetween({ minimum, maximum }))
+
+/** A map keyed by data type: an unknown key is reported as an unknown data type, with the nearest one. */
+const byDataType = <S extends Schema.Top>(value: S) =>
+  Schema.Record(Schema.Literals(pollableDataTypes), opt(value)).annotate({ configKeyKind: "data type" })
+
+const Cadences = {
+  intervals: opt(byDataType(Interval)),
+  cron: opt(byDataType(CronExpression)),
+  disabled: opt(Schema.Array(Schema.Literals(pollableDataTypes))),
 }
 
-const num = (v: unknown, where: string, min: number, max: number, fallback: number): number => {
-  if (v === undefined || v === null || v === "") return fallback
-  const n = typeof v === "number" ? v : Number(v)
-  if (!Number.isFinite(n) || n < min || n > max) {
-    throw bad(`${where} must be a number between ${min} and ${max}, got ${String(v)}`)
-  }
-  return n
-}
+/** 1-63 letters, digits, '.', '_', ':' or '-' (a number in YAML is taken as its text). */
+export const InstanceId = Schema.Union([Schema.String, Schema.Finite]).pipe(
+  Schema.decodeTo(
+    Schema.String.check(
+      Schema.isPattern(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,62}$/, {
+        expected: "1-63 letters, digits, '.', '_', ':' or '-'",
+      }),
+    ),
+    { decode: SchemaGetter.transform((v: string | number) => String(v)), encode: SchemaGetter.transform((s) => s) },
+  ),
+)
 
-const int = (v: unknown, where: string, min: number, max: number, fallback: number): number => {
-  const n = num(v, where, min, max, fallback)
-  if (!Number.isInteger(n)) throw bad(`${where} must be a whole number, got ${String(v)}`)
-  return n
-}
+const Health = Schema.Struct({
+  offline_after: opt(intBetween(1, 1000)),
+  backoff_base: opt(Duration(10, 86_400_000)),
+  backoff_max: opt(Duration(10, 7 * 86_400_000)),
+  breaker_threshold: opt(intBetween(1, 1000)),
+}).check(
+  Schema.makeFilter((h) => {
+    const base = h.backoff_base ?? defaultHealthSettings.backoffBaseMs
+    const max = h.backoff_max ?? defaultHealthSettings.backoffMaxMs
+    if (max >= base) return undefined
+    return h.backoff_max == null
+      ? {
+        path: ["backoff_base"],
+        issue: `must not be above backoff_max (default ${max / 1000} s), got ${base / 1000} s`,
+      }
+      : { path: ["backoff_max"], issue: `must not be below backoff_base (${base / 1000} s), got ${max / 1000} s` }
+  }),
+)
 
-const bool = (v: unknown, where: string, fallback: boolean): boolean => {
-  if (v === undefined || v === null || v === "") return fallback
-  if (typeof v === "boolean") return v
-  if (v === "true" || v === "1") return true
-  if (v === "false" || v === "0") return false
-  throw bad(`${where} must be true or false`)
-}
+/** Also INFRA_LEASE_TTL. */
+export const LeaseTtl = Duration(300, 3_600_000)
 
-const dataTypeName = (name: string, where: string): string => {
-  if (!pollableDataTypes.includes(name)) {
-    throw bad(`${where}: unknown data type '${name}' (pollable: ${pollableDataTypes.join(", ")})`)
-  }
-  return name
-}
+/** The `schedule:` section of the config document. */
+export const ScheduleSection = Schema.Struct({
+  ...Cadences,
+  enabled: opt(Schema.Boolean.annotate({ expected: "true or false" })),
+  devices: opt(Schema.Record(Schema.String, Schema.NullOr(Schema.Struct(Cadences)))),
+  jitter: opt(between(0, 1)),
+  cron_jitter: opt(Duration(0, 3_600_000)),
+  catch_up: opt(Duration(0, 86_400_000)),
+  max_concurrent: opt(intBetween(1, 10_000)),
+  max_per_device: opt(intBetween(1, 64)),
+  device_refresh: opt(Duration(100, 86_400_000)),
+  drain_timeout: opt(Duration(0, 600_000)),
+  health: opt(Health),
+  ownership: opt(Schema.Literals(["auto", "leases", "single"])),
+  lease_ttl: opt(LeaseTtl),
+})
 
-/** Throws ValidationError when croner refuses the pattern. */
-export const checkCron = (expression: string, where: string): string => {
-  try {
-    new Cron(expression, { paused: true })
-  } catch (e) {
-    throw bad(`${where}: invalid cron expression ${JSON.stringify(expression)}: ${(e as Error).message}`)
-  }
-  return expression
-}
+export type ScheduleInput = typeof ScheduleSection.Type
+type CadencesInput = Schema.Struct<typeof Cadences>["Type"]
 
-const MIN_INTERVAL_MS = 50
-const MAX_INTERVAL_MS = 31 * 86_400_000
-
-/** `intervals:` (0 / "off" disables a type), `cron:` and `disabled:` of one level (global or a device). */
-const parseCadences = (input: Record<string, unknown>, where: string): Record<string, CadenceSetting> => {
+/** One level's `intervals:`, `cron:` and `disabled:` (global or a device), in that order of precedence. */
+const cadencesOf = (input: CadencesInput): Record<string, CadenceSetting> => {
   const out: Record<string, CadenceSetting> = {}
-  for (const [type, v] of Object.entries(record(input["intervals"], `${where}.intervals`))) {
-    const at = `${where}.intervals.${type}`
-    dataTypeName(type, at)
-    out[type] = v === 0 || v === "0" || v === "off" || v === false
-      ? { kind: "off" }
-      : { kind: "interval", ms: parseDurationMs(v, at, MIN_INTERVAL_MS, MAX_INTERVAL_MS) }
+  for (const [type, v] of Object.entries(input.intervals ?? {})) {
+    if (v != null) out[type] = v === "off" ? { kind: "off" } : { kind: "interval", ms: v }
   }
-  for (const [type, v] of Object.entries(record(input["cron"], `${where}.cron`))) {
-    const at = `${where}.cron.${type}`
-    dataTypeName(type, at)
-    if (typeof v !== "string") throw bad(`${at} must be a cron expression string`)
-    out[type] = { kind: "cron", expression: checkCron(v, at) }
-  }
-  const disabled = input["disabled"] ?? []
-  if (!Array.isArray(disabled)) throw bad(`${where}.disabled must be a list of data types`)
-  for (const type of disabled) out[dataTypeName(String(type), `${where}.disabled`)] = { kind: "off" }
+  for (const [type, v] of Object.entries(input.cron ?? {})) if (v != null) out[type] = { kind: "cron", expression: v }
+  for (const type of input.disabled ?? []) out[type] = { kind: "off" }
   return out
 }
 
-const instanceIdPattern = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,62}$/
-
 /**
- * The `schedule:` section and top-level `instance_id` of the config file; environment:
- * INFRA_INSTANCE_ID, INFRA_SCHEDULE (true/false), INFRA_LEASE_TTL (seconds or duration).
+ * The scheduler settings from a decoded `schedule:` section (environment overrides already merged
+ * in by src/settings) and `instance_id`: only defaults and shapes here, the Schema has validated.
  */
-export const parseSchedulerSettings = (
-  file: Record<string, unknown>,
-  env: Readonly<Record<string, string | undefined>>,
+export const schedulerSettingsFrom = (
+  s: ScheduleInput | null | undefined,
+  instanceId: string | null | undefined,
 ): SchedulerSettings => {
-  const s = record(file["schedule"], "schedule")
-  const health = record(s["health"], "schedule.health")
-  const devicesIn = record(s["devices"], "schedule.devices")
-  const instanceRaw = env["INFRA_INSTANCE_ID"] || file["instance_id"]
-  let instanceId: string
-  if (instanceRaw === undefined || instanceRaw === null || instanceRaw === "") instanceId = defaultInstanceId()
-  else {
-    instanceId = String(instanceRaw)
-    if (!instanceIdPattern.test(instanceId)) {
-      throw bad(`instance_id must be 1-63 letters, digits, '.', '_', ':' or '-', got ${JSON.stringify(instanceId)}`)
-    }
-  }
-  const defaults = defaultSchedulerSettings(instanceId)
+  const d = defaultSchedulerSettings(instanceId ?? undefined)
+  const h = s?.health
   const devices: Record<string, DeviceScheduleSettings> = {}
-  for (const [name, d] of Object.entries(devicesIn)) {
-    devices[name] = { cadence: parseCadences(record(d, `schedule.devices.${name}`), `schedule.devices.${name}`) }
-  }
-  const ownership = s["ownership"] ?? "auto"
-  if (ownership !== "auto" && ownership !== "leases" && ownership !== "single") {
-    throw bad("schedule.ownership must be auto, leases or single")
-  }
-  const ms = (v: unknown, where: string, min: number, max: number, fallback: number) =>
-    v === undefined || v === null || v === "" ? fallback : parseDurationMs(v, where, min, max)
-  const backoffBaseMs = ms(
-    health["backoff_base"],
-    "schedule.health.backoff_base",
-    10,
-    86_400_000,
-    defaults.health.backoffBaseMs,
-  )
-  const backoffMaxMs = ms(
-    health["backoff_max"],
-    "schedule.health.backoff_max",
-    10,
-    7 * 86_400_000,
-    defaults.health.backoffMaxMs,
-  )
-  if (backoffMaxMs < backoffBaseMs) throw bad("schedule.health.backoff_max must not be below backoff_base")
+  for (const [name, dev] of Object.entries(s?.devices ?? {})) devices[name] = { cadence: cadencesOf(dev ?? {}) }
   return {
-    enabled: bool(env["INFRA_SCHEDULE"] ?? s["enabled"], "schedule.enabled", defaults.enabled),
-    instanceId,
-    cadence: parseCadences(s, "schedule"),
+    enabled: s?.enabled ?? d.enabled,
+    instanceId: d.instanceId,
+    cadence: cadencesOf(s ?? {}),
     devices,
-    jitter: num(s["jitter"], "schedule.jitter", 0, 1, defaults.jitter),
-    cronJitterMs: ms(s["cron_jitter"], "schedule.cron_jitter", 0, 3_600_000, defaults.cronJitterMs),
-    catchUpMs: ms(s["catch_up"], "schedule.catch_up", 0, 86_400_000, defaults.catchUpMs),
-    maxConcurrent: int(s["max_concurrent"], "schedule.max_concurrent", 1, 10_000, defaults.maxConcurrent),
-    maxPerDevice: int(s["max_per_device"], "schedule.max_per_device", 1, 64, defaults.maxPerDevice),
-    deviceRefreshMs: ms(s["device_refresh"], "schedule.device_refresh", 100, 86_400_000, defaults.deviceRefreshMs),
-    drainTimeoutMs: ms(s["drain_timeout"], "schedule.drain_timeout", 0, 600_000, defaults.drainTimeoutMs),
+    jitter: s?.jitter ?? d.jitter,
+    cronJitterMs: s?.cron_jitter ?? d.cronJitterMs,
+    catchUpMs: s?.catch_up ?? d.catchUpMs,
+    maxConcurrent: s?.max_concurrent ?? d.maxConcurrent,
+    maxPerDevice: s?.max_per_device ?? d.maxPerDevice,
+    deviceRefreshMs: s?.device_refresh ?? d.deviceRefreshMs,
+    drainTimeoutMs: s?.drain_timeout ?? d.drainTimeoutMs,
     health: {
-      offlineAfter: int(
-        health["offline_after"],
-        "schedule.health.offline_after",
-        1,
-        1000,
-        defaults.health.offlineAfter,
-      ),
-      backoffBaseMs,
-      backoffMaxMs,
-      breakerThreshold: int(
-        health["breaker_threshold"],
-        "schedule.health.breaker_threshold",
-        1,
-        1000,
-        defaults.health.breakerThreshold,
-      ),
+      offlineAfter: h?.offline_after ?? d.health.offlineAfter,
+      backoffBaseMs: h?.backoff_base ?? d.health.backoffBaseMs,
+      backoffMaxMs: h?.backoff_max ?? d.health.backoffMaxMs,
+      breakerThreshold: h?.breaker_threshold ?? d.health.breakerThreshold,
     },
-    ownership,
-    leaseTtlMs: ms(env["INFRA_LEASE_TTL"] || s["lease_ttl"], "schedule.lease_ttl", 300, 3_600_000, defaults.leaseTtlMs),
+    ownership: s?.ownership ?? d.ownership,
+    leaseTtlMs: s?.lease_ttl ?? d.leaseTtlMs,
   }
 }

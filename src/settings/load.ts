@@ -1,15 +1,22 @@
 import { existsSync, readFileSync } from "node:fs"
 import path from "node:path"
-import { Result } from "effect"
+import { Result, type SchemaIssue } from "effect"
 import { parse as parseYaml } from "yaml"
 import type { DeviceInput } from "../domain/device.ts"
 import { ValidationError } from "../domain/errors.ts"
-import { validateRetention } from "../observe/retention-policy.ts"
-import { parseWatchSettings } from "../configs/watch/parse-settings.ts"
+import { watchSettingsFrom } from "../configs/watch/parse-settings.ts"
 import type { WatchSettings } from "../configs/watch/settings.ts"
-import { defaultSchedulerSettings, parseSchedulerSettings, type SchedulerSettings } from "../scheduler/settings.ts"
-import { configError, configProblems } from "./problems.ts"
-import { decodeConfigDocument, DEFAULT_MAX_BODY_BYTES, MAX_BODY_BYTES_LIMIT } from "./schema.ts"
+import { defaultSchedulerSettings, type SchedulerSettings, schedulerSettingsFrom } from "../scheduler/settings.ts"
+import { DEFAULT_MAX_BODY_BYTES } from "../http/settings.ts"
+import type { McpSettings } from "../mcp/settings.ts"
+import { configError, type ConfigProblem, configProblems } from "./problems.ts"
+import {
+  type ConfigDocument,
+  decodeConfigDocument,
+  decodeEnv,
+  decodeResolvedOptions,
+  type EnvOverrides,
+} from "./schema.ts"
 
 export type LogLevel = "debug" | "info" | "warn" | "error"
 
@@ -70,128 +77,129 @@ export const defaultConfig: InfraConfig = {
   http: { maxBodyBytes: DEFAULT_MAX_BODY_BYTES },
 }
 
-const levels: ReadonlyArray<LogLevel> = ["debug", "info", "warn", "error"]
-
-const asRecord = (v: unknown, where: string): Record<string, unknown> => {
-  if (v === undefined || v === null) return {}
-  if (typeof v !== "object" || Array.isArray(v)) throw new ValidationError({ message: `${where} must be a mapping` })
-  return v as Record<string, unknown>
-}
-
-const num = (v: unknown, where: string, min: number, max: number): number | undefined => {
-  if (v === undefined || v === null || v === "") return undefined
-  const n = typeof v === "number" ? v : Number(v)
-  if (!Number.isFinite(n) || n < min || n > max) {
-    throw new ValidationError({ message: `${where} must be a number between ${min} and ${max}, got ${String(v)}` })
-  }
-  return n
-}
-
-const str = (v: unknown, where: string): string | undefined => {
-  if (v === undefined || v === null) return undefined
-  if (typeof v !== "string") throw new ValidationError({ message: `${where} must be a string` })
-  return v
-}
-
-const bool = (v: unknown, where: string): boolean | undefined => {
-  if (v === undefined || v === null || v === "") return undefined
-  if (typeof v === "boolean") return v
-  if (v === "true" || v === "1") return true
-  if (v === "false" || v === "0") return false
-  throw new ValidationError({ message: `${where} must be true or false` })
-}
+const problemsOf = <A>(r: Result.Result<A, SchemaIssue.Issue>): Array<ConfigProblem> =>
+  Result.isFailure(r) ? configProblems(r.failure) : []
 
 /**
- * Checks the whole document against the configuration Schema (src/settings/schema.ts) and throws
- * one ValidationError listing every problem: unknown keys with the nearest known one, wrong types.
+ * Decodes the document and the environment with the configuration Schemas (src/settings/schema.ts)
+ * and throws one ValidationError listing every problem of both: unknown keys with the nearest
+ * known one, wrong types, values out of range.
  */
+const decodeAll = (
+  doc: unknown,
+  env: Readonly<Record<string, string | undefined>>,
+  source?: string,
+): { readonly doc: ConfigDocument; readonly env: EnvOverrides } => {
+  const d = decodeConfigDocument(doc)
+  const e = decodeEnv(env)
+  if (Result.isSuccess(d) && Result.isSuccess(e)) return { doc: d.success, env: e.success }
+  throw configError([...problemsOf(d), ...problemsOf(e)], source)
+}
+
+/** Checks the whole document against the configuration Schema; throws one ValidationError listing every problem. */
 export const validateConfigDocument = (doc: unknown, source?: string): void => {
-  const decoded = decodeConfigDocument(doc)
-  if (Result.isFailure(decoded)) throw configError(configProblems(decoded.failure), source)
+  decodeAll(doc, {}, source)
 }
 
-const maxBodyBytes = (env: Readonly<Record<string, string | undefined>>, http: Record<string, unknown>): number => {
-  const fromEnv = num(env["INFRA_MAX_BODY_BYTES"], "INFRA_MAX_BODY_BYTES", 1, MAX_BODY_BYTES_LIMIT)
-  if (fromEnv !== undefined && !Number.isInteger(fromEnv)) {
-    throw new ValidationError({ message: `INFRA_MAX_BODY_BYTES must be a whole number of bytes, got ${fromEnv}` })
-  }
-  return fromEnv ?? num(http["max_body_bytes"], "http.max_body_bytes", 1, MAX_BODY_BYTES_LIMIT) ??
-    DEFAULT_MAX_BODY_BYTES
-}
-
-/** Merge a parsed YAML document (validated first) and environment variables (env wins) over the defaults. */
+/** Merge a parsed YAML document and environment variables (env wins) over the defaults, both validated first. */
 export const resolveConfig = (
   file: Record<string, unknown>,
   env: Readonly<Record<string, string | undefined>>,
 ): InfraConfig => {
-  validateConfigDocument(file)
-  return resolveDocument(file, env)
+  const decoded = decodeAll(file, env)
+  return resolveDocument(decoded.doc, decoded.env)
 }
 
-/** The resolvers of each section, on a document the Schema has accepted. */
-const resolveDocument = (
-  file: Record<string, unknown>,
-  env: Readonly<Record<string, string | undefined>>,
-): InfraConfig => {
-  const sshIn = asRecord(file["ssh"], "ssh")
-  const cacheIn = asRecord(file["cache"], "cache")
-  const ttlIn = asRecord(file["ttl"], "ttl")
-  const ttl: Record<string, number> = {}
-  for (const [k, v] of Object.entries(ttlIn)) ttl[k] = num(v, `ttl.${k}`, 0, 31_536_000) ?? 0
-  const logLevel = (env["INFRA_LOG_LEVEL"] ?? str(file["log_level"], "log_level") ?? defaultConfig.logLevel) as LogLevel
-  if (!levels.includes(logLevel)) {
-    throw new ValidationError({ message: `log level must be one of ${levels.join(", ")}, got ${logLevel}` })
-  }
-  const policy = str(sshIn["host_key_policy"], "ssh.host_key_policy") ?? defaultConfig.ssh.hostKeyPolicy
-  if (policy !== "tofu" && policy !== "strict") {
-    throw new ValidationError({ message: "ssh.host_key_policy must be tofu or strict" })
-  }
-  const devicesIn = file["devices"] ?? []
-  if (!Array.isArray(devicesIn)) throw new ValidationError({ message: "devices must be a list" })
-  const devices = devicesIn.map((d, i) => {
-    const r = asRecord(d, `devices[${i}]`)
-    return {
-      name: String(r["name"] ?? ""),
-      host: String(r["host"] ?? r["name"] ?? ""),
-      port: num(r["port"], `devices[${i}].port`, 1, 65535) ?? null,
-      username: str(r["username"], `devices[${i}].username`) ?? null,
-      privateKeyPath: str(r["private_key_path"], `devices[${i}].private_key_path`) ?? null,
-      password: str(r["password"], `devices[${i}].password`) ?? null,
-      transport: (str(r["transport"], `devices[${i}].transport`) ?? "ssh") as "ssh" | "local",
-      tags: Array.isArray(r["tags"]) ? r["tags"].map(String) : [],
-    } satisfies DeviceInput
-  })
+/**
+ * The library's camelCase options (`createInfrastructor({ dataDir, ssh: { connectTimeoutMs } })`)
+ * over the defaults, checked with the same field schemas as the document.
+ */
+export const resolveOptions = (options: Partial<InfraConfig>): InfraConfig => {
+  const decoded = decodeResolvedOptions(options)
+  if (Result.isFailure(decoded)) throw configError(configProblems(decoded.failure), "options")
   return {
-    host: env["INFRA_HOST"] ?? str(file["host"], "host") ?? defaultConfig.host,
-    port: num(env["INFRA_PORT"], "INFRA_PORT", 0, 65535) ?? num(file["port"], "port", 0, 65535) ?? defaultConfig.port,
-    dataDir: env["INFRA_DATA_DIR"] ?? str(file["data_dir"], "data_dir") ?? defaultConfig.dataDir,
-    databaseUrl: env["DATABASE_URL"] || str(file["database_url"], "database_url") || undefined,
-    logLevel,
-    localDevice: bool(env["INFRA_LOCAL_DEVICE"], "INFRA_LOCAL_DEVICE") ??
-      bool(file["local_device"], "local_device") ?? defaultConfig.localDevice,
+    ...defaultConfig,
+    ...options,
+    ssh: { ...defaultConfig.ssh, ...options.ssh },
+    cache: { ...defaultConfig.cache, ...options.cache },
+  }
+}
+
+/** The settings of each section, from a document and environment the Schemas have accepted. */
+const resolveDocument = (file: ConfigDocument, env: EnvOverrides): InfraConfig => {
+  const d = defaultConfig
+  const ssh = file.ssh ?? {}
+  const cache = file.cache ?? {}
+  const ttl: Record<string, number> = {}
+  for (const [k, v] of Object.entries(file.ttl ?? {})) if (v != null) ttl[k] = v
+  const retention: Record<string, number> = {}
+  for (const [k, v] of Object.entries(file.retention ?? {})) if (typeof v === "number") retention[k] = v
+  const devices = (file.devices ?? []).map((r) => ({
+    name: r.name,
+    host: r.host ?? r.name,
+    port: r.port ?? null,
+    username: r.username ?? null,
+    privateKeyPath: r.private_key_path ?? null,
+    password: r.password ?? null,
+    transport: r.transport ?? "ssh",
+    tags: r.tags ?? [],
+  } satisfies DeviceInput))
+  const schedule = file.schedule ?? {}
+  return {
+    host: env.INFRA_HOST ?? file.host ?? d.host,
+    port: env.INFRA_PORT ?? file.port ?? d.port,
+    dataDir: env.INFRA_DATA_DIR ?? file.data_dir ?? d.dataDir,
+    databaseUrl: env.DATABASE_URL ?? (file.database_url || undefined),
+    logLevel: env.INFRA_LOG_LEVEL ?? file.log_level ?? d.logLevel,
+    localDevice: env.INFRA_LOCAL_DEVICE ?? file.local_device ?? d.localDevice,
     devices,
     ttl,
     ssh: {
-      connectTimeoutMs: num(sshIn["connect_timeout_ms"], "ssh.connect_timeout_ms", 100, 600_000) ??
-        defaultConfig.ssh.connectTimeoutMs,
-      commandTimeoutMs: num(sshIn["command_timeout_ms"], "ssh.command_timeout_ms", 100, 3_600_000) ??
-        defaultConfig.ssh.commandTimeoutMs,
-      idleTimeoutMs: num(sshIn["idle_timeout_ms"], "ssh.idle_timeout_ms", 1000, 86_400_000) ??
-        defaultConfig.ssh.idleTimeoutMs,
-      shellsPerConnection: num(sshIn["shells_per_connection"], "ssh.shells_per_connection", 1, 16) ??
-        defaultConfig.ssh.shellsPerConnection,
-      hostKeyPolicy: policy,
+      connectTimeoutMs: ssh.connect_timeout_ms ?? d.ssh.connectTimeoutMs,
+      commandTimeoutMs: ssh.command_timeout_ms ?? d.ssh.commandTimeoutMs,
+      idleTimeoutMs: ssh.idle_timeout_ms ?? d.ssh.idleTimeoutMs,
+      shellsPerConnection: ssh.shells_per_connection ?? d.ssh.shellsPerConnection,
+      hostKeyPolicy: ssh.host_key_policy ?? d.ssh.hostKeyPolicy,
     },
     cache: {
-      maxEntries: num(cacheIn["max_entries"], "cache.max_entries", 1, 10_000_000) ?? defaultConfig.cache.maxEntries,
-      maxBytes: num(cacheIn["max_bytes"], "cache.max_bytes", 1024, 64 * 1024 ** 3) ?? defaultConfig.cache.maxBytes,
-      staleWhileRevalidate: num(cacheIn["stale_while_revalidate"], "cache.stale_while_revalidate", 0, 100) ??
-        defaultConfig.cache.staleWhileRevalidate,
+      maxEntries: cache.max_entries ?? d.cache.maxEntries,
+      maxBytes: cache.max_bytes ?? d.cache.maxBytes,
+      staleWhileRevalidate: cache.stale_while_revalidate ?? d.cache.staleWhileRevalidate,
     },
-    retention: validateRetention(asRecord(file["retention"], "retention")),
-    scheduler: parseSchedulerSettings(file, env),
-    watch: parseWatchSettings(file["watch"]),
-    http: { maxBodyBytes: maxBodyBytes(env, asRecord(file["http"], "http")) },
+    retention,
+    scheduler: schedulerSettingsFrom(
+      {
+        ...schedule,
+        enabled: env.INFRA_SCHEDULE ?? schedule.enabled,
+        lease_ttl: env.INFRA_LEASE_TTL ?? schedule.lease_ttl,
+      },
+      env.INFRA_INSTANCE_ID ?? file.instance_id,
+    ),
+    watch: watchSettingsFrom(file.watch),
+    http: { maxBodyBytes: env.INFRA_MAX_BODY_BYTES ?? file.http?.max_body_bytes ?? d.http.maxBodyBytes },
+  }
+}
+
+/** The config file `--config`, INFRA_CONFIG or ./infrastructor.yaml names, if any. */
+const configFile = (
+  configPath: string | undefined,
+  env: Readonly<Record<string, string | undefined>>,
+): string | undefined =>
+  configPath ?? (env["INFRA_CONFIG"] || undefined) ??
+    (existsSync("infrastructor.yaml") ? "infrastructor.yaml" : undefined)
+
+/** The YAML document of a config file; unreadable files and bad YAML are ValidationErrors. */
+const readDocument = (file: string): unknown => {
+  let text: string
+  try {
+    text = readFileSync(path.resolve(file), "utf8")
+  } catch (e) {
+    throw new ValidationError({ message: `cannot read config file ${file}: ${(e as Error).message}` })
+  }
+  try {
+    return parseYaml(text) ?? {}
+  } catch (e) {
+    throw new ValidationError({ message: `config file ${file} is not valid YAML: ${(e as Error).message}` })
   }
 }
 
@@ -200,23 +208,23 @@ export const loadConfig = (
   configPath: string | undefined,
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): InfraConfig => {
-  const file = configPath ?? (env["INFRA_CONFIG"] || undefined) ??
-    (existsSync("infrastructor.yaml") ? "infrastructor.yaml" : undefined)
-  let doc: Record<string, unknown> = {}
-  if (file !== undefined) {
-    let text: string
-    try {
-      text = readFileSync(path.resolve(file), "utf8")
-    } catch (e) {
-      throw new ValidationError({ message: `cannot read config file ${file}: ${(e as Error).message}` })
-    }
-    try {
-      doc = asRecord(parseYaml(text), file)
-    } catch (e) {
-      if (e instanceof ValidationError) throw e
-      throw new ValidationError({ message: `config file ${file} is not valid YAML: ${(e as Error).message}` })
-    }
-    validateConfigDocument(doc, file)
-  }
-  return resolveDocument(doc, env)
+  const file = configFile(configPath, env)
+  const decoded = decodeAll(file === undefined ? {} : readDocument(file), env, file)
+  return resolveDocument(decoded.doc, decoded.env)
+}
+
+/**
+ * `mcp.allow_writes` from the config file (same lookup as loadConfig), overridden by
+ * INFRA_MCP_ALLOW_WRITES, overridden by `--allow-writes`. Kept out of InfraConfig so the config
+ * contract stays untouched; validated by the same Schemas.
+ */
+export const loadMcpSettings = (
+  configPath: string | undefined,
+  flag: boolean | undefined,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): McpSettings => {
+  if (flag === true) return { allowWrites: true }
+  const file = configFile(configPath, env)
+  const decoded = decodeAll(file === undefined ? {} : readDocument(file), env, file)
+  return { allowWrites: decoded.env.INFRA_MCP_ALLOW_WRITES ?? decoded.doc.mcp?.allow_writes ?? false }
 }

@@ -1,10 +1,11 @@
 import { guardStreamCommand } from "./stream-guard.ts"
-import { Cause, Duration, Effect, Layer, Queue, Stream } from "effect"
+import { Cause, Duration, Effect, Equal, Hash, Layer, Queue, RcMap, type Scope, Stream } from "effect"
 import type { Buffer } from "node:buffer"
+import type { ClientChannel } from "ssh2"
 import type { Device } from "../domain/device.ts"
 import type { SshError } from "../domain/errors.ts"
-import { classifyTransportError, isSshError, sshError } from "./classify.ts"
-import { type Counters, DeviceConnection } from "./connection.ts"
+import { isSshError, sshError } from "./classify.ts"
+import { type Counters, openConnection, type SshConnection } from "./connection.ts"
 import { frameCommand } from "./framing.ts"
 import { HostKeys, type HostKeysShape, type KnownHostKey } from "./HostKeys.ts"
 import { LineSplitter } from "./lines.ts"
@@ -13,27 +14,46 @@ import { type ResolvedSshOptions, resolveSshOptions, type SshOptions } from "./o
 import { type CommandResult, type RunOptions, Ssh, type SshShape } from "./Ssh.ts"
 import { connectionKey, resolveTarget } from "./target.ts"
 
-/** Stderr kept from a stream command, for the error message when it exits non-zero. */
 /** How long after a stream's channel closes we still wait for its exit status. */
 const EXIT_STATUS_GRACE_MS = 250
+/** Stderr kept from a stream command, for the error message when it exits non-zero. */
 const STDERR_TAIL = 2000
 
-const hostKeyCheck = (hostKeys: HostKeysShape, options: ResolvedSshOptions) => {
+/** What the store says of a host's key before connecting: the key (or none), or why it cannot say. */
+type KnownKey = { readonly known: KnownHostKey | undefined } | { readonly unavailable: string }
+
+const hostKeyPolicy = (hostKeys: HostKeysShape, options: ResolvedSshOptions) => {
   const note = options.knownHostsNote ? ` ${options.knownHostsNote}` : ""
+  // Keys seen before keep connections possible while the database is away; nothing new is trusted then.
   const remembered = new Map<string, KnownHostKey | undefined>()
-  return async (
+
+  /** Looked up before connecting, as ssh2 asks for a verdict synchronously during the key exchange. */
+  const lookup = Effect.fn("Ssh.lookupHostKey")(function* (hostPort: string): Effect.fn.Return<KnownKey> {
+    const looked = yield* hostKeys.get(hostPort).pipe(
+      Effect.map((known): KnownKey => ({ known })),
+      Effect.catch((e) => Effect.succeed<KnownKey>({ unavailable: e.message })),
+      Effect.timeoutOrElse({
+        duration: options.connectTimeoutMs,
+        orElse: () => Effect.succeed<KnownKey>({ unavailable: "the store did not answer in time" }),
+      }),
+    )
+    if ("known" in looked) remembered.set(hostPort, looked.known)
+    else if (remembered.has(hostPort)) return { known: remembered.get(hostPort) }
+    return looked
+  })
+
+  /** The verdict on a presented key: undefined accepts, "trust" accepts and records it once connected. */
+  const verdict = (
     device: string,
     hostPort: string,
+    state: KnownKey,
     algorithm: string,
     fingerprint: string,
-  ): Promise<SshError | undefined> => {
-    // Keys seen before keep connections possible while the database is away; nothing new is trusted then.
-    const looked = await Effect.runPromise(Effect.result(hostKeys.get(hostPort)))
-    if (looked._tag === "Success") remembered.set(hostPort, looked.success)
-    else if (!remembered.has(hostPort)) {
-      return sshError(device, "config", `cannot check the host key of ${hostPort}: ${looked.failure.message}`)
+  ): SshError | "trust" | undefined => {
+    if ("unavailable" in state) {
+      return sshError(device, "config", `cannot check the host key of ${hostPort}: ${state.unavailable}`)
     }
-    const known = looked._tag === "Success" ? looked.success : remembered.get(hostPort)
+    const known = state.known
     if (known === undefined) {
       if (options.hostKeyPolicy === "strict") {
         return sshError(
@@ -42,12 +62,7 @@ const hostKeyCheck = (hostKeys: HostKeysShape, options: ResolvedSshOptions) => {
           `host key of ${hostPort} (${algorithm} ${fingerprint}) is not trusted and the host key policy is strict.${note}`,
         )
       }
-      const trusted = await Effect.runPromise(Effect.result(hostKeys.trust(hostPort, algorithm, fingerprint)))
-      if (trusted._tag === "Failure") {
-        return sshError(device, "config", `cannot record the host key of ${hostPort}: ${trusted.failure.message}`)
-      }
-      remembered.set(hostPort, { hostPort, algorithm, fingerprint, firstSeen: new Date() })
-      return undefined
+      return "trust"
     }
     if (known.fingerprint === fingerprint) return undefined
     return sshError(
@@ -58,13 +73,47 @@ const hostKeyCheck = (hostKeys: HostKeysShape, options: ResolvedSshOptions) => {
         `if the host was reinstalled, forget its key and reconnect to trust the new one.${note}`,
     )
   }
+
+  /** Trust on first use: the key the host presented is recorded once the session is up. */
+  const trust = Effect.fn("Ssh.trustHostKey")(function* (
+    device: string,
+    hostPort: string,
+    algorithm: string,
+    fingerprint: string,
+  ): Effect.fn.Return<void, SshError> {
+    yield* hostKeys.trust(hostPort, algorithm, fingerprint).pipe(
+      Effect.mapError((e) => sshError(device, "config", `cannot record the host key of ${hostPort}: ${e.message}`)),
+    )
+    remembered.set(hostPort, { hostPort, algorithm, fingerprint, firstSeen: new Date() })
+  })
+
+  return { lookup, verdict, trust }
+}
+
+/**
+ * The RcMap key of a device's connection: equal while the fields that make the connection are
+ * unchanged (see connectionKey), and carrying the device for the lookup.
+ */
+class ConnectionId implements Equal.Equal {
+  readonly device: Device
+  readonly id: string
+  constructor(device: Device) {
+    this.device = device
+    this.id = connectionKey(device)
+  }
+  [Equal.symbol](that: unknown): boolean {
+    return that instanceof ConnectionId && that.id === this.id
+  }
+  [Hash.symbol](): number {
+    return Hash.string(this.id)
+  }
 }
 
 /** Build the Ssh service; its connections close when the enclosing scope (the layer) closes. */
 export const makeSsh = (sshOptions: SshOptions = {}) =>
   Effect.gen(function* () {
-    const hostKeys = yield* HostKeys
     const options = resolveSshOptions(sshOptions)
+    const hostKeys = hostKeyPolicy(yield* HostKeys, options)
     const counters: Counters = {
       connectionsOpened: 0,
       connectionsReused: 0,
@@ -72,114 +121,155 @@ export const makeSsh = (sshOptions: SshOptions = {}) =>
       bytesReceived: 0,
       failures: 0,
     }
-    const connections = new Map<string, DeviceConnection>()
-    const context = {
-      options,
-      counters,
-      verifyHostKey: hostKeyCheck(hostKeys, options),
-      onClosed: (connection: DeviceConnection) => {
-        if (connections.get(connection.device) === connection) connections.delete(connection.device)
-      },
-    }
+    /** Connections that completed their handshake and are not yet released, for stats and close(). */
+    const live = new Set<SshConnection>()
+    /** The connection identity each device name was last used with, to notice edits. */
+    const current = new Map<string, ConnectionId>()
 
-    /** The device's one connection: reused while alive, shared by concurrent first callers. */
-    const connectionFor = async (device: Device): Promise<DeviceConnection> => {
-      const existing = connections.get(device.name)
-      if (existing?.alive && existing.target.key === connectionKey(device)) {
-        counters.connectionsReused++
-        await existing.ready
-        return existing
-      }
-      existing?.close() // the device was edited
+    const connect = Effect.fn("Ssh.connect")(function* (
+      device: Device,
+    ): Effect.fn.Return<SshConnection, SshError, Scope.Scope> {
       const target = resolveTarget(device, options)
-      if (isSshError(target)) throw target
-      const connection = new DeviceConnection(device.name, target, context)
-      connections.set(device.name, connection)
-      await connection.ready
+      if (isSshError(target)) return yield* Effect.fail(target)
+      const state = yield* hostKeys.lookup(target.hostPort)
+      let presented: { readonly algorithm: string; readonly fingerprint: string } | undefined
+      const connection = yield* openConnection(device.name, target, {
+        options,
+        counters,
+        verifyHostKey: (algorithm, fingerprint) => {
+          const verdict = hostKeys.verdict(device.name, target.hostPort, state, algorithm, fingerprint)
+          if (verdict === "trust") presented = { algorithm, fingerprint }
+          return verdict === "trust" ? undefined : verdict
+        },
+      })
+      if (presented !== undefined) {
+        yield* hostKeys.trust(device.name, target.hostPort, presented.algorithm, presented.fingerprint).pipe(
+          Effect.tapError(() => Effect.sync(() => connection.close())),
+        )
+      }
+      counters.connectionsOpened++
+      live.add(connection)
+      yield* Effect.addFinalizer(() => Effect.sync(() => live.delete(connection)))
       return connection
+    })
+
+    // One connection per device, shared by its commands and streams; closed once unused for idleTimeoutMs.
+    const connections = yield* RcMap.make({
+      lookup: (key: ConnectionId) => connect(key.device),
+      idleTimeToLive: Duration.millis(options.idleTimeoutMs),
+    })
+
+    const closeLive = (deviceName?: string) => {
+      for (const connection of live) {
+        if (deviceName === undefined || connection.device === deviceName) connection.close()
+      }
     }
 
-    /** Bridge a promise-returning step into Effect; interruption aborts the step (and kills its channel). */
-    const attempt = <A>(device: string, step: (signal: AbortSignal) => Promise<A>): Effect.Effect<A, SshError> =>
-      Effect.callback<A, SshError>((resume, signal) => {
-        step(signal).then(
-          (value) => resume(Effect.succeed(value)),
-          (error: unknown) => {
-            counters.failures++
-            resume(Effect.fail(isSshError(error) ? error : classifyTransportError(device, error, false)))
+    /** The device's one connection for the enclosing scope: reused while alive, reopened once dropped. */
+    const connectionFor = (device: Device): Effect.Effect<SshConnection, SshError, Scope.Scope> =>
+      Effect.gen(function* () {
+        const key = new ConnectionId(device)
+        const previous = current.get(device.name)
+        if (previous !== undefined && previous.id !== key.id) {
+          // The device was edited: its old connection goes, in-flight commands included.
+          yield* RcMap.invalidate(connections, previous)
+          for (const connection of live) if (connection.target.key === previous.id) connection.close()
+        }
+        current.set(device.name, key)
+        const get = RcMap.get(connections, key).pipe(
+          // A failed connect is not kept: the next call tries again.
+          Effect.tapError(() => RcMap.invalidate(connections, key)),
+        )
+        const existed = yield* RcMap.has(connections, key)
+        const connection = yield* get
+        if (connection.alive) {
+          if (existed) counters.connectionsReused++
+          return connection
+        }
+        // Dropped since its last use (host restarted, network cut): replace it.
+        yield* RcMap.invalidate(connections, key)
+        return yield* get
+      })
+
+    const runOverSsh = (device: Device, script: string, timeoutMs: number, cap: number) =>
+      Effect.scoped(
+        Effect.gen(function* () {
+          const framed = frameCommand(script)
+          if (framed === undefined) {
+            return yield* Effect.fail(sshError(device.name, "config", "script contains a NUL byte"))
+          }
+          const connection = yield* connectionFor(device)
+          const deadline = Date.now() + timeoutMs
+          const shell = yield* connection.shell(deadline)
+          return yield* shell.run(framed, { deadline, maxOutputBytes: cap })
+        }),
+      )
+
+    const runOnHost = (device: Device, script: string, timeoutMs: number, cap: number) =>
+      Effect.callback<CommandResult, SshError>((resume, signal) => {
+        runLocal(device.name, script, {
+          deadline: Date.now() + timeoutMs,
+          maxOutputBytes: cap,
+          signal,
+          onBytes: (n) => {
+            counters.bytesReceived += n
           },
+        }).then(
+          (result) => resume(Effect.succeed(result)),
+          (error: unknown) =>
+            resume(Effect.fail(isSshError(error) ? error : sshError(device.name, "channel_failed", String(error)))),
         )
       })
 
-    const runOverSsh = async (device: Device, script: string, timeoutMs: number, cap: number, signal: AbortSignal) => {
-      const framed = frameCommand(script)
-      if (framed === undefined) throw sshError(device.name, "config", "script contains a NUL byte")
-      const connection = await connectionFor(device)
-      connection.begin()
-      try {
-        const deadline = Date.now() + timeoutMs
-        const shell = await connection.acquireShell(deadline, signal)
-        try {
-          return await shell.run(framed, { deadline, maxOutputBytes: cap, signal })
-        } finally {
-          connection.releaseShell(shell)
-        }
-      } finally {
-        connection.end()
-      }
-    }
-
-    const run = (device: Device, script: string, runOptions?: RunOptions): Effect.Effect<CommandResult, SshError> => {
+    // No retry here: the pipeline owns retries, and knows whether the command may be sent twice.
+    const run = Effect.fn("Ssh.run")(function* (
+      device: Device,
+      script: string,
+      runOptions?: RunOptions,
+    ): Effect.fn.Return<CommandResult, SshError> {
       const timeoutMs = runOptions?.timeout !== undefined
-        ? Duration.toMillis(runOptions.timeout)
+        ? Duration.toMillis(Duration.fromInputUnsafe(runOptions.timeout))
         : options.commandTimeoutMs
       const cap = runOptions?.maxOutputBytes ?? options.maxOutputBytes
-      const once = attempt(device.name, async (signal) => {
-        const result = device.transport === "local"
-          ? await runLocal(device.name, script, {
-            deadline: Date.now() + timeoutMs,
-            maxOutputBytes: cap,
-            signal,
-            onBytes: (n) => {
-              counters.bytesReceived += n
-            },
-          })
-          : await runOverSsh(device, script, timeoutMs, cap, signal)
-        counters.commandsRun++
-        return result
-      })
-      // No retry here: the pipeline owns retries, and knows whether the command may be sent twice.
-      return once
-    }
+      const result = yield* (device.transport === "local"
+        ? runOnHost(device, script, timeoutMs, cap)
+        : runOverSsh(device, script, timeoutMs, cap)).pipe(
+          Effect.tapError(() => Effect.sync(() => counters.failures++)),
+        )
+      counters.commandsRun++
+      return result
+    })
+
+    /** Opens the stream's exec channel for the enclosing scope (the stream's lifetime). */
+    const openStream = Effect.fn("Ssh.stream")(function* (
+      device: Device,
+      command: string,
+    ): Effect.fn.Return<{ connection: SshConnection; channel: ClientChannel }, SshError, Scope.Scope> {
+      const connection = yield* connectionFor(device)
+      const channel = yield* Effect.acquireRelease(
+        connection.openExec(guardStreamCommand(command)),
+        (channel) =>
+          Effect.sync(() => {
+            try {
+              // Stop the remote command too (a `while ...; echo` loop ignores the closed pipe).
+              channel.signal("TERM")
+            } catch {
+              // the server may not support signals; closing the channel still ends our side
+            }
+            channel.close()
+          }),
+      )
+      return { connection, channel }
+    })
 
     const streamOverSsh = (device: Device, command: string): Stream.Stream<string, SshError> =>
       Stream.callback<string, SshError>((queue) =>
         Effect.gen(function* () {
           // A failed connect ends the stream; its consumer (the watcher) restarts it on its own schedule.
-          const connection = yield* attempt(device.name, () => connectionFor(device))
-          connection.begin()
-          let finished = false
-          const finish = () => {
-            if (!finished) {
-              finished = true
-              connection.end()
-            }
-          }
-          const channel = yield* Effect.acquireRelease(
-            attempt(device.name, () => connection.openExec(guardStreamCommand(command))).pipe(
-              Effect.tapError(() => Effect.sync(finish)),
+          const { connection, channel } = yield* openStream(device, command).pipe(
+            Effect.tapError(() =>
+              Effect.sync(() => counters.failures++)
             ),
-            (channel) =>
-              Effect.sync(() => {
-                try {
-                  // Stop the remote command too (a `while ...; echo` loop ignores the closed pipe).
-                  channel.signal("TERM")
-                } catch {
-                  // the server may not support signals; closing the channel still ends our side
-                }
-                channel.close()
-                finish()
-              }),
           )
           const lines = new LineSplitter()
           let stderrTail = ""
@@ -201,7 +291,6 @@ export const makeSsh = (sshOptions: SshOptions = {}) =>
             decided = true
             // Let the connection notice a dead socket first, so the reason is right.
             setImmediate(() => {
-              finish()
               for (const line of lines.flush()) Queue.offerUnsafe(queue, line)
               if (!connection.alive) {
                 Queue.failCauseUnsafe(
@@ -270,13 +359,16 @@ export const makeSsh = (sshOptions: SshOptions = {}) =>
         })
       )
 
-    const closeConnections = (deviceName?: string) => {
-      for (const [name, connection] of [...connections]) {
-        if (deviceName === undefined || name === deviceName) connection.close()
+    const close = Effect.fn("Ssh.close")(function* (deviceName?: string) {
+      for (const [name, key] of [...current]) {
+        if (deviceName === undefined || name === deviceName) {
+          current.delete(name)
+          yield* RcMap.invalidate(connections, key)
+        }
       }
-    }
-
-    yield* Effect.addFinalizer(() => Effect.sync(() => closeConnections()))
+      // Commands still running on it fail now rather than finish on a connection meant to be gone.
+      closeLive(deviceName)
+    })
 
     const service: SshShape = {
       run,
@@ -284,10 +376,10 @@ export const makeSsh = (sshOptions: SshOptions = {}) =>
         device,
         command,
       ) => (device.transport === "local" ? streamLocal(device, command) : streamOverSsh(device, command)),
-      close: (deviceName) => Effect.sync(() => closeConnections(deviceName)),
+      close,
       stats: () => ({
         ...counters,
-        openConnections: [...connections.values()].filter((c) => c.isReady).length,
+        openConnections: [...live].filter((c) => c.alive).length,
       }),
     }
     return service

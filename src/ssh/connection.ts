@@ -1,5 +1,7 @@
 import type { Buffer } from "node:buffer"
 import net from "node:net"
+import { Effect, Semaphore } from "effect"
+import type { Scope } from "effect"
 import ssh2 from "ssh2"
 import type { ClientChannel } from "ssh2"
 import type { SshError } from "../domain/errors.ts"
@@ -17,300 +19,226 @@ export interface Counters {
   failures: number
 }
 
-export interface ConnectionContext {
+export interface ConnectContext {
   readonly options: ResolvedSshOptions
   readonly counters: Counters
-  /** undefined when the key is acceptable; otherwise the refusal. */
-  readonly verifyHostKey: (
-    device: string,
-    hostPort: string,
-    algorithm: string,
-    fingerprint: string,
-  ) => Promise<SshError | undefined>
-  readonly onClosed: (connection: DeviceConnection) => void
-}
-
-interface Waiter {
-  readonly resolve: (shell: PersistentShell) => void
-  readonly reject: (error: SshError) => void
-  readonly cleanup: () => void
+  /**
+   * Called synchronously during the key exchange: undefined accepts the key, an error refuses it
+   * (before any credential is offered).
+   */
+  readonly verifyHostKey: (algorithm: string, fingerprint: string) => SshError | undefined
 }
 
 /**
- * One ssh2 connection to one device, with a small pool of persistent shells.
- * Connecting starts in the constructor; `ready` settles once (TCP + handshake + host key + auth).
+ * One ssh2 connection to one device, with a small pool of persistent shells. Built only by
+ * `openConnection`, whose scope owns it; `close` is for dropping it early (device edited or removed).
  */
-export class DeviceConnection {
+export class SshConnection {
   readonly device: string
   readonly target: SshTarget
-  readonly ready: Promise<void>
-  readonly #context: ConnectionContext
-  readonly #client = new ssh2.Client()
-  #state: "connecting" | "ready" | "closed" = "connecting"
+  readonly #client: ssh2.Client
+  readonly #options: ResolvedSshOptions
+  readonly #counters: Counters
+  #closed = false
+  /** Every open shell, idle or busy, so a close can fail the commands in flight. */
   readonly #shells = new Set<PersistentShell>()
   readonly #idle: Array<PersistentShell> = []
-  #opening = 0
-  readonly #waiters: Array<Waiter> = []
-  #active = 0
-  #idleTimer: ReturnType<typeof setTimeout> | undefined
+  /** One permit per shell the connection may hold; callers past it queue here. */
+  readonly #permits: Semaphore.Semaphore
+  #queued = 0
 
-  constructor(device: string, target: SshTarget, context: ConnectionContext) {
+  constructor(device: string, target: SshTarget, client: ssh2.Client, context: ConnectContext) {
     this.device = device
     this.target = target
-    this.#context = context
-    this.ready = this.#connect()
-    this.ready.catch(() => {}) // the creator awaits it; this only silences the unhandled-rejection warning
+    this.#client = client
+    this.#options = context.options
+    this.#counters = context.counters
+    this.#permits = Semaphore.makeUnsafe(context.options.shellsPerConnection)
   }
 
   get alive(): boolean {
-    return this.#state !== "closed"
+    return !this.#closed
   }
 
-  get isReady(): boolean {
-    return this.#state === "ready"
-  }
-
-  #connect(): Promise<void> {
-    const { options, counters } = this.#context
-    const { host, port, username, hostPort, auth } = this.target
-    const timeoutMs = options.connectTimeoutMs
-    return new Promise<void>((resolve, reject) => {
-      let settled = false
-      let hostKeyRefusal: SshError | undefined
-      // Our own socket so Nagle can be disabled on every runtime (Deno's default costs ~44 ms a round trip).
-      const socket = net.connect({ host, port })
-      socket.setNoDelay(true)
-      socket.on("connect", () => socket.setNoDelay(true))
-      const fail = (error: SshError) => {
-        if (settled) return
-        settled = true
-        clearTimeout(timer)
-        this.#state = "closed"
-        socket.destroy()
-        this.#client.end()
-        this.#context.onClosed(this)
-        reject(error)
-      }
-      const timer = setTimeout(
-        () => fail(sshError(this.device, "connect_timeout", `no SSH session with ${hostPort} within ${timeoutMs} ms`)),
-        timeoutMs,
-      )
-      this.#client.on("ready", () => {
-        if (settled) return
-        settled = true
-        clearTimeout(timer)
-        this.#state = "ready"
-        counters.connectionsOpened++
-        this.#armIdleTimer()
-        resolve()
-      })
-      this.#client.on("error", (error) => {
-        // After ready, errors are followed by "close", which fails what is in flight.
-        if (!settled) fail(hostKeyRefusal ?? classifyTransportError(this.device, error, true))
-      })
-      this.#client.on("close", () => {
-        if (!settled) {
-          fail(
-            hostKeyRefusal ??
-              sshError(this.device, "connection_lost", `${hostPort} closed the connection during the handshake`),
-          )
-        } else this.#closed(sshError(this.device, "connection_lost", `connection to ${hostPort} was lost`))
-      })
-      try {
-        this.#client.connect({
-          sock: socket,
-          host,
-          port,
-          username,
-          readyTimeout: timeoutMs,
-          keepaliveInterval: 15_000,
-          keepaliveCountMax: 3,
-          authHandler: [...auth],
-          hostVerifier: (key: Buffer, verify: (ok: boolean) => void) => {
-            // An answer after the connect gave up (timeout, closed) must not reach ssh2: it throws then.
-            const answer = (ok: boolean) => {
-              if (settled) return
-              try {
-                verify(ok)
-              } catch (e) {
-                fail(sshError(this.device, "connection_lost", `handshake ended: ${String(e)}`))
-              }
-            }
-            this.#context
-              .verifyHostKey(this.device, hostPort, keyAlgorithm(key), sshFingerprint(key))
-              .then(
-                (refusal) => {
-                  hostKeyRefusal = refusal
-                  answer(refusal === undefined)
-                },
-                (e: unknown) => {
-                  hostKeyRefusal = sshError(this.device, "config", `host key check failed: ${String(e)}`)
-                  answer(false)
-                },
-              )
-          },
-        })
-      } catch (e) {
-        fail(
-          sshError(this.device, "config", `cannot start SSH connection: ${e instanceof Error ? e.message : String(e)}`),
-        )
-      }
-    })
-  }
-
-  /** Close the connection; commands in flight fail with connection_lost. */
+  /** Close the connection; commands in flight fail with connection_lost. Idempotent. */
   close(): void {
-    this.#closed(sshError(this.device, "connection_lost", "connection closed"))
+    this.lost(sshError(this.device, "connection_lost", "connection closed"))
     this.#client.end()
   }
 
-  #closed(error: SshError): void {
-    if (this.#state === "closed") return
-    this.#state = "closed"
-    clearTimeout(this.#idleTimer)
-    for (const waiter of this.#waiters.splice(0)) {
-      waiter.cleanup()
-      waiter.reject(error)
-    }
+  /** The connection is gone (closed by us or dropped): fail what runs on it. */
+  lost(error: SshError): void {
+    if (this.#closed) return
+    this.#closed = true
     for (const shell of this.#shells) shell.destroy(error)
     this.#shells.clear()
     this.#idle.length = 0
-    this.#context.onClosed(this)
   }
 
-  /** Mark work in progress, so the idle timer does not close the connection under it. */
-  begin(): void {
-    this.#active++
-    clearTimeout(this.#idleTimer)
-    this.#idleTimer = undefined
-  }
-
-  end(): void {
-    this.#active = Math.max(0, this.#active - 1)
-    if (this.#active === 0) this.#armIdleTimer()
-  }
-
-  #armIdleTimer(): void {
-    clearTimeout(this.#idleTimer)
-    if (this.#state !== "ready" || this.#active > 0) return
-    this.#idleTimer = setTimeout(() => this.close(), this.#context.options.idleTimeoutMs)
-    this.#idleTimer.unref?.()
-  }
-
-  /** Wait (FIFO, bounded) for a free shell, opening one while under the per-connection limit. */
-  acquireShell(deadline: number, signal?: AbortSignal): Promise<PersistentShell> {
-    return new Promise<PersistentShell>((resolve, reject) => {
-      if (!this.alive) return reject(sshError(this.device, "connection_lost", "connection is closed"))
-      if (this.#waiters.length >= this.#context.options.maxQueuedCommands) {
-        return reject(
-          sshError(this.device, "channel_failed", `${this.#waiters.length} commands already waiting for a shell`),
+  /**
+   * A free shell for the enclosing scope, waiting (bounded, until `deadline`) while all are busy.
+   * The shell goes back to the pool when the scope closes, or is dropped if it died on the way.
+   */
+  shell(deadline: number): Effect.Effect<PersistentShell, SshError, Scope.Scope> {
+    return Effect.gen({ self: this }, function* () {
+      if (!this.alive) return yield* Effect.fail(sshError(this.device, "connection_lost", "connection is closed"))
+      if (this.#queued >= this.#options.maxQueuedCommands) {
+        return yield* Effect.fail(
+          sshError(this.device, "channel_failed", `${this.#queued} commands already waiting for a shell`),
         )
       }
       const startedAt = Date.now()
-      const remove = () => {
-        const index = this.#waiters.indexOf(waiter)
-        if (index >= 0) this.#waiters.splice(index, 1)
-        waiter.cleanup()
+      this.#queued++
+      yield* Semaphore.takeScoped(this.#permits, 1).pipe(
+        Effect.timeoutOrElse({
+          duration: Math.max(0, deadline - startedAt),
+          orElse: () =>
+            Effect.fail(
+              sshError(this.device, "command_timeout", `no shell became free within ${Date.now() - startedAt} ms`),
+            ),
+        }),
+        Effect.ensuring(Effect.sync(() => this.#queued--)),
+      )
+      if (!this.alive) return yield* Effect.fail(sshError(this.device, "connection_lost", "connection is closed"))
+      let shell = this.#idle.pop()
+      while (shell?.dead) {
+        this.#shells.delete(shell)
+        shell = this.#idle.pop()
       }
-      const onTimeout = () => {
-        remove()
-        reject(sshError(this.device, "command_timeout", `no shell became free within ${Date.now() - startedAt} ms`))
-      }
-      const onAbort = () => {
-        remove()
-        reject(sshError(this.device, "command_timeout", "command interrupted"))
-      }
-      const timer = setTimeout(onTimeout, Math.max(0, deadline - startedAt))
-      signal?.addEventListener("abort", onAbort, { once: true })
-      const waiter: Waiter = {
-        resolve,
-        reject,
-        cleanup: () => {
-          clearTimeout(timer)
-          signal?.removeEventListener("abort", onAbort)
-        },
-      }
-      this.#waiters.push(waiter)
-      this.#pump()
+      if (shell === undefined) shell = yield* this.#openShell()
+      const leased = shell
+      yield* Effect.addFinalizer(() => Effect.sync(() => this.#release(leased)))
+      return leased
     })
   }
 
-  releaseShell(shell: PersistentShell): void {
-    if (shell.dead) this.#shells.delete(shell)
-    else if (this.alive) this.#idle.push(shell)
-    this.#pump()
+  #release(shell: PersistentShell): void {
+    if (shell.dead || !this.alive) {
+      this.#shells.delete(shell)
+      shell.destroy()
+    } else this.#idle.push(shell)
   }
 
-  #pump(): void {
-    if (!this.alive) return
-    while (this.#waiters.length > 0) {
-      const shell = this.#idle.pop()
-      if (!shell) break
-      if (shell.dead) {
-        this.#shells.delete(shell)
-        continue
-      }
-      const waiter = this.#waiters.shift()!
-      waiter.cleanup()
-      waiter.resolve(shell)
-    }
-    const max = this.#context.options.shellsPerConnection
-    let wanted = this.#waiters.length - this.#opening
-    while (wanted > 0 && this.#shells.size + this.#opening < max) {
-      wanted--
-      this.#opening++
-      this.#openShell().then(
-        (shell) => {
-          this.#opening--
-          if (!this.alive) return shell.destroy()
-          this.#shells.add(shell)
-          this.#idle.push(shell)
-          this.#pump()
-        },
-        (error: SshError) => {
-          this.#opening--
-          // Give the failure to one waiter so a host that refuses channels cannot strand the queue.
-          const waiter = this.#waiters.shift()
-          if (waiter) {
-            waiter.cleanup()
-            waiter.reject(error)
-          }
-          this.#pump()
-        },
-      )
-    }
+  #openShell(): Effect.Effect<PersistentShell, SshError> {
+    return Effect.map(this.openExec("exec /bin/sh"), (channel) => {
+      const shell = new PersistentShell(channel, this.device, () => this.alive, (n) => {
+        this.#counters.bytesReceived += n
+      })
+      this.#shells.add(shell)
+      return shell
+    })
   }
 
-  #openShell(): Promise<PersistentShell> {
-    return this.#openExec("exec /bin/sh").then(
-      (channel) =>
-        new PersistentShell(channel, this.device, () => this.alive, (n) => {
-          this.#context.counters.bytesReceived += n
-        }),
-    )
-  }
-
-  /** Open an exec channel (for persistent shells and for streams). */
-  openExec(command: string): Promise<ClientChannel> {
-    return this.#openExec(command)
-  }
-
-  #openExec(command: string): Promise<ClientChannel> {
-    return new Promise<ClientChannel>((resolve, reject) => {
+  /** Open an exec channel (for persistent shells and for streams); interruption closes a late channel. */
+  openExec(command: string): Effect.Effect<ClientChannel, SshError> {
+    return Effect.callback<ClientChannel, SshError>((resume) => {
+      let abandoned = false
       const failure = (message: string) =>
         sshError(this.device, this.alive ? "channel_failed" : "connection_lost", `cannot open channel: ${message}`)
-      if (!this.alive) return reject(failure("connection is closed"))
+      if (!this.alive) return resume(Effect.fail(failure("connection is closed")))
       try {
         this.#client.exec(command, (error, channel) => {
-          if (error) reject(failure(error.message))
+          if (abandoned) channel?.close()
+          else if (error) resume(Effect.fail(failure(error.message)))
           else if (!this.alive) {
             channel.close()
-            reject(failure("connection closed"))
-          } else resolve(channel)
+            resume(Effect.fail(failure("connection closed")))
+          } else resume(Effect.succeed(channel))
         })
       } catch (e) {
-        reject(failure(e instanceof Error ? e.message : String(e)))
+        return resume(Effect.fail(failure(e instanceof Error ? e.message : String(e))))
       }
+      return Effect.sync(() => {
+        abandoned = true
+      })
     })
   }
 }
+
+/** TCP + SSH handshake + host key + auth, within connectTimeoutMs. Interruption abandons the attempt. */
+const handshake = (
+  device: string,
+  target: SshTarget,
+  context: ConnectContext,
+): Effect.Effect<SshConnection, SshError> =>
+  Effect.callback<SshConnection, SshError>((resume) => {
+    const { host, port, username, hostPort, auth } = target
+    const timeoutMs = context.options.connectTimeoutMs
+    const client = new ssh2.Client()
+    const connection = new SshConnection(device, target, client, context)
+    let settled = false
+    let hostKeyRefusal: SshError | undefined
+    // Our own socket so Nagle can be disabled on every runtime (Deno's default costs ~44 ms a round trip).
+    const socket = net.connect({ host, port })
+    socket.setNoDelay(true)
+    socket.on("connect", () => socket.setNoDelay(true))
+    const abandon = () => {
+      settled = true
+      clearTimeout(timer)
+      connection.lost(sshError(device, "connection_lost", "connection attempt abandoned"))
+      socket.destroy()
+      client.end()
+    }
+    const fail = (error: SshError) => {
+      if (settled) return
+      abandon()
+      resume(Effect.fail(error))
+    }
+    const timer = setTimeout(
+      () => fail(sshError(device, "connect_timeout", `no SSH session with ${hostPort} within ${timeoutMs} ms`)),
+      timeoutMs,
+    )
+    client.on("ready", () => {
+      if (settled) return
+      settled = true
+      clearTimeout(timer)
+      resume(Effect.succeed(connection))
+    })
+    client.on("error", (error) => {
+      // After ready, errors are followed by "close", which fails what is in flight.
+      if (!settled) fail(hostKeyRefusal ?? classifyTransportError(device, error, true))
+    })
+    client.on("close", () => {
+      if (!settled) {
+        fail(
+          hostKeyRefusal ??
+            sshError(device, "connection_lost", `${hostPort} closed the connection during the handshake`),
+        )
+      } else connection.lost(sshError(device, "connection_lost", `connection to ${hostPort} was lost`))
+    })
+    try {
+      client.connect({
+        sock: socket,
+        host,
+        port,
+        username,
+        readyTimeout: timeoutMs,
+        keepaliveInterval: 15_000,
+        keepaliveCountMax: 3,
+        authHandler: [...auth],
+        hostVerifier: (key: Buffer, verify: (ok: boolean) => void) => {
+          // An answer after the connect gave up (timeout, closed) must not reach ssh2: it throws then.
+          if (settled) return
+          hostKeyRefusal = context.verifyHostKey(keyAlgorithm(key), sshFingerprint(key))
+          try {
+            verify(hostKeyRefusal === undefined)
+          } catch (e) {
+            fail(sshError(device, "connection_lost", `handshake ended: ${String(e)}`))
+          }
+        },
+      })
+    } catch (e) {
+      fail(sshError(device, "config", `cannot start SSH connection: ${e instanceof Error ? e.message : String(e)}`))
+    }
+    return Effect.sync(() => {
+      if (!settled) abandon()
+    })
+  })
+
+/** A connection owned by the enclosing scope: closed (in-flight commands failed) when it closes. */
+export const openConnection = (
+  device: string,
+  target: SshTarget,
+  context: ConnectContext,
+): Effect.Effect<SshConnection, SshError, Scope.Scope> =>
+  Effect.acquireRelease(handshake(device, target, context), (connection) => Effect.sync(() => connection.close()))

@@ -1,4 +1,5 @@
 import type { Buffer } from "node:buffer"
+import { Effect } from "effect"
 import type { ClientChannel } from "ssh2"
 import { SshError } from "../domain/errors.ts"
 import type { CommandResult } from "./Ssh.ts"
@@ -9,7 +10,6 @@ export interface ShellRunOptions {
   /** Absolute time (Date.now()) when the command must have finished. */
   readonly deadline: number
   readonly maxOutputBytes: number
-  readonly signal?: AbortSignal | undefined
 }
 
 interface Running {
@@ -65,35 +65,41 @@ export class PersistentShell {
     }
   }
 
-  run(command: FramedCommand, options: ShellRunOptions): Promise<CommandResult> {
-    return new Promise<CommandResult>((resolve, reject) => {
+  /** Run one framed command; interrupting it destroys the shell (the host may still be running it). */
+  run(command: FramedCommand, options: ShellRunOptions): Effect.Effect<CommandResult, SshError> {
+    return Effect.callback<CommandResult, SshError>((resume) => {
       if (this.#dead || this.#running) {
-        reject(sshError(this.#device, "channel_failed", "shell channel is not available"))
+        resume(Effect.fail(sshError(this.#device, "channel_failed", "shell channel is not available")))
         return
       }
+      const startedAt = Date.now()
       const onTimeout = () =>
         this.destroy(
           sshError(this.#device, "command_timeout", `command did not finish within ${Date.now() - startedAt} ms`),
         )
-      const onAbort = () => this.destroy(sshError(this.#device, "command_timeout", "command interrupted"))
-      const startedAt = Date.now()
       const timer = setTimeout(onTimeout, Math.max(0, options.deadline - startedAt))
-      options.signal?.addEventListener("abort", onAbort, { once: true })
-      this.#running = {
+      const running: Running = {
         stdout: new MarkedStream(command.marker),
         stderr: new MarkedStream(command.marker),
         maxOutputBytes: options.maxOutputBytes,
         startedAt,
-        resolve,
+        resolve: (result) => resume(Effect.succeed(result)),
         // Written to the channel from here on: the host may have run it, whatever fails next.
         reject: (e) =>
-          reject(new SshError({ device: e.device, reason: e.reason, message: e.message, commandSent: true })),
-        cleanup: () => {
-          clearTimeout(timer)
-          options.signal?.removeEventListener("abort", onAbort)
-        },
+          resume(
+            Effect.fail(new SshError({ device: e.device, reason: e.reason, message: e.message, commandSent: true })),
+          ),
+        cleanup: () => clearTimeout(timer),
       }
+      this.#running = running
       this.#channel.write(command.text)
+      return Effect.sync(() => {
+        // Interrupted mid-command: the shell is in an unknown state, so it goes (and its channel with it).
+        if (this.#running !== running) return
+        this.#running = undefined
+        running.cleanup()
+        this.destroy()
+      })
     })
   }
 

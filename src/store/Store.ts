@@ -1,48 +1,31 @@
 import { Context, type Effect } from "effect"
-import type { Device, DeviceInput, DevicePatch } from "../domain/device.ts"
-import type { DeviceConflict, DeviceNotFound, StoreError, ValidationError } from "../domain/errors.ts"
+import type { StoreError } from "../domain/errors.ts"
 import type { StoreNotifications } from "./notify.ts"
+import type { AuditRepo } from "./repos/audit.ts"
+import type { ConfigsRepo } from "./repos/configs.ts"
+import type { DevicesRepo } from "./repos/devices.ts"
+import type { LeasesRepo } from "./repos/leases.ts"
+import type { MaintenanceRepo } from "./repos/maintenance.ts"
+import type { MetricsRepo } from "./repos/metrics.ts"
+import type { SeriesRepo } from "./repos/series.ts"
+import type { TokensRepo } from "./repos/tokens.ts"
 
-export type Row = Record<string, unknown>
-
-/** One audit row per pipeline call (hits, misses, refreshes and errors alike). */
-export interface AuditEntry {
-  readonly time: Date
-  readonly deviceId: number | null
-  readonly deviceName: string
-  readonly operationId: string
-  readonly dataType: string
-  readonly method: "polling" | "api" | "mcp" | "watch" | "cli" | "library"
-  readonly source: string
-  readonly forceRefresh: boolean
-  readonly cacheHit: boolean
-  readonly durationMs: number
-  readonly sshCommandCount: number
-  readonly dataSizeBytes: number
-  readonly status: "success" | "error" | "partial"
-  readonly errorMessage: string | null
-  readonly recordsCreated: number
-  readonly freshnessThreshold: number
-  /** API token that asked (its id, never the secret); null/absent for CLI, polling, open mode. */
-  readonly tokenId?: string | null | undefined
-}
-
-export interface AuditFilter {
-  readonly device?: string | undefined
-  readonly dataType?: string | undefined
-  readonly method?: string | undefined
-  readonly status?: string | undefined
-  readonly since?: Date | undefined
-  readonly limit?: number | undefined
-}
-
-export interface HistoryQuery {
-  readonly table: string
-  readonly deviceId: number
-  readonly from?: Date | undefined
-  readonly to?: Date | undefined
-  readonly limit?: number | undefined
-}
+export type { AuditEntry, AuditFilter, AuditRepo, AuditSummaryRow } from "./repos/audit.ts"
+export type {
+  ConfigChangeFilter,
+  ConfigsRepo,
+  ConfigVersionInsert,
+  FullSnapshot,
+  LatestConfigHash,
+  SnapshotRow,
+} from "./repos/configs.ts"
+export type { DevicesRepo } from "./repos/devices.ts"
+export type { LeaseRow, LeasesRepo } from "./repos/leases.ts"
+export type { MaintenanceRepo } from "./repos/maintenance.ts"
+export type { CacheMetadataRow, MetricsRepo, PerformanceQuery, RollupRow } from "./repos/metrics.ts"
+export type { HistoryQuery, SeriesRepo } from "./repos/series.ts"
+export type { Row } from "./repos/sql.ts"
+export type { NewToken, TokenRecord, TokensRepo } from "./repos/tokens.ts"
 
 export interface WriteBufferStatus {
   readonly available: boolean
@@ -52,51 +35,35 @@ export interface WriteBufferStatus {
   readonly dropped: number
 }
 
-export interface StoreShape {
+/** The connection itself: backend, liveness, notifications, buffer status. */
+export interface StoreConnection {
   /** "pglite" or "postgres": PGlite is single-instance. */
   readonly backend: "pglite" | "postgres"
-  /** Parameterised SQL ($1, $2, ...) with the same text on both backends. */
-  readonly query: <T = Row>(text: string, params?: ReadonlyArray<unknown>) => Effect.Effect<Array<T>, StoreError>
-
-  readonly listDevices: () => Effect.Effect<Array<Device>, StoreError>
-  /** By numeric id or by name. */
-  readonly getDevice: (ref: string | number) => Effect.Effect<Device, DeviceNotFound | StoreError>
-  readonly createDevice: (input: DeviceInput) => Effect.Effect<Device, DeviceConflict | ValidationError | StoreError>
-  readonly updateDevice: (
-    ref: string | number,
-    patch: DevicePatch,
-  ) => Effect.Effect<Device, DeviceNotFound | DeviceConflict | ValidationError | StoreError>
-  readonly removeDevice: (ref: string | number) => Effect.Effect<void, DeviceNotFound | StoreError>
-  readonly setDeviceStatus: (id: number, status: string, lastSeen: Date | null) => Effect.Effect<void, StoreError>
-
-  /** Insert rows (column name → value; objects/arrays go to jsonb) into a time-series table, in one statement. */
-  readonly insertRows: (
-    table: string,
-    rows: ReadonlyArray<Row>,
-    options?: { readonly skipDuplicates?: boolean },
-  ) => Effect.Effect<number, StoreError>
-  /** Save a capability probe result on the device row. */
-  readonly setDeviceCapabilities: (id: number, capabilities: unknown) => Effect.Effect<void, StoreError>
-  /** Rows of a device-scoped time-series table in [from, to], newest first. */
-  readonly history: (q: HistoryQuery) => Effect.Effect<Array<Row>, StoreError>
-
-  readonly insertAudit: (entry: AuditEntry) => Effect.Effect<void, StoreError>
-  readonly queryAudit: (filter: AuditFilter) => Effect.Effect<Array<Row>, StoreError>
-
   /**
    * Present when writes are buffered (src/store/buffered.ts): whether the database is reachable
    * now and how many writes wait for it. Data responses say `store: "unavailable"` while it is not.
    */
   readonly writeBuffer?: (() => WriteBufferStatus) | undefined
-  /** Changes whenever a device row is written through this process's store (cache invalidation). */
-  readonly devicesVersion?: (() => number) | undefined
-
   /** LISTEN/NOTIFY between instances on one PostgreSQL database; absent on PGlite (single instance). */
   readonly notifications?: StoreNotifications | undefined
-
   /** Liveness probe for /health. */
   readonly ping: () => Effect.Effect<void, StoreError>
   readonly close: () => Effect.Effect<void>
 }
+
+/**
+ * The store: one repository per concern, each owning its SQL, composed into one service so
+ * callers write `store.method(...)`. Only src/store writes SQL text.
+ */
+export type StoreShape =
+  & StoreConnection
+  & DevicesRepo
+  & SeriesRepo
+  & AuditRepo
+  & ConfigsRepo
+  & LeasesRepo
+  & TokensRepo
+  & MetricsRepo
+  & MaintenanceRepo
 
 export class Store extends Context.Service<Store, StoreShape>()("infrastructor/Store") {}

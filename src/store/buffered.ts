@@ -4,7 +4,23 @@ import type { Device } from "../domain/device.ts"
 import { StoreError } from "../domain/errors.ts"
 import type { HostKeys } from "../ssh/HostKeys.ts"
 import { openSpillFile, type SpillFile } from "./spill.ts"
-import { type AuditEntry, type Row, Store, type StoreShape, type WriteBufferStatus } from "./Store.ts"
+import { rawQueryOf, registerRawQuery } from "./raw-sql.ts"
+import {
+  type AuditEntry,
+  type AuditRepo,
+  type ConfigsRepo,
+  type DevicesRepo,
+  type LeasesRepo,
+  type MaintenanceRepo,
+  type MetricsRepo,
+  type Row,
+  type SeriesRepo,
+  Store,
+  type StoreConnection,
+  type StoreShape,
+  type TokensRepo,
+  type WriteBufferStatus,
+} from "./Store.ts"
 
 /**
  * Keeps collected rows and audit rows through a database outage. A write that fails with
@@ -89,6 +105,9 @@ interface Copy {
   readonly landed: Deferred.Deferred<boolean>
   readonly waitUntil: number
 }
+
+/** Store methods that are effect-returning functions (what `guarded` can wrap). */
+type GuardedKey = Exclude<keyof StoreShape, keyof StoreConnection | "devicesVersion">
 
 const line = (entry: Accepted): SpillLine => ({ id: entry.id, ...entry.write })
 
@@ -429,13 +448,13 @@ export const makeBufferedStore = (inner: StoreShape, options: WriteBufferOptions
       })
 
     // Devices seen lately, so reads (and the pipeline's device lookup) keep working in an outage.
-    const devices = new Map<string, Device>()
+    const seenDevices = new Map<string, Device>()
     const remember = (d: Device) => {
-      devices.set(`id:${d.id}`, d)
-      devices.set(`name:${d.name}`, d)
+      seenDevices.set(`id:${d.id}`, d)
+      seenDevices.set(`name:${d.name}`, d)
     }
     const recalled = (ref: string | number): Device | undefined =>
-      devices.get(`id:${String(ref)}`) ?? devices.get(`name:${String(ref)}`)
+      seenDevices.get(`id:${String(ref)}`) ?? seenDevices.get(`name:${String(ref)}`)
 
     /** Track availability on reads too; fall back when the database is away and we know an answer. */
     const read = <A, E extends { readonly _tag: string }>(
@@ -506,31 +525,90 @@ export const makeBufferedStore = (inner: StoreShape, options: WriteBufferOptions
 
     const status = (): WriteBufferStatus => ({ available, pending: pending(), dropped })
 
-    const store: StoreShape = {
-      ...inner,
-      query: (text, params) => guard("query", () => inner.query(text, params)),
-      createDevice: (input) => guard("createDevice", () => inner.createDevice(input)),
-      updateDevice: (ref, patch) => guard("updateDevice", () => inner.updateDevice(ref, patch)),
-      removeDevice: (ref) => guard("removeDevice", () => inner.removeDevice(ref)),
-      setDeviceStatus: (id, status, lastSeen) =>
-        guard("setDeviceStatus", () => inner.setDeviceStatus(id, status, lastSeen)),
-      setDeviceCapabilities: (id, caps) => guard("setDeviceCapabilities", () => inner.setDeviceCapabilities(id, caps)),
-      history: (q) => guard("history", () => inner.history(q)),
-      queryAudit: (f) => guard("queryAudit", () => inner.queryAudit(f)),
-      listDevices: () =>
-        read(inner.listDevices().pipe(Effect.tap((ds) => Effect.sync(() => ds.forEach(remember)))), () => {
-          const list = [...devices.entries()].filter(([k]) => k.startsWith("id:")).map(([, d]) => d)
-          return list.length === 0 ? undefined : list.sort((a, b) => a.name.localeCompare(b.name))
-        }),
-      getDevice: (ref) =>
-        read(inner.getDevice(ref).pipe(Effect.tap((d) => Effect.sync(() => remember(d)))), () => recalled(ref)),
+    /** A method of `inner` that fails fast while the database is known down. */
+    const guarded = <K extends GuardedKey>(key: K): StoreShape[K] =>
+      ((...args: Array<unknown>) =>
+        guard(key, () => (inner[key] as (...a: Array<unknown>) => Effect.Effect<unknown, unknown>)(...args))) as never
+
+    // Series and audit: every method listed, so a new one cannot bypass the buffer unnoticed.
+    const series: SeriesRepo = {
       insertRows: (table, rows, opts) =>
         write(
           { kind: "rows", table, rows, skipDuplicates: opts?.skipDuplicates === true },
           inner.insertRows(table, rows, opts),
           rows.length,
         ),
+      history: guarded("history"),
+      latestLogCursor: guarded("latestLogCursor"),
+    }
+    const audit: AuditRepo = {
       insertAudit: (entry) => write({ kind: "audit", entry }, inner.insertAudit(entry), undefined),
+      queryAudit: guarded("queryAudit"),
+      auditSummary: guarded("auditSummary"),
+      lastHostRead: guarded("lastHostRead"),
+    }
+    const devices: DevicesRepo = {
+      listDevices: () =>
+        read(inner.listDevices().pipe(Effect.tap((ds) => Effect.sync(() => ds.forEach(remember)))), () => {
+          const list = [...seenDevices.entries()].filter(([k]) => k.startsWith("id:")).map(([, d]) => d)
+          return list.length === 0 ? undefined : list.sort((a, b) => a.name.localeCompare(b.name))
+        }),
+      getDevice: (ref) =>
+        read(inner.getDevice(ref).pipe(Effect.tap((d) => Effect.sync(() => remember(d)))), () => recalled(ref)),
+      createDevice: guarded("createDevice"),
+      updateDevice: guarded("updateDevice"),
+      removeDevice: guarded("removeDevice"),
+      setDeviceStatus: guarded("setDeviceStatus"),
+      setDeviceCapabilities: guarded("setDeviceCapabilities"),
+      enabledDeviceIds: guarded("enabledDeviceIds"),
+      devicesVersion: inner.devicesVersion,
+    }
+    // The other repositories pass through, each call failing fast while the database is away.
+    const configs: ConfigsRepo = {
+      latestConfigSnapshot: guarded("latestConfigSnapshot"),
+      insertConfigVersion: guarded("insertConfigVersion"),
+      latestConfigHashes: guarded("latestConfigHashes"),
+      trackedConfigFiles: guarded("trackedConfigFiles"),
+      configFileHistory: guarded("configFileHistory"),
+      configSnapshot: guarded("configSnapshot"),
+      configChanges: guarded("configChanges"),
+      currentConfigFiles: guarded("currentConfigFiles"),
+      proxyConfigs: guarded("proxyConfigs"),
+    }
+    const leases: LeasesRepo = {
+      heartbeatInstance: guarded("heartbeatInstance"),
+      liveInstance: guarded("liveInstance"),
+      listInstances: guarded("listInstances"),
+      listLeases: guarded("listLeases"),
+      acquireLeases: guarded("acquireLeases"),
+      releaseLeases: guarded("releaseLeases"),
+      removeInstance: guarded("removeInstance"),
+      sweepInstances: guarded("sweepInstances"),
+    }
+    const tokens: TokensRepo = {
+      insertToken: guarded("insertToken"),
+      listTokens: guarded("listTokens"),
+      findToken: guarded("findToken"),
+      revokeToken: guarded("revokeToken"),
+      countActiveTokens: guarded("countActiveTokens"),
+      touchToken: guarded("touchToken"),
+      upgradeTokenHash: guarded("upgradeTokenHash"),
+    }
+    const metrics: MetricsRepo = {
+      addRollups: guarded("addRollups"),
+      performanceRows: guarded("performanceRows"),
+      upsertCacheMetadata: guarded("upsertCacheMetadata"),
+      invalidateCacheMetadata: guarded("invalidateCacheMetadata"),
+    }
+    const maintenance: MaintenanceRepo = {
+      tableExists: guarded("tableExists"),
+      deleteOlderThan: guarded("deleteOlderThan"),
+      currentSchema: guarded("currentSchema"),
+    }
+    const connection: StoreConnection = {
+      backend: inner.backend,
+      notifications: inner.notifications,
+      close: () => inner.close(),
       // /health asks the database itself, so it also notices the return.
       ping: () =>
         inner.ping().pipe(
@@ -539,6 +617,20 @@ export const makeBufferedStore = (inner: StoreShape, options: WriteBufferOptions
         ),
       writeBuffer: status,
     }
+
+    const store: StoreShape = {
+      ...connection,
+      ...devices,
+      ...series,
+      ...audit,
+      ...configs,
+      ...leases,
+      ...tokens,
+      ...metrics,
+      ...maintenance,
+    }
+    const raw = rawQueryOf(inner)
+    if (raw !== undefined) registerRawQuery(store, (text, params) => guard("query", () => raw(text, params)))
     return store
   })
 

@@ -1,3 +1,4 @@
+import { testQuery } from "../../src/store/raw-sql.ts"
 import process from "node:process"
 import { clearTimeout, setTimeout } from "node:timers"
 import { Context, Effect, Layer } from "effect"
@@ -36,7 +37,7 @@ const dropOnRelease = (schema: string, layer: Layer.Layer<Store | HostKeys, Stor
     Effect.gen(function* () {
       const context = yield* Layer.build(layer)
       const store = Context.get(context, Store)
-      yield* Effect.addFinalizer(() => Effect.ignore(store.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`)))
+      yield* Effect.addFinalizer(() => Effect.ignore(testQuery(store, `DROP SCHEMA IF EXISTS "${schema}" CASCADE`)))
       return context
     }),
   )

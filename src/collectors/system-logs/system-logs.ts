@@ -55,18 +55,9 @@ export const systemLogsScript = (params: Params): string => {
   ].join("\n")
 }
 
-/**
- * Newest stored cursor of a device ($1 = device id). Insertion order (id), not entry time:
- * wall-clock time can step backwards, the order entries were read in cannot.
- */
-export const latestCursorQuery =
-  "SELECT cursor FROM system_logs WHERE device_id = $1 AND cursor IS NOT NULL ORDER BY id DESC LIMIT 1"
-
 /** The cursor to pass as params.after_cursor for the next read, or null (first read). */
 export const latestCursor = (store: StoreShape, deviceId: number): Effect.Effect<string | null, StoreError> =>
-  store
-    .query<{ cursor: string }>(latestCursorQuery, [deviceId])
-    .pipe(Effect.map((rows) => rows[0]?.cursor ?? null))
+  store.latestLogCursor(deviceId)
 
 /**
  * Rows carry the entry's own `time` (ISO 8601) when it is known: the pipeline must let it win

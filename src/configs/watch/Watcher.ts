@@ -307,64 +307,66 @@ export class Watcher extends Context.Service<Watcher, WatcherShape>()("infrastru
             }
           })
 
-        const startDevice = (ref: string | number) =>
-          Effect.gen(function* () {
-            const device = yield* store.getDevice(ref)
-            const st: Mutable<DeviceWatchStatus> = {
-              device: device.name,
-              mode: "starting",
-              ready: false,
-              globs: globsForDevice(device, input),
-              last_event_at: null,
-              last_scan_at: null,
-              last_change_at: null,
-              restarts: 0,
-              events_seen: 0,
-              versions_recorded: 0,
-              last_error: null,
-              note: null,
-            }
-            states.set(device.name, st)
-            yield* FiberMap.run(
-              fibers,
-              device.name,
-              worker(device, st).pipe(
-                Effect.provideContext(services),
-                Effect.ensuring(Effect.sync(() => {
-                  st.mode = "stopped"
-                  st.ready = false
-                })),
-              ),
-            )
-          })
+        const startDevice = Effect.fn("Watcher.startDevice")(function* (ref: string | number) {
+          const device = yield* store.getDevice(ref)
+          const st: Mutable<DeviceWatchStatus> = {
+            device: device.name,
+            mode: "starting",
+            ready: false,
+            globs: globsForDevice(device, input),
+            last_event_at: null,
+            last_scan_at: null,
+            last_change_at: null,
+            restarts: 0,
+            events_seen: 0,
+            versions_recorded: 0,
+            last_error: null,
+            note: null,
+          }
+          states.set(device.name, st)
+          yield* FiberMap.run(
+            fibers,
+            device.name,
+            worker(device, st).pipe(
+              // The watch outlives the call that started it: its scans are traced under it, not the caller.
+              Effect.withSpan("Watcher.watch", { root: true, attributes: { device: device.name } }),
+              Effect.provideContext(services),
+              Effect.ensuring(Effect.sync(() => {
+                st.mode = "stopped"
+                st.ready = false
+              })),
+            ),
+          )
+        })
 
         const stopDevice = (name: string) => FiberMap.remove(fibers, name)
 
         return Watcher.of({
           settings,
-          start: () =>
-            Effect.gen(function* () {
-              const devices = (yield* store.listDevices()).filter((d) => deviceWatchEnabled(d, input))
-              for (const d of devices) {
-                yield* startDevice(d.id).pipe(Effect.catchTag("DeviceNotFound", () => Effect.void))
-              }
-              return devices.map((d) => d.name)
-            }),
+          start: Effect.fn("Watcher.start")(function* () {
+            const devices = (yield* store.listDevices()).filter((d) => deviceWatchEnabled(d, input))
+            for (const d of devices) {
+              yield* startDevice(d.id).pipe(Effect.catchTag("DeviceNotFound", () => Effect.void))
+            }
+            return devices.map((d) => d.name)
+          }),
           stop: () => FiberMap.clear(fibers),
           startDevice,
           stopDevice,
           status: () => [...states.values()].map((s) => ({ ...s })),
           globs: (device) => globsForDevice(device, input),
           watches: (device) => deviceWatchEnabled(device, input) && globsForDevice(device, input).length > 0,
-          scan: (ref, options = {}) =>
-            Effect.gen(function* () {
+          scan: Effect.fn("Watcher.scan")(
+            function* (ref: string | number, options: Parameters<WatcherShape["scan"]>[1] = {}) {
               const device = yield* store.getDevice(ref)
               return yield* scanAndRecord(
                 device,
                 globsForDevice(device, input),
                 ctx(options.source ?? "api", options.method ?? "api"),
               )
-            }).pipe(Effect.provideContext(services)),
+            },
+            Effect.provideContext(services),
+          ),
         })
       }),
     )

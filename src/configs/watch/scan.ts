@@ -94,59 +94,58 @@ const readBatch = (device: Device, globs: string, batch: ReadonlyArray<Wanted>, 
  * Read the wanted files (few round trips) and record every one whose content changed. The host
  * reads only files whose physical location matches `globs`; any other is recorded as a link out.
  */
-export const readAndRecord = (
+export const readAndRecord = Effect.fn("Watcher.readAndRecord")(function* (
   device: Device,
   globs: ReadonlyArray<TypedGlob>,
   wanted: ReadonlyArray<Wanted>,
   ctx: ReadContext,
   extraDeleted: ReadonlyArray<Wanted> = [],
   extraOutside: ReadonlyArray<Wanted & { readonly target: string }> = [],
-) =>
-  Effect.gen(function* () {
-    const recorded: Array<Extract<RecordOutcome, { recorded: true }>> = []
-    const unreadable: Array<string> = []
-    const patterns = JSON.stringify(globs.map((g) => g.pattern))
-    const record = (w: Wanted, detected: DetectedFile) =>
-      Effect.map(
-        recordVersion(device, detected, {
-          source: ctx.source,
-          detectedAt: w.detectedAt,
-          storeRawSecrets: ctx.settings.storeRawSecrets,
-        }),
-        (r) => {
-          if (r.recorded) recorded.push(r)
-        },
-      )
-    for (const batch of batches(wanted, ctx.settings.maxFileBytes)) {
-      // A batch whose output passes the cap is retried one file at a time.
-      const files = yield* readBatch(device, patterns, batch, ctx).pipe(
-        Effect.catchTag("SshError", (e) =>
-          e.reason === "output_too_large" && batch.length > 1
-            ? Effect.map(
-              Effect.forEach(batch, (w) => readBatch(device, patterns, [w], ctx)),
-              (xs) => xs.flat(),
-            )
-            : Effect.fail(e)),
-      )
-      for (let i = 0; i < batch.length; i++) {
-        const w = batch[i] as Wanted
-        const f = files[i]
-        const detected = f === undefined ? undefined : toDetected(w, f)
-        if (detected === undefined) {
-          unreadable.push(w.path)
-          continue
-        }
-        yield* record(w, detected)
+) {
+  const recorded: Array<Extract<RecordOutcome, { recorded: true }>> = []
+  const unreadable: Array<string> = []
+  const patterns = JSON.stringify(globs.map((g) => g.pattern))
+  const record = (w: Wanted, detected: DetectedFile) =>
+    Effect.map(
+      recordVersion(device, detected, {
+        source: ctx.source,
+        detectedAt: w.detectedAt,
+        storeRawSecrets: ctx.settings.storeRawSecrets,
+      }),
+      (r) => {
+        if (r.recorded) recorded.push(r)
+      },
+    )
+  for (const batch of batches(wanted, ctx.settings.maxFileBytes)) {
+    // A batch whose output passes the cap is retried one file at a time.
+    const files = yield* readBatch(device, patterns, batch, ctx).pipe(
+      Effect.catchTag("SshError", (e) =>
+        e.reason === "output_too_large" && batch.length > 1
+          ? Effect.map(
+            Effect.forEach(batch, (w) => readBatch(device, patterns, [w], ctx)),
+            (xs) => xs.flat(),
+          )
+          : Effect.fail(e)),
+    )
+    for (let i = 0; i < batch.length; i++) {
+      const w = batch[i] as Wanted
+      const f = files[i]
+      const detected = f === undefined ? undefined : toDetected(w, f)
+      if (detected === undefined) {
+        unreadable.push(w.path)
+        continue
       }
+      yield* record(w, detected)
     }
-    for (const w of extraDeleted) {
-      yield* record(w, { path: w.path, configType: w.type, state: "deleted", mtime: null })
-    }
-    for (const w of extraOutside) {
-      yield* record(w, { path: w.path, configType: w.type, state: "outside", target: w.target, mtime: null })
-    }
-    return { recorded, unreadable } satisfies ReadOutcome
-  })
+  }
+  for (const w of extraDeleted) {
+    yield* record(w, { path: w.path, configType: w.type, state: "deleted", mtime: null })
+  }
+  for (const w of extraOutside) {
+    yield* record(w, { path: w.path, configType: w.type, state: "outside", target: w.target, mtime: null })
+  }
+  return { recorded, unreadable } satisfies ReadOutcome
+})
 
 export interface ScanOutcome extends ReadOutcome {
   readonly files: number
@@ -160,45 +159,44 @@ const typeOfPath = (globs: ReadonlyArray<TypedGlob>, path: string): ConfigType |
  * the latest version, and record known files that no longer exist as deleted. A match leading
  * outside the globs is never hashed or read: it is recorded from the scan as a link, once per target.
  */
-export const scanAndRecord = (
+export const scanAndRecord = Effect.fn("Watcher.scanAndRecord")(function* (
   device: Device,
   globs: ReadonlyArray<TypedGlob>,
   ctx: ReadContext,
-): Effect.Effect<ScanOutcome, CollectError, Collector | Store | Events> =>
-  Effect.gen(function* () {
-    if (globs.length === 0) return { files: 0, recorded: [], unreadable: [] }
-    const collector = yield* Collector
-    const scanned = yield* collector.collect(device.id, "config_scan", {
-      method: ctx.method,
-      source: `config ${ctx.source}`,
-      params: { globs: JSON.stringify(globs.map((g) => g.pattern)) },
-    })
-    const scan = scanned.data as ConfigScan
-    const known = yield* latestHashes(device.id)
-    const now = Date.now()
-    const present = new Set([...scan.files, ...scan.outside].map((f) => f.path))
-    const unreadable = scan.files.filter((f) => f.sha256 === null).map((f) => f.path)
-    const changed: Array<Wanted> = scan.files
-      .filter((f) => f.sha256 !== null && known.get(f.path)?.hash !== f.sha256)
-      .map((f) => ({
-        path: f.path,
-        type: globs[f.glob_index]?.type ?? "proxy_configs",
-        size: f.size,
-        // Without an event, the best guess of when the change happened is the file's mtime.
-        detectedAt: Math.min(now, Date.parse(f.mtime)),
-      }))
-    const outside = scan.outside
-      .filter((f) => {
-        const k = known.get(f.path)
-        return k === undefined || k.hash !== null || k.linkTarget !== f.target
-      })
-      .map((f) => ({ path: f.path, type: globs[f.glob_index]?.type ?? "proxy_configs", target: f.target }))
-    const gone: Array<Wanted> = []
-    for (const k of known.values()) {
-      if ((k.hash === null && k.linkTarget === null) || present.has(k.path)) continue
-      const type = typeOfPath(globs, k.path)
-      if (type !== undefined) gone.push({ path: k.path, type })
-    }
-    const read = yield* readAndRecord(device, globs, changed, ctx, gone, outside)
-    return { files: scan.files.length, recorded: read.recorded, unreadable: [...unreadable, ...read.unreadable] }
+): Effect.fn.Return<ScanOutcome, CollectError, Collector | Store | Events> {
+  if (globs.length === 0) return { files: 0, recorded: [], unreadable: [] }
+  const collector = yield* Collector
+  const scanned = yield* collector.collect(device.id, "config_scan", {
+    method: ctx.method,
+    source: `config ${ctx.source}`,
+    params: { globs: JSON.stringify(globs.map((g) => g.pattern)) },
   })
+  const scan = scanned.data as ConfigScan
+  const known = yield* latestHashes(device.id)
+  const now = Date.now()
+  const present = new Set([...scan.files, ...scan.outside].map((f) => f.path))
+  const unreadable = scan.files.filter((f) => f.sha256 === null).map((f) => f.path)
+  const changed: Array<Wanted> = scan.files
+    .filter((f) => f.sha256 !== null && known.get(f.path)?.hash !== f.sha256)
+    .map((f) => ({
+      path: f.path,
+      type: globs[f.glob_index]?.type ?? "proxy_configs",
+      size: f.size,
+      // Without an event, the best guess of when the change happened is the file's mtime.
+      detectedAt: Math.min(now, Date.parse(f.mtime)),
+    }))
+  const outside = scan.outside
+    .filter((f) => {
+      const k = known.get(f.path)
+      return k === undefined || k.hash !== null || k.linkTarget !== f.target
+    })
+    .map((f) => ({ path: f.path, type: globs[f.glob_index]?.type ?? "proxy_configs", target: f.target }))
+  const gone: Array<Wanted> = []
+  for (const k of known.values()) {
+    if ((k.hash === null && k.linkTarget === null) || present.has(k.path)) continue
+    const type = typeOfPath(globs, k.path)
+    if (type !== undefined) gone.push({ path: k.path, type })
+  }
+  const read = yield* readAndRecord(device, globs, changed, ctx, gone, outside)
+  return { files: scan.files.length, recorded: read.recorded, unreadable: [...unreadable, ...read.unreadable] }
+})

@@ -39,7 +39,11 @@ export const superviseWatches = Effect.gen(function* () {
       yield* watcher.startDevice(d.id).pipe(Effect.catchTag("DeviceNotFound", () => Effect.void))
       watched.set(name, key)
     }
-  }).pipe(Effect.catch((e) => Effect.logWarning("watch reconcile failed", String(e))))
+  }).pipe(
+    Effect.catch((e) => Effect.logWarning("watch reconcile failed", String(e))),
+    // One span per pass: the supervisor itself runs for the life of the process.
+    Effect.withSpan("Watcher.reconcile"),
+  )
 
   const unsubscribe = ownership.onChange(() => reconcile)
   yield* Effect.addFinalizer(() => Effect.andThen(Effect.sync(unsubscribe), watcher.stop()))

@@ -1,6 +1,6 @@
 import { Result } from "effect"
 import type { ParseError } from "../../../domain/errors.ts"
-import { sdFail, STATE_WORD, UNIT_NAME } from "./fail.ts"
+import { sdFail, STATE_WORD, tableRows, UNIT_NAME } from "./fail.ts"
 
 export interface SystemdJob {
   readonly id: number
@@ -12,21 +12,15 @@ export interface SystemdJob {
 /** `systemctl list-jobs`: ` JOB UNIT TYPE STATE`, or `No jobs running.` */
 export const parseListJobs = (text: string, at = "list-jobs"): Result.Result<Array<SystemdJob>, ParseError> => {
   const out: Array<SystemdJob> = []
-  const lines = text.split("\n")
-  for (let i = 0; i < lines.length; i++) {
-    const line = (lines[i] as string).trim()
-    if (line === "") {
-      if (out.length > 0) break
-      continue
-    }
-    if (/^JOB\s+UNIT\s+TYPE\s+STATE/.test(line) || /^No jobs running/.test(line)) continue
-    if (/^\d+ jobs? listed/.test(line)) break
+  for (
+    const { line, n } of tableRows(text, /^(?:JOB\s+UNIT\s+TYPE\s+STATE|No jobs running)/, /^\d+ jobs? listed/)
+  ) {
     const [id, unit, type, state] = line.split(/\s+/)
     if (
       id === undefined || !/^\d+$/.test(id) || unit === undefined || !UNIT_NAME.test(unit) || type === undefined ||
       state === undefined || !STATE_WORD.test(state)
     ) {
-      return sdFail(`expected 'JOB UNIT TYPE STATE', got ${JSON.stringify(line.slice(0, 100))}`, `${at}:${i + 1}`)
+      return sdFail(`expected 'JOB UNIT TYPE STATE', got ${JSON.stringify(line.slice(0, 100))}`, `${at}:${n}`)
     }
     out.push({ id: Number(id), unit, type, state })
   }

@@ -1,6 +1,6 @@
 import { Result, Schema } from "effect"
 import type { ParseError } from "../../../domain/errors.ts"
-import { parseJson, sdFail, STATE_WORD, UNIT_NAME } from "./fail.ts"
+import { parseJson, sdFail, STATE_WORD, tableRows, UNIT_NAME } from "./fail.ts"
 import type { ListedUnit } from "./schema.ts"
 
 /**
@@ -9,15 +9,7 @@ import type { ListedUnit } from "./schema.ts"
  */
 export const parseListUnitsText = (text: string, at = "list-units"): Result.Result<Array<ListedUnit>, ParseError> => {
   const out: Array<ListedUnit> = []
-  const lines = text.split("\n")
-  for (let i = 0; i < lines.length; i++) {
-    const line = (lines[i] as string).trim()
-    if (line === "") {
-      if (out.length > 0) break
-      continue
-    }
-    if (/^UNIT\s+LOAD\s+ACTIVE\s+SUB\b/.test(line)) continue
-    if (/^\d+ loaded units listed/.test(line)) break
+  for (const { line, n } of tableRows(text, /^UNIT\s+LOAD\s+ACTIVE\s+SUB\b/, /^\d+ loaded units listed/)) {
     // `●` (or `*` in a non-UTF-8 locale) marks units that are failed or not found.
     const t = line.replace(/^[●*]\s*/, "").split(/\s+/)
     const [name, load, active, sub] = t
@@ -27,7 +19,7 @@ export const parseListUnitsText = (text: string, at = "list-units"): Result.Resu
     ) {
       return sdFail(
         `expected 'UNIT LOAD ACTIVE SUB DESCRIPTION', got ${JSON.stringify(line.slice(0, 100))}`,
-        `${at}:${i + 1}`,
+        `${at}:${n}`,
       )
     }
     out.push({
