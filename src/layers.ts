@@ -86,6 +86,7 @@ export const makeInfraLayer = (config: InfraConfig, options: InfraLayerOptions =
       idleTimeoutMs: config.ssh.idleTimeoutMs,
       shellsPerConnection: config.ssh.shellsPerConnection,
       hostKeyPolicy: config.ssh.hostKeyPolicy,
+      knownHostsPath: config.ssh.knownHostsPath,
     }),
     cache: makeCacheLayer(config.cache),
     registry: Registry.make(allDataTypes, config.ttl, allActions),

@@ -70,7 +70,7 @@ export interface Infrastructor {
   readonly devices: {
     readonly list: () => Promise<Array<PublicDevice>>
     readonly get: (device: string | number) => Promise<PublicDevice>
-    /** Adds and probes the device (pass `{ probe: false }` to skip the probe). */
+    /** Adds and probes the device (pass `{ probe: false }` to defer the probe to the first read that needs a tool). */
     readonly add: (input: DeviceInput, options?: { readonly probe?: boolean }) => Promise<PublicDevice>
     readonly update: (device: string | number, patch: DevicePatch) => Promise<PublicDevice>
     readonly remove: (device: string | number) => Promise<void>

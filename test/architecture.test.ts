@@ -4,13 +4,19 @@
  * domain types, SQL only in src/store, and the Effect runtime only at the edges.
  */
 import assert from "node:assert/strict"
-import { readdirSync, readFileSync } from "node:fs"
+import { existsSync, readdirSync, readFileSync } from "node:fs"
 import path from "node:path"
 import { describe, test } from "node:test"
 
 const here = path.dirname(new URL(import.meta.url).pathname)
-// Under Node the tests run from dist/test; the sources they check are always the .ts files.
-const root = path.resolve(here, here.endsWith(path.join("dist", "test")) ? "../.." : "..")
+// Under Node the tests run compiled (dist/test, or any outDir); the sources they check are always
+// the .ts files: the first folder up from here that holds src/ with TypeScript in it.
+const findRoot = (dir: string): string => {
+  if (existsSync(path.join(dir, "src", "mod.ts"))) return dir
+  const up = path.dirname(dir)
+  return up === dir ? path.resolve(here, "..") : findRoot(up)
+}
+const root = findRoot(path.resolve(here, ".."))
 const src = path.join(root, "src")
 
 /**

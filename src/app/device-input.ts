@@ -9,6 +9,7 @@ const fields: Record<string, keyof DeviceInput> = {
   private_key_path: "privateKeyPath",
   password: "password",
   transport: "transport",
+  proxy_jump: "proxyJump",
   tags: "tags",
   enabled: "enabled",
 }

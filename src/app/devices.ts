@@ -4,6 +4,7 @@ import { Cache, keyPrefix } from "../cache/Cache.ts"
 import { Collector } from "../pipeline/Collector.ts"
 import { errorCode, errorMessage } from "../pipeline/error-info.ts"
 import { type Device, type DeviceInput, publicDevice } from "../domain/device.ts"
+import { isProbed } from "../domain/capabilities.ts"
 import { type CollectError, ValidationError } from "../domain/errors.ts"
 import { Ssh } from "../ssh/Ssh.ts"
 import { Store } from "../store/Store.ts"
@@ -30,6 +31,11 @@ const validated = <A>(f: () => A) => Effect.try({ try: f, catch: (e) => e as Val
 
 const subjectOf = (d: { readonly id: number; readonly name: string }): Subject => ({ id: d.id, name: d.name })
 
+/** The device now leads to another machine, or another login on it: what the probe found may no longer hold. */
+const repointed = (before: Device, after: Device): boolean =>
+  before.host !== after.host || before.port !== after.port || before.transport !== after.transport ||
+  before.username !== after.username || (before.proxyJump ?? null) !== (after.proxyJump ?? null)
+
 /** Adding, changing and removing devices, with what each change implies (probe, connection, cache). */
 export const makeDevices = Effect.gen(function* () {
   const operation = operationsIn(yield* Effect.context<Store | Collector | Ssh | Cache | HostKeys>())
@@ -38,7 +44,11 @@ export const makeDevices = Effect.gen(function* () {
   const ssh = yield* Ssh
   const cache = yield* Cache
 
-  /** Capability probe after an add: an unreachable host is still added, with the reason. */
+  /**
+   * Capability probe after an add: an unreachable host is still added, with the reason. A device
+   * added without it (probe=false, the CLI, the YAML list, the default localhost) is probed by the
+   * pipeline on its first read that needs tools (src/pipeline/Collector.ts, first contact).
+   */
   const probe = (device: Device) =>
     Effect.gen(function* () {
       const caller = yield* Caller
@@ -103,8 +113,12 @@ export const makeDevices = Effect.gen(function* () {
         "device_update",
         subjectOf(before),
         Effect.gen(function* () {
-          const after = yield* store.updateDevice(before.id, patch)
-          yield* carryHostKey(before, after)
+          const updated = yield* store.updateDevice(before.id, patch)
+          yield* carryHostKey(before, updated)
+          // A repointed device is a first contact again: the pipeline probes it before its next tool read.
+          const after = repointed(before, updated) && isProbed(updated.capabilities)
+            ? yield* Effect.as(store.setDeviceCapabilities(updated.id, null), { ...updated, capabilities: null })
+            : updated
           yield* forget(before.name)
           return publicDevice(after)
         }),
@@ -171,24 +185,30 @@ export const makeDevices = Effect.gen(function* () {
       readonly probe?: boolean | undefined
     }) =>
       Effect.gen(function* () {
-        const text = request.configText ?? (yield* readOwnSshConfig)
-        const { inputs, skipped } = devicesFromSshConfig(text, request.hosts)
+        // Text sent by a caller is parsed as it is: its Includes would read the server's files.
+        const { text, source } = request.configText !== undefined
+          ? { text: request.configText, source: {} }
+          : yield* readOwnSshConfig
+        const { inputs, skipped } = devicesFromSshConfig(text, request.hosts, source)
         const existing = new Set((yield* store.listDevices()).map((d) => d.name))
         const added: Array<unknown> = []
-        const failed: Array<{ host: string; error: string }> = []
-        for (const { input, problems } of inputs) {
+        const failed: Array<{ host: string; error: string; warnings: ReadonlyArray<string> }> = []
+        // Every host carries `warnings`: what applied to it in the config but is not supported here.
+        for (const { input, problems, warnings } of inputs) {
           if (existing.has(input.name)) {
             skipped.push({ host: input.name, reason: "a device of that name exists" })
             continue
           }
           if (request.dryRun === true) {
-            added.push({ ...input, problems })
+            added.push({ ...input, problems, warnings })
             continue
           }
           const outcome = yield* Effect.result(create(input, request.probe === true))
           if (outcome._tag === "Success") {
-            added.push(problems.length > 0 ? { ...outcome.success, problems } : outcome.success)
-          } else failed.push({ host: input.name, error: errorMessage(outcome.failure) })
+            added.push(
+              problems.length > 0 ? { ...outcome.success, problems, warnings } : { ...outcome.success, warnings },
+            )
+          } else failed.push({ host: input.name, error: errorMessage(outcome.failure), warnings })
         }
         return { dry_run: request.dryRun === true, added, skipped, failed }
       }),

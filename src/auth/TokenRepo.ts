@@ -5,6 +5,9 @@ import {
   generateToken,
   isTokenHashAlgorithm,
   isTokenScope,
+  type NewToken,
+  type ParsedToken,
+  tokenFromParsed,
   type TokenHashAlgorithm,
   type TokenScope,
 } from "./tokens.ts"
@@ -50,7 +53,8 @@ export const tokenGeneration = (): number => generation
 
 /** Tokens: validation, generation and the public view over the store's token repository. */
 export const makeTokenRepo = (store: StoreShape) => {
-  const create = (name: string, scope: string) =>
+  /** Stores `fresh` (a hash of its secret, never the secret) under a name and scope, both checked. */
+  const insert = (name: string, scope: string, fresh: NewToken) =>
     Effect.gen(function* () {
       if (!NAME.test(name)) {
         return yield* Effect.fail(
@@ -60,7 +64,6 @@ export const makeTokenRepo = (store: StoreShape) => {
       if (!isTokenScope(scope)) {
         return yield* Effect.fail(new ValidationError({ message: "scope must be read or write" }))
       }
-      const fresh = generateToken()
       const row = yield* store.insertToken({
         id: fresh.id,
         name,
@@ -74,6 +77,12 @@ export const makeTokenRepo = (store: StoreShape) => {
         : publicInfo(toToken(row))
       return { token: fresh.token, info }
     })
+
+  const create = (name: string, scope: string) => insert(name, scope, generateToken())
+
+  /** Stores a token the operator made (INFRA_BOOTSTRAP_TOKEN, already parsed) instead of a generated one. */
+  const adopt = (name: string, scope: string, token: ParsedToken) =>
+    Effect.map(insert(name, scope, tokenFromParsed(token)), ({ info }) => info)
 
   const list = (): Effect.Effect<Array<TokenInfo>, StoreError> =>
     Effect.map(store.listTokens(), (rows) => rows.map((r) => publicInfo(toToken(r))))
@@ -104,7 +113,7 @@ export const makeTokenRepo = (store: StoreShape) => {
   ): Effect.Effect<StoredToken | undefined, StoreError> =>
     Effect.map(store.upgradeTokenHash(id, legacyHash, fast), (row) => row === undefined ? undefined : toToken(row))
 
-  return { create, list, find, revoke, activeCount, touch, upgradeHash }
+  return { create, adopt, list, find, revoke, activeCount, touch, upgradeHash }
 }
 
 export type TokenRepo = ReturnType<typeof makeTokenRepo>

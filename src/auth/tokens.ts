@@ -87,3 +87,19 @@ export const generateToken = (): NewToken => {
   const hash = defaultSecretHashing.fast(secret, salt).toString("hex")
   return { id, token: `${TOKEN_PREFIX}${id}_${secret}`, salt, hash, algorithm: "hmac-sha256" }
 }
+
+/**
+ * The stored form of a token the operator chose (INFRA_BOOTSTRAP_TOKEN): its id, and a hash of its
+ * secret under a fresh salt, exactly as generateToken() makes for a new one.
+ */
+export const tokenFromParsed = (parsed: ParsedToken): NewToken => {
+  const salt = randomBytes(SALT_BYTES).toString("hex")
+  const hash = defaultSecretHashing.fast(parsed.secret, salt).toString("hex")
+  return {
+    id: parsed.id,
+    token: `${TOKEN_PREFIX}${parsed.id}_${parsed.secret}`,
+    salt,
+    hash,
+    algorithm: "hmac-sha256",
+  }
+}

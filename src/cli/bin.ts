@@ -1,17 +1,45 @@
-import { errorMessage } from "../pipeline/error-info.ts"
-import { main, usage, UsageError } from "./main.ts"
+/**
+ * Process entry. Exit status: 0 ok, 1 failure, 2 usage error.
+ *
+ * Kept light on purpose: help, version and usage errors are answered from parse.ts and
+ * commands.ts alone. The runtime (Effect layers, PGlite, Hono, the MCP SDK, ssh2) is imported
+ * only when a command runs.
+ */
+import { parseCommandLine, type Parsed, UsageError } from "./parse.ts"
+import { packageVersion } from "./version.ts"
 
-/** Process entry: exit codes 0 ok, 1 failure, 2 usage. */
-const describe = (e: unknown): string => {
-  if (e instanceof UsageError) return `${e.message}\n\n${usage}`
-  if (typeof e === "object" && e !== null && "_tag" in e) return errorMessage(e as { _tag: string })
-  return e instanceof Error ? e.message : String(e)
+const run = async (argv: ReadonlyArray<string>): Promise<number> => {
+  let parsed: Parsed
+  try {
+    parsed = parseCommandLine(argv, packageVersion())
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e
+    process.stderr.write(`infrastructor: ${e.message}\n${e.usage}\n`)
+    return 2
+  }
+  switch (parsed.kind) {
+    case "help":
+      process.stdout.write(`${parsed.text}\n`)
+      return 0
+    case "version":
+      process.stdout.write(`infrastructor ${packageVersion()}\n`)
+      return 0
+    case "run": {
+      const { runCommand, describeFailure } = await import("./main.ts")
+      try {
+        return await runCommand(parsed)
+      } catch (e) {
+        process.stderr.write(`infrastructor: ${describeFailure(e)}\n`)
+        return 1
+      }
+    }
+  }
 }
 
-main(process.argv.slice(2)).then(
+run(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (e: unknown) => {
-    process.stderr.write(`infrastructor: ${describe(e)}\n`)
-    process.exit(e instanceof UsageError || (e as { code?: string }).code === "ERR_PARSE_ARGS_UNKNOWN_OPTION" ? 2 : 1)
+    process.stderr.write(`infrastructor: ${e instanceof Error ? e.message : String(e)}\n`)
+    process.exit(1)
   },
 )

@@ -5,14 +5,22 @@
 import { Buffer } from "node:buffer"
 import { Effect } from "effect"
 import { Collector, type Method } from "../pipeline/Collector.ts"
-import { CommandFailed, NotFound, RestoreRefused, RestoreValidationFailed, ValidationError } from "../domain/errors.ts"
+import {
+  CommandFailed,
+  NotFound,
+  RestoreRedacted,
+  RestoreRefused,
+  RestoreValidationFailed,
+  ValidationError,
+} from "../domain/errors.ts"
 import type { ConfigFiles } from "../collectors/config-files/config-files.ts"
 import type { RestoreOutcome, Validator } from "../collectors/config-files/config-restore.ts"
 import { Store } from "../store/Store.ts"
 import { globMatches } from "../domain/globs.ts"
 import type { ResolvedWatchSettings } from "./watch/settings.ts"
 import { redactContent, unifiedDiff } from "./analyze.ts"
-import { getSnapshot, recordVersion, sha256Hex, snapshotBytes } from "./history.ts"
+import { type FullSnapshot, getSnapshot, recordVersion, sha256Hex, snapshotBytes, snapshotText } from "./history.ts"
+import { REDACTED } from "./redact.ts"
 import type { ConfigType } from "./types.ts"
 
 const leadsOutside = (path: string, target: string) =>
@@ -41,6 +49,69 @@ export const validatorFor = (type: ConfigType): Validator => {
     default:
       return "none"
   }
+}
+
+/** 1-based numbers of the lines of a stored version that hold a redaction placeholder. */
+export const placeholderLines = (text: string): Array<number> =>
+  text.split(/\r?\n/).flatMap((line, i) => (line.includes(REDACTED) ? [i + 1] : []))
+
+/**
+ * A version stored with its secrets redacted has no restorable content: the secret values are kept
+ * nowhere (only `store_raw_secrets: true` keeps them, in the stored content itself).
+ */
+export const redactedVersion = (snap: FullSnapshot): RestoreRedacted => {
+  const id = Number(snap.id)
+  const lines = placeholderLines(snapshotText(snap))
+  const where = lines.length === 0 ? "" : ` (line${lines.length === 1 ? "" : "s"} ${lines.slice(0, 20).join(", ")})`
+  return new RestoreRedacted({
+    message: `snapshot ${id} of ${snap.path} was stored with its secret values replaced by ${REDACTED}${where} and ` +
+      "the real values are not kept anywhere, so it cannot be restored: writing it would put the placeholders " +
+      "into the file. Nothing was written. To get this version back, read it (GET /api/configs/snapshots/" +
+      `${id}, or the MCP tool get_config_version) and put it back by hand with the secrets filled in. ` +
+      "Versions recorded while watch.store_raw_secrets is " +
+      "true keep their secrets (in clear, in the database) and can be restored.",
+    details: { path: snap.path, snapshot_id: id, redacted_lines: lines },
+  })
+}
+
+/** Why a restore wrote the file without a syntax check. */
+export interface RestoreWarning {
+  readonly code: "no_validator" | "validator_unavailable" | "validation_off"
+  readonly message: string
+}
+
+const toolOf: Record<Exclude<Validator, "none">, string> = {
+  nginx: "nginx (on the host or in a `swag` container)",
+  compose: "docker compose",
+  systemd: "systemd-analyze",
+}
+
+/** The warning for a restore that runs (or ran) no syntax check; undefined when one is planned or ran. */
+export const validationWarning = (
+  type: ConfigType,
+  validate: boolean,
+  ran: string | null | undefined,
+): RestoreWarning | undefined => {
+  const planned = validatorFor(type)
+  if (planned === "none") {
+    return {
+      code: "no_validator",
+      message: `no syntax check exists for ${type}: the file is written unchecked; check the service that reads it`,
+    }
+  }
+  if (!validate) {
+    return {
+      code: "validation_off",
+      message: "validation was turned off (validate=false): the file is written unchecked",
+    }
+  }
+  if (ran === null) {
+    return {
+      code: "validator_unavailable",
+      message: `${toolOf[planned]} was not found on the host: the file was written unchecked`,
+    }
+  }
+  return undefined
 }
 
 /**
@@ -86,14 +157,8 @@ export const restoreSnapshot = (deviceRef: string | number, req: RestoreRequest,
         new ValidationError({ message: `snapshot ${snap.id} was too large to store: its content is not kept` }),
       )
     }
-    if (snap.content_redacted) {
-      return yield* Effect.fail(
-        new ValidationError({
-          message: `snapshot ${snap.id} was stored with secrets redacted; restoring it would write placeholders ` +
-            "(keep raw secrets with store_raw_secrets to make versions restorable)",
-        }),
-      )
-    }
+    // The stored content is what gets written: raw when store_raw_secrets kept it, else redacted.
+    if (snap.content_redacted) return yield* Effect.fail(redactedVersion(snap))
     const type = snap.config_type as ConfigType
     const bytes = snapshotBytes(snap)
     const started = Date.now()
@@ -123,8 +188,20 @@ export const restoreSnapshot = (deviceRef: string | number, req: RestoreRequest,
       identical,
       diff,
     }
-    if (req.dryRun) return { ...summary, dry_run: true, restored: false }
-    if (identical) return { ...summary, dry_run: false, restored: false, message: "the file already has this content" }
+    if (req.dryRun) {
+      // What can be known without writing: whether the type has a check at all.
+      const planned = validationWarning(type, true, undefined)
+      return { ...summary, dry_run: true, restored: false, warnings: planned === undefined ? [] : [planned] }
+    }
+    if (identical) {
+      return {
+        ...summary,
+        dry_run: false,
+        restored: false,
+        message: "the file already has this content",
+        warnings: [] as Array<RestoreWarning>,
+      }
+    }
 
     const validator = req.validate ? validatorFor(type) : "none"
     const acted = yield* collector.act(device.id, "config_restore", {
@@ -163,6 +240,17 @@ export const restoreSnapshot = (deviceRef: string | number, req: RestoreRequest,
         snap.path,
       )
     }
+    const unchecked = validationWarning(type, req.validate, outcome.validator)
+    if (unchecked !== undefined) {
+      yield* Effect.logWarning("config restore written without a syntax check", unchecked.message).pipe(
+        Effect.annotateLogs({
+          device: device.name,
+          path: snap.path,
+          snapshot_id: Number(snap.id),
+          reason: unchecked.code,
+        }),
+      )
+    }
     const recorded = yield* recordVersion(device, {
       path: snap.path,
       configType: type,
@@ -180,7 +268,9 @@ export const restoreSnapshot = (deviceRef: string | number, req: RestoreRequest,
       restored: true,
       backup: outcome.backup,
       validator: outcome.validator,
+      validated: outcome.validator !== null,
       validation_output: outcome.validation_output,
+      warnings: unchecked === undefined ? [] : [unchecked],
       new_snapshot_id: recorded.recorded ? recorded.snapshotId : null,
       change_type: recorded.recorded ? recorded.changeType : null,
     }

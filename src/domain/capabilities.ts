@@ -1,5 +1,15 @@
 import { Schema } from "effect"
 
+/** The data type that probes a device (src/collectors/capabilities): its result lands on the device row. */
+export const CAPABILITIES_DATA_TYPE = "capabilities"
+
+/**
+ * Whether a device's stored capabilities come from a probe (they list the tools). Until then the
+ * pipeline probes on the first read that needs tools (src/pipeline/first-contact.ts).
+ */
+export const isProbed = (caps: { readonly tools?: unknown } | null | undefined): boolean =>
+  caps !== null && caps !== undefined && typeof caps.tools === "object" && caps.tools !== null
+
 /** Tools the probe looks for with `command -v` (the names DataTypeSpec.requires may use). */
 export const PROBED_TOOLS = [
   "docker",

@@ -18,6 +18,11 @@ export interface Device {
   readonly privateKeyPath: string | null
   readonly password: string | null
   readonly transport: Transport
+  /**
+   * OpenSSH ProxyJump: `[user@]host[:port]` hops, comma-separated, first hop first; each hop's host
+   * goes through ~/.ssh/config. `none` forces a direct connection; null/absent uses ~/.ssh/config's.
+   */
+  readonly proxyJump?: string | null | undefined
   readonly tags: ReadonlyArray<string>
   readonly enabled: boolean
   readonly status: string
@@ -42,6 +47,7 @@ export interface DeviceInput {
   readonly privateKeyPath?: string | null | undefined
   readonly password?: string | null | undefined
   readonly transport?: Transport | undefined
+  readonly proxyJump?: string | null | undefined
   readonly tags?: ReadonlyArray<string> | undefined
   readonly enabled?: boolean | undefined
 }
@@ -58,6 +64,7 @@ export const publicDevice = (d: Device) => ({
   private_key_path: d.privateKeyPath,
   has_password: d.password !== null,
   transport: d.transport,
+  proxy_jump: d.proxyJump ?? null,
   tags: d.tags,
   enabled: d.enabled,
   status: d.status,

@@ -172,11 +172,22 @@ export class UnsupportedDataType extends Schema.TaggedError<UnsupportedDataType>
   }
 }
 
-/** A command ran but exited non-zero in a way the parser cannot use. Not retried. */
+/**
+ * A command ran on the host and failed: it exited non-zero and said why on stderr (or printed
+ * nothing at all), e.g. "Cannot connect to the Docker daemon", "System has not been booted with
+ * systemd". The host and the tool answered, so this is not the host being down (DeviceHealth counts
+ * it against the data type only) and not malformed output (that is ParseError). 502 like every
+ * failure on the host's side; 503 stays the answer for our own store being away. Not retried.
+ * The pipeline decides it, in one place, from the command result and the parser's failure
+ * (src/pipeline/command-failure.ts); `dataType` and `section` say which read failed.
+ */
 export class CommandFailed extends Schema.TaggedError<CommandFailed>()("CommandFailed", {
   device: Schema.String,
   exitCode: Schema.Number,
   stderr: Schema.String,
+  dataType: Schema.optional(Schema.String),
+  /** The section of a batched script that failed (e.g. "ps", "units"), when known. */
+  section: Schema.optional(Schema.String),
 }) {
   get code(): string {
     return "command_failed"
@@ -185,7 +196,15 @@ export class CommandFailed extends Schema.TaggedError<CommandFailed>()("CommandF
     return 502
   }
   get summary(): string {
-    return `command exited ${this.exitCode}: ${this.stderr.slice(0, 500)}`
+    const said = this.stderr.slice(0, 500)
+    if (this.dataType === undefined) return `command exited ${this.exitCode}: ${said}`
+    const what = this.section === undefined ? "command" : `'${this.section}'`
+    return `${this.device}: ${this.dataType}: ${what} exited ${this.exitCode}: ${said === "" ? "(no stderr)" : said}`
+  }
+  /** For API clients: which read failed and the tool's own words (stderr, bounded). */
+  get details(): unknown {
+    if (this.dataType === undefined) return undefined
+    return { data_type: this.dataType, section: this.section ?? null, exit_code: this.exitCode, stderr: this.stderr }
   }
 }
 
@@ -271,6 +290,32 @@ export class RestoreRefused extends Schema.TaggedError<RestoreRefused>()("Restor
   }
 }
 
+/**
+ * A config restore refused because the stored version lacks its secrets: they were redacted when it
+ * was recorded (`store_raw_secrets` off), so writing it back would put placeholders into the file.
+ * 422, not 409: the same request can never succeed (no change of state makes that version whole),
+ * while 409 tells a client it may resolve a conflict and send the request again. Dry runs say the same.
+ */
+export class RestoreRedacted extends Schema.TaggedError<RestoreRedacted>()("RestoreRedacted", {
+  message: Schema.String,
+  details: Schema.Struct({
+    path: Schema.String,
+    snapshot_id: Schema.Number,
+    /** 1-based lines of the stored version that hold a placeholder instead of a secret value. */
+    redacted_lines: Schema.Array(Schema.Number),
+  }),
+}) {
+  get code(): string {
+    return "restore_redacted"
+  }
+  get httpStatus(): HttpStatus {
+    return 422
+  }
+  get summary(): string {
+    return messageOr(this.message, this._tag)
+  }
+}
+
 export type CollectError =
   | NotFound
   | ValidationError
@@ -289,6 +334,7 @@ export type DomainError =
   | Forbidden
   | RestoreValidationFailed
   | RestoreRefused
+  | RestoreRedacted
 
 /** Each error's prototype by tag: where `describeError` finds its code, status and summary. */
 const prototypes: ReadonlyMap<string, DomainError> = new Map([
@@ -305,6 +351,7 @@ const prototypes: ReadonlyMap<string, DomainError> = new Map([
   Forbidden,
   RestoreValidationFailed,
   RestoreRefused,
+  RestoreRedacted,
 ].map((C): [string, DomainError] => [C.identifier, C.prototype]))
 
 /** Anything with a string `_tag`: ours, or a tagged error from a library (Effect's own, say). */

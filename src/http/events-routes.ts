@@ -46,9 +46,12 @@ export const eventMatches = (f: EventFilter, e: InfraEventWithMeta): boolean => 
     fieldPasses(f.dataTypes, fields["dataType"])
 }
 
-/** Last-Event-ID header (EventSource reconnects) or last_event_id query (first connection). */
-export const parseLastEventId = (raw: string | undefined): number => {
-  if (raw === undefined || raw.trim() === "") return 0
+/**
+ * Last-Event-ID header (EventSource reconnects) or last_event_id query (first connection); undefined
+ * when neither was sent (or it is empty, as EventSource sends nothing before its first id).
+ */
+export const parseLastEventId = (raw: string | undefined): number | undefined => {
+  if (raw === undefined || raw.trim() === "") return undefined
   if (!/^\d{1,15}$/.test(raw.trim())) {
     throw new ValidationError({ message: `Last-Event-ID must be a non-negative integer, got '${raw}'` })
   }
@@ -61,7 +64,11 @@ const maxQueued = 10_000
 /** How often an open stream re-checks its token: a revoked token's stream ends within this. */
 export const REAUTH_INTERVAL_MS = 500
 
-/** GET /api/events: Server-Sent Events with filters, replay from Last-Event-ID and heartbeats. */
+/**
+ * GET /api/events: Server-Sent Events with filters and heartbeats. A client that sends no
+ * Last-Event-ID gets the events from now on; one that does gets what it missed after that id from
+ * the replay buffer, first told by a `ReplayGap` event (no id) when some of that is gone.
+ */
 export const eventRoutes = (bridge: Bridge<Admin>, log: EventLogShape): Hono => {
   const app = new Hono()
 
@@ -69,10 +76,10 @@ export const eventRoutes = (bridge: Bridge<Admin>, log: EventLogShape): Hono => 
     const allowed = await bridge.exit(c, Admin.use((a) => a.events()))
     if (Exit.isFailure(allowed)) return bridge.respond(c, allowed)
     let filter: EventFilter
-    let afterId: number
+    let lastEventId: number | undefined
     try {
       filter = parseEventFilter((n) => c.req.query(n))
-      afterId = parseLastEventId(c.req.header("last-event-id") ?? c.req.query("last_event_id"))
+      lastEventId = parseLastEventId(c.req.header("last-event-id") ?? c.req.query("last_event_id"))
     } catch (e) {
       const http = toHttpError(e)
       return c.json(http.body, http.status)
@@ -86,13 +93,15 @@ export const eventRoutes = (bridge: Bridge<Admin>, log: EventLogShape): Hono => 
         closed = true
         wake?.()
       }
-      // Attach before reading the buffer: nothing published in between is lost (duplicates are skipped by id).
+      // Attach, then read where to start in the same tick: nothing published in between is lost
+      // or counted twice (what the replay already sent is skipped by id).
       const detach = log.attach((e) => {
         if (!eventMatches(filter, e)) return
         if (queue.length >= maxQueued) return close()
         queue.push(e)
         wake?.()
       })
+      const replay = log.resume(lastEventId)
       stream.onAbort(close)
       c.req.raw.signal.addEventListener("abort", close)
       const stillAuthorized = c.get("stillAuthorized")
@@ -107,15 +116,9 @@ export const eventRoutes = (bridge: Bridge<Admin>, log: EventLogShape): Hono => 
       }, log.heartbeatMs)
       try {
         await stream.write(": connected\n\n")
-        // An id from before a restart is unknown here: send only what happens next.
-        let lastSent = afterId > log.lastId() ? log.lastId() : afterId
-        const replay = log.since(lastSent)
-        if (replay.missed) {
-          await stream.writeSSE({
-            event: "ReplayGap",
-            data: JSON.stringify({ requested_after: lastSent, oldest_available: replay.oldestId }),
-          })
-        }
+        let lastSent = replay.after
+        // No id: a client's own last id stays the last event it really received.
+        if (replay.gap !== undefined) await stream.writeSSE({ event: "ReplayGap", data: JSON.stringify(replay.gap) })
         const send = async (e: InfraEventWithMeta) => {
           if (e.id <= lastSent) return
           lastSent = e.id

@@ -13,17 +13,36 @@ export interface EventLogOptions {
 export const defaultReplayBufferSize = 1000
 export const defaultHeartbeatMs = 15_000
 
+/**
+ * Why a resuming client may have lost events: what it asked for was dropped from the buffer
+ * ("evicted"), or its id is not one of this process's (ids restart with the process, so it is
+ * from before a restart or from another instance: "unknown_id").
+ */
+export interface ReplayGap {
+  readonly reason: "evicted" | "unknown_id"
+  readonly requested_after: number
+  /** Oldest and newest ids still buffered (0 when the buffer is empty). */
+  readonly oldest_available: number
+  readonly newest_available: number
+}
+
 export interface Replay {
+  /** Buffered events the client missed, oldest first. */
   readonly events: ReadonlyArray<InfraEventWithMeta>
-  /** True when events after the requested id were already dropped from the buffer. */
-  readonly missed: boolean
-  /** Oldest id still buffered (0 when empty). */
-  readonly oldestId: number
+  /** Set when the client may have missed events that can no longer be replayed. */
+  readonly gap: ReplayGap | undefined
+  /** The replay starts after this id: live events at or below it were already sent or not wanted. */
+  readonly after: number
 }
 
 export interface EventLogShape {
-  /** Buffered events with id > afterId, oldest first. */
-  readonly since: (afterId: number) => Replay
+  /**
+   * Where a new stream starts. Without a Last-Event-ID (undefined): now, nothing replayed. With one:
+   * the buffered events after it, and a gap when some of what it missed is gone; an id this process
+   * never issued replays the whole buffer, with a gap. Call it right after `attach`, in the same tick,
+   * so that no event falls between the two.
+   */
+  readonly resume: (lastEventId: number | undefined) => Replay
   /** Live, client-facing events for a stream; counted as a subscriber until detached. */
   readonly attach: (fn: (e: InfraEventWithMeta) => void) => () => void
   readonly subscribers: () => number
@@ -62,12 +81,23 @@ export class EventLog extends Context.Service<EventLog, EventLogShape>()("infras
         }
         yield* Effect.acquireRelease(Effect.sync(() => events.listen(onEvent)), (stop) => Effect.sync(stop))
         return EventLog.of({
-          since: (afterId) => {
+          resume: (lastEventId) => {
+            if (lastEventId === undefined) return { events: [], gap: undefined, after: lastId }
             const all = ring.toArray()
+            const span = { oldest_available: all[0]?.id ?? 0, newest_available: all[all.length - 1]?.id ?? 0 }
+            if (lastEventId > lastId) {
+              // Not an id of this process: everything buffered is news to the client, and what
+              // happened between its id and this process's start is gone.
+              return {
+                events: all,
+                gap: { reason: "unknown_id", requested_after: lastEventId, ...span },
+                after: 0,
+              }
+            }
             return {
-              events: all.filter((e) => e.id > afterId),
-              missed: afterId < droppedUpTo,
-              oldestId: all[0]?.id ?? 0,
+              events: all.filter((e) => e.id > lastEventId),
+              gap: lastEventId < droppedUpTo ? { reason: "evicted", requested_after: lastEventId, ...span } : undefined,
+              after: lastEventId,
             }
           },
           attach: (fn) => {

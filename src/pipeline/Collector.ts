@@ -1,7 +1,8 @@
 import { Context, Duration, Effect, FiberSet, Layer, Result } from "effect"
 import { randomUUID } from "node:crypto"
 import { Cache, cacheKey, keyPrefix } from "../cache/Cache.ts"
-import type { Device } from "../domain/device.ts"
+import type { Device, DeviceCapabilities } from "../domain/device.ts"
+import { CAPABILITIES_DATA_TYPE, isProbed } from "../domain/capabilities.ts"
 import {
   type CollectError,
   type DeviceNotFound,
@@ -21,12 +22,19 @@ import { Ssh } from "../ssh/Ssh.ts"
 import { type AuditEntry, Store } from "../store/Store.ts"
 import { errorCode, errorMessage } from "./error-info.ts"
 import { checkSupport } from "./support.ts"
+import { explainFailure } from "./command-failure.ts"
 import { DeviceHealth } from "./DeviceHealth.ts"
 
 export type Method = AuditEntry["method"]
 
 /** How long a device row read by the pipeline is reused (within one process, until a device write). */
 export const DEVICE_CACHE_MS = 1000
+
+/**
+ * A first-contact probe that failed for a reason other than the transport (odd output, store error)
+ * is not tried again on every read of the device before this long; reads go on without it.
+ */
+export const PROBE_RETRY_MS = 5 * 60_000
 
 /** On shutdown, refreshes running behind stale answers get this long to finish (then they are cut). */
 export const REVALIDATE_DRAIN = Duration.seconds(5)
@@ -199,6 +207,46 @@ export class Collector extends Context.Service<Collector, CollectorShape>()("inf
           )
         })
 
+      /** Devices whose first-contact probe failed (not on the transport), with when. */
+      const probeFailedAt = new Map<number, number>()
+
+      /**
+       * First contact: a device with no probe on record (the default localhost, CLI and YAML devices,
+       * an API add with probe=false, a repointed device) is probed before the first read or action
+       * that needs tools, so an unsupported type answers 422 and the scheduler drops it. The probe is
+       * the `capabilities` data type read through this same pipeline (cache single-flight: concurrent
+       * first reads share one probe; audited; stored on the device row by its spec). Answers the
+       * device with the capabilities to check against, or the probe's transport error (the read
+       * would meet the same host), marked so the caller does not count it twice in DeviceHealth.
+       */
+      const withCapabilities = (
+        dev: Device,
+        requires: ReadonlyArray<string> | undefined,
+        options: CollectOptions,
+        onProbeFailure: () => void,
+      ): Effect.Effect<Device, SshError> =>
+        Effect.gen(function* () {
+          if (requires === undefined || requires.length === 0 || isProbed(dev.capabilities)) return dev
+          if (Result.isFailure(yield* Effect.result(registry.get(CAPABILITIES_DATA_TYPE)))) return dev
+          const failedAt = probeFailedAt.get(dev.id)
+          if (failedAt !== undefined && Date.now() - failedAt < PROBE_RETRY_MS) return dev
+          const probed = yield* Effect.result(collect(dev.id, CAPABILITIES_DATA_TYPE, {
+            method: options.method,
+            source: `${options.source ?? options.method} (first contact)`,
+            tokenId: options.tokenId,
+          }))
+          if (Result.isSuccess(probed)) {
+            probeFailedAt.delete(dev.id)
+            return { ...dev, capabilities: probed.success.data as DeviceCapabilities }
+          }
+          if (probed.failure instanceof SshError) {
+            onProbeFailure()
+            return yield* Effect.fail(probed.failure)
+          }
+          probeFailedAt.set(dev.id, Date.now())
+          return dev
+        })
+
       // One span per call (hits included); the helpers inside stay unnamed so a cache hit stays cheap.
       const collect: CollectorShape["collect"] = Effect.fn("Collector.collect")(function* (
         ref: string | number,
@@ -212,13 +260,16 @@ export class Collector extends Context.Service<Collector, CollectorShape>()("inf
         let ttlSeconds = 0
         let loaded: Loaded | undefined
         let commands = 0
+        /** The first-contact probe failed on the transport: it already told DeviceHealth. */
+        let probeFailed = false
 
         const run = Effect.gen(function* () {
           const spec = yield* registry.get(dataType)
           params = yield* Effect.fromResult(checkParams(dataType, spec.params, options.params ?? {}))
           ttlSeconds = spec.ttlSeconds
-          const dev = yield* lookupDevice(ref)
-          device = dev
+          const row = yield* lookupDevice(ref)
+          device = row
+          const dev = yield* withCapabilities(row, spec.requires, options, () => void (probeFailed = true))
           const support = checkSupport(dev, spec.requires)
           if (!support.ok) {
             return yield* Effect.fail(
@@ -243,7 +294,9 @@ export class Collector extends Context.Service<Collector, CollectorShape>()("inf
             const parsed = spec.parse(result, fullParams)
             if (Result.isFailure(parsed)) {
               return yield* Effect.fail(
-                result.truncated ? truncatedOutput(dev.name, result.bytes, parsed.failure) : parsed.failure,
+                result.truncated
+                  ? truncatedOutput(dev.name, result.bytes, parsed.failure)
+                  : explainFailure(dev.name, dataType, result, parsed.failure),
               )
             }
             const collectedAt = Date.now()
@@ -334,7 +387,7 @@ export class Collector extends Context.Service<Collector, CollectorShape>()("inf
                 yield* audit("error", false, errorMessage(error), errorCode(error))
                 if (device !== undefined) {
                   const keyChanged = error instanceof SshError && error.reason === "host_key_mismatch"
-                  yield* health.record(device, dataType, { ok: false, error })
+                  if (!probeFailed) yield* health.record(device, dataType, { ok: false, error })
                   // A changed host key is not "offline": it needs an operator (POST .../trust-host-key).
                   if (keyChanged) yield* markStatus(device, "host_key_mismatch")
                   yield* events.publish({
@@ -439,8 +492,9 @@ export class Collector extends Context.Service<Collector, CollectorShape>()("inf
         const run = Effect.gen(function* () {
           const spec = yield* registry.getAction(actionName)
           params = yield* Effect.fromResult(checkParams(actionName, spec.params, options.params ?? {}))
-          const dev = yield* store.getDevice(ref)
-          device = dev
+          const row = yield* store.getDevice(ref)
+          device = row
+          const dev = yield* withCapabilities(row, spec.requires, options, () => undefined)
           const support = checkSupport(dev, spec.requires)
           if (!support.ok) {
             return yield* Effect.fail(
@@ -459,7 +513,9 @@ export class Collector extends Context.Service<Collector, CollectorShape>()("inf
               return ssh.run(dev, script, { timeout: remaining() })
             }).pipe(Effect.retry({ schedule: actionRetry, while: isRetryableAction })))
           const parsed = spec.parse(result, params)
-          if (Result.isFailure(parsed)) return yield* Effect.fail(parsed.failure)
+          if (Result.isFailure(parsed)) {
+            return yield* Effect.fail(explainFailure(dev.name, actionName, result, parsed.failure))
+          }
           yield* audit("success", null, result.bytes)
           for (const type of spec.invalidates) cache.invalidate(keyPrefix(dev.name, type))
           const durationMs = performance.now() - started

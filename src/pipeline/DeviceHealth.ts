@@ -72,8 +72,12 @@ export const classify = (
         }
     case "ParseError":
     case "CommandFailed":
+      // The tool ran (or the host at least answered): the type fails, the host is not down.
       // Only types the scheduler keeps polling can recover, so only they may hold a device "degraded".
       return pollable.has(dataType) ? { kind: "type-failed", dataType, code, message } : undefined
+    case "UnsupportedDataType":
+      // A type found missing (probe, or exit 127) stops counting as failing: the scheduler drops it.
+      return pollable.has(dataType) ? { kind: "type-unsupported", dataType } : undefined
     default:
       return undefined
   }

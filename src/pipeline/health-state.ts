@@ -32,6 +32,8 @@ export type Observation =
   }
   /** The host answered but this data type failed (bad output, command failed, output too large). */
   | { readonly kind: "type-failed"; readonly dataType: string; readonly code: string; readonly message: string }
+  /** The device lacks what this data type needs: it is not failing, it is not polled (any more). */
+  | { readonly kind: "type-unsupported"; readonly dataType: string }
 
 export interface HealthState {
   readonly status: string
@@ -93,6 +95,13 @@ export const observe = (settings: HealthSettings, state: HealthState, o: Observa
         retryAt: 0,
         breaker: "closed",
       }
+    }
+    case "type-unsupported": {
+      const failingTypes = without(state.failingTypes, o.dataType)
+      if (failingTypes === state.failingTypes) return state
+      const recovered = state.status === "degraded" && state.consecutiveFailures === 0 &&
+        Object.keys(failingTypes).length === 0
+      return { ...state, failingTypes, status: recovered ? "online" : state.status }
     }
     case "unreachable": {
       const failures = state.consecutiveFailures + 1

@@ -26,6 +26,8 @@ export interface SshSettings {
   readonly idleTimeoutMs: number
   readonly shellsPerConnection: number
   readonly hostKeyPolicy: "tofu" | "strict"
+  /** OpenSSH known_hosts whose keys count as trusted; undefined: ~/.ssh/known_hosts, "": none. */
+  readonly knownHostsPath?: string | undefined
 }
 
 export interface InfraConfig {
@@ -160,6 +162,7 @@ const resolveDocument = (file: ConfigDocument, env: EnvOverrides): InfraConfig =
       idleTimeoutMs: ssh.idle_timeout_ms ?? d.ssh.idleTimeoutMs,
       shellsPerConnection: ssh.shells_per_connection ?? d.ssh.shellsPerConnection,
       hostKeyPolicy: ssh.host_key_policy ?? d.ssh.hostKeyPolicy,
+      knownHostsPath: ssh.known_hosts_path ?? undefined,
     },
     cache: {
       maxEntries: cache.max_entries ?? d.cache.maxEntries,

@@ -43,6 +43,8 @@ const SshFields = {
   idle_timeout_ms: opt(between(1000, 86_400_000)),
   shells_per_connection: opt(between(1, 16)),
   host_key_policy: opt(Schema.Literals(["tofu", "strict"])),
+  /** OpenSSH known_hosts whose keys count as trusted; default ~/.ssh/known_hosts, "" for none. */
+  known_hosts_path: opt(Schema.String),
 }
 
 const CacheFields = {

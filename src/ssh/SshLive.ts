@@ -12,7 +12,9 @@ import { LineSplitter } from "./lines.ts"
 import { killGroup, runLocal, spawnLocal } from "./local.ts"
 import { type ResolvedSshOptions, resolveSshOptions, type SshOptions } from "./options.ts"
 import { type CommandResult, type RunOptions, Ssh, type SshShape } from "./Ssh.ts"
-import { connectionKey, resolveTarget } from "./target.ts"
+import { connectionKey, resolveTarget, type SshTarget } from "./target.ts"
+import { readFileSync } from "node:fs"
+import { hostKeyAlgorithmsFor, type KnownHostKeys, knownHostKeys, parseKnownHosts } from "./known-hosts.ts"
 
 /** How long after a stream's channel closes we still wait for its exit status. */
 const EXIT_STATUS_GRACE_MS = 250
@@ -21,6 +23,40 @@ const STDERR_TAIL = 2000
 
 /** What the store says of a host's key before connecting: the key (or none), or why it cannot say. */
 type KnownKey = { readonly known: KnownHostKey | undefined } | { readonly unavailable: string }
+
+/** ssh2's host-key algorithms (its default order) that a known_hosts key type can select. */
+const HOST_KEY_ALGORITHMS = [
+  "ssh-ed25519",
+  "ecdsa-sha2-nistp256",
+  "ecdsa-sha2-nistp384",
+  "ecdsa-sha2-nistp521",
+  "rsa-sha2-512",
+  "rsa-sha2-256",
+  "ssh-rsa",
+]
+
+/** What the known_hosts file lists for host:port (nothing when the file is absent or unset). */
+const readKnownHosts = (file: string, host: string, port: number): KnownHostKeys => {
+  if (file === "") return { trusted: [], revoked: [] }
+  let text: string
+  try {
+    text = readFileSync(file, "utf8")
+  } catch {
+    return { trusted: [], revoked: [] } // no known_hosts file is common
+  }
+  return knownHostKeys(parseKnownHosts(text).entries, host, port)
+}
+
+/**
+ * Offer the key types known_hosts lists for the host first, so that a host with several keys
+ * presents one we can check (as OpenSSH orders HostKeyAlgorithms); undefined keeps ssh2's order.
+ */
+const preferredHostKeyAlgorithms = (known: KnownHostKeys): ReadonlyArray<string> | undefined => {
+  const first = [...new Set(known.trusted.flatMap((k) => hostKeyAlgorithmsFor(k.keyType)))]
+    .filter((a) => HOST_KEY_ALGORITHMS.includes(a))
+  if (first.length === 0) return undefined
+  return [...first, ...HOST_KEY_ALGORITHMS.filter((a) => !first.includes(a))]
+}
 
 const hostKeyPolicy = (hostKeys: HostKeysShape, options: ResolvedSshOptions) => {
   const note = options.knownHostsNote ? ` ${options.knownHostsNote}` : ""
@@ -42,14 +78,38 @@ const hostKeyPolicy = (hostKeys: HostKeysShape, options: ResolvedSshOptions) => 
     return looked
   })
 
-  /** The verdict on a presented key: undefined accepts, "trust" accepts and records it once connected. */
+  /**
+   * The verdict on a presented key: undefined accepts, "trust" accepts and records it once connected.
+   * Keys listed in known_hosts for the host are trusted as they are; when it lists any, a key that
+   * is not among them is refused whatever the store says.
+   */
   const verdict = (
     device: string,
     hostPort: string,
     state: KnownKey,
+    knownHosts: KnownHostKeys,
     algorithm: string,
     fingerprint: string,
   ): SshError | "trust" | undefined => {
+    if (knownHosts.revoked.includes(fingerprint)) {
+      return sshError(
+        device,
+        "host_key_mismatch",
+        `host key of ${hostPort} (${algorithm} ${fingerprint}) is marked @revoked in ${options.knownHostsPath}. ` +
+          `Refusing to connect.${note}`,
+      )
+    }
+    if (knownHosts.trusted.length > 0) {
+      if (knownHosts.trusted.some((k) => k.fingerprint === fingerprint)) return undefined
+      const listed = knownHosts.trusted.map((k) => `${k.keyType} ${k.fingerprint} (line ${k.line})`).join(", ")
+      return sshError(
+        device,
+        "host_key_mismatch",
+        `host key of ${hostPort} does not match ${options.knownHostsPath}: it lists ${listed}, the host presented ` +
+          `${algorithm} ${fingerprint}. Refusing to connect; if the host was reinstalled, update known_hosts ` +
+          `(ssh-keygen -R).${note}`,
+      )
+    }
     if ("unavailable" in state) {
       return sshError(device, "config", `cannot check the host key of ${hostPort}: ${state.unavailable}`)
     }
@@ -109,6 +169,22 @@ class ConnectionId implements Equal.Equal {
   }
 }
 
+/** The RcMap key of a jump host's connection: the hop's key includes the hops before it. */
+class HopId implements Equal.Equal {
+  readonly device: string
+  readonly target: SshTarget
+  constructor(device: string, target: SshTarget) {
+    this.device = device
+    this.target = target
+  }
+  [Equal.symbol](that: unknown): boolean {
+    return that instanceof HopId && that.target.key === this.target.key
+  }
+  [Hash.symbol](): number {
+    return Hash.string(this.target.key)
+  }
+}
+
 /** Build the Ssh service; its connections close when the enclosing scope (the layer) closes. */
 export const makeSsh = (sshOptions: SshOptions = {}) =>
   Effect.gen(function* () {
@@ -126,24 +202,32 @@ export const makeSsh = (sshOptions: SshOptions = {}) =>
     /** The connection identity each device name was last used with, to notice edits. */
     const current = new Map<string, ConnectionId>()
 
-    const connect = Effect.fn("Ssh.connect")(function* (
-      device: Device,
+    /**
+     * TCP (or a forwarded channel on `via`) + handshake + auth to one target, its host key checked
+     * against known_hosts and the store (TOFU/strict) like any other; a first-seen key is recorded
+     * once the session is up. `label` names the connection in errors.
+     */
+    const openVerified = Effect.fn("Ssh.openVerified")(function* (
+      label: string,
+      target: SshTarget,
+      via: SshConnection | undefined,
     ): Effect.fn.Return<SshConnection, SshError, Scope.Scope> {
-      const target = resolveTarget(device, options)
-      if (isSshError(target)) return yield* Effect.fail(target)
       const state = yield* hostKeys.lookup(target.hostPort)
+      const knownHosts = readKnownHosts(options.knownHostsPath, target.host, target.port)
       let presented: { readonly algorithm: string; readonly fingerprint: string } | undefined
-      const connection = yield* openConnection(device.name, target, {
+      const connection = yield* openConnection(label, target, {
         options,
         counters,
+        via,
+        hostKeyAlgorithms: preferredHostKeyAlgorithms(knownHosts),
         verifyHostKey: (algorithm, fingerprint) => {
-          const verdict = hostKeys.verdict(device.name, target.hostPort, state, algorithm, fingerprint)
+          const verdict = hostKeys.verdict(label, target.hostPort, state, knownHosts, algorithm, fingerprint)
           if (verdict === "trust") presented = { algorithm, fingerprint }
           return verdict === "trust" ? undefined : verdict
         },
       })
       if (presented !== undefined) {
-        yield* hostKeys.trust(device.name, target.hostPort, presented.algorithm, presented.fingerprint).pipe(
+        yield* hostKeys.trust(label, target.hostPort, presented.algorithm, presented.fingerprint).pipe(
           Effect.tapError(() => Effect.sync(() => connection.close())),
         )
       }
@@ -151,6 +235,53 @@ export const makeSsh = (sshOptions: SshOptions = {}) =>
       live.add(connection)
       yield* Effect.addFinalizer(() => Effect.sync(() => live.delete(connection)))
       return connection
+    })
+
+    /** The connection to a jump host, shared by every device behind it (see hopConnection). */
+    const openHop = (hop: HopId): Effect.Effect<SshConnection, SshError, Scope.Scope> =>
+      Effect.gen(function* () {
+        const via = hop.target.jumps.length === 0 ? undefined : yield* hopConnection(hop.device, hop.target.jumps)
+        return yield* openVerified(`jump ${hop.target.username}@${hop.target.hostPort}`, hop.target, via)
+      })
+
+    // Jump hosts' connections, keyed by the hop and the hops before it: devices behind the same jump
+    // host share its one connection, held while any of their connections is open.
+    const hops = yield* RcMap.make({
+      lookup: openHop,
+      idleTimeToLive: Duration.millis(options.idleTimeoutMs),
+    })
+
+    /** The last hop of `chain`, reused while alive; errors are the device's, naming the jump host. */
+    const hopConnection = (
+      device: string,
+      chain: ReadonlyArray<SshTarget>,
+    ): Effect.Effect<SshConnection, SshError, Scope.Scope> =>
+      Effect.gen(function* () {
+        const key = new HopId(device, chain[chain.length - 1]!)
+        const get = RcMap.get(hops, key).pipe(Effect.tapError(() => RcMap.invalidate(hops, key)))
+        const existed = yield* RcMap.has(hops, key)
+        const connection = yield* get
+        if (connection.alive) {
+          if (existed) counters.connectionsReused++
+          return connection
+        }
+        yield* RcMap.invalidate(hops, key)
+        return yield* get
+      }).pipe(
+        Effect.mapError((e) =>
+          e.device === device
+            ? e
+            : sshError(device, e.reason, `via ${e.device.replace(/^jump /, "jump host ")}: ${e.message}`)
+        ),
+      )
+
+    const connect = Effect.fn("Ssh.connect")(function* (
+      device: Device,
+    ): Effect.fn.Return<SshConnection, SshError, Scope.Scope> {
+      const target = resolveTarget(device, options)
+      if (isSshError(target)) return yield* Effect.fail(target)
+      const via = target.jumps.length === 0 ? undefined : yield* hopConnection(device.name, target.jumps)
+      return yield* openVerified(device.name, target, via)
     })
 
     // One connection per device, shared by its commands and streams; closed once unused for idleTimeoutMs.

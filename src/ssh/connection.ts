@@ -27,6 +27,10 @@ export interface ConnectContext {
    * (before any credential is offered).
    */
   readonly verifyHostKey: (algorithm: string, fingerprint: string) => SshError | undefined
+  /** Host-key algorithms to offer, in order (known_hosts' types first); undefined: ssh2's default. */
+  readonly hostKeyAlgorithms?: ReadonlyArray<string> | undefined
+  /** Reach the host through this connection (ProxyJump: a forwarded channel) instead of TCP. */
+  readonly via?: SshConnection | undefined
 }
 
 /**
@@ -129,6 +133,25 @@ export class SshConnection {
     })
   }
 
+  /**
+   * A direct-tcpip channel from this host to host:port (what `ssh -J` uses): the next hop's SSH
+   * session runs over it. Calls back once, with the channel or an error message.
+   */
+  forwardOut(host: string, port: number, callback: (result: ClientChannel | string) => void): void {
+    if (!this.alive) return callback("the jump host's connection is closed")
+    try {
+      this.#client.forwardOut("127.0.0.1", 0, host, port, (error, channel) => {
+        if (error) callback(error.message)
+        else if (!this.alive) {
+          channel.close()
+          callback("the jump host's connection closed")
+        } else callback(channel)
+      })
+    } catch (e) {
+      callback(e instanceof Error ? e.message : String(e))
+    }
+  }
+
   /** Open an exec channel (for persistent shells and for streams); interruption closes a late channel. */
   openExec(command: string): Effect.Effect<ClientChannel, SshError> {
     return Effect.callback<ClientChannel, SshError>((resume) => {
@@ -169,14 +192,13 @@ const handshake = (
     let settled = false
     let hostKeyRefusal: SshError | undefined
     // Our own socket so Nagle can be disabled on every runtime (Deno's default costs ~44 ms a round trip).
-    const socket = net.connect({ host, port })
-    socket.setNoDelay(true)
-    socket.on("connect", () => socket.setNoDelay(true))
+    // Through a jump host, the socket is a forwarded channel on the jump host's connection.
+    let socket: net.Socket | ClientChannel | undefined
     const abandon = () => {
       settled = true
       clearTimeout(timer)
       connection.lost(sshError(device, "connection_lost", "connection attempt abandoned"))
-      socket.destroy()
+      if (socket !== undefined) socket.destroy()
       client.end()
     }
     const fail = (error: SshError) => {
@@ -184,8 +206,16 @@ const handshake = (
       abandon()
       resume(Effect.fail(error))
     }
+    const via = context.via
     const timer = setTimeout(
-      () => fail(sshError(device, "connect_timeout", `no SSH session with ${hostPort} within ${timeoutMs} ms`)),
+      () =>
+        fail(
+          sshError(
+            device,
+            "connect_timeout",
+            `no SSH session with ${hostPort}${via ? ` via ${via.target.hostPort}` : ""} within ${timeoutMs} ms`,
+          ),
+        ),
       timeoutMs,
     )
     client.on("ready", () => {
@@ -206,29 +236,52 @@ const handshake = (
         )
       } else connection.lost(sshError(device, "connection_lost", `connection to ${hostPort} was lost`))
     })
-    try {
-      client.connect({
-        sock: socket,
-        host,
-        port,
-        username,
-        readyTimeout: timeoutMs,
-        keepaliveInterval: 15_000,
-        keepaliveCountMax: 3,
-        authHandler: [...auth],
-        hostVerifier: (key: Buffer, verify: (ok: boolean) => void) => {
-          // An answer after the connect gave up (timeout, closed) must not reach ssh2: it throws then.
-          if (settled) return
-          hostKeyRefusal = context.verifyHostKey(keyAlgorithm(key), sshFingerprint(key))
-          try {
-            verify(hostKeyRefusal === undefined)
-          } catch (e) {
-            fail(sshError(device, "connection_lost", `handshake ended: ${String(e)}`))
-          }
-        },
+    const start = (sock: net.Socket | ClientChannel) => {
+      try {
+        client.connect({
+          sock,
+          host,
+          port,
+          username,
+          readyTimeout: timeoutMs,
+          keepaliveInterval: 15_000,
+          keepaliveCountMax: 3,
+          authHandler: [...auth],
+          ...(context.hostKeyAlgorithms === undefined
+            ? {}
+            : { algorithms: { serverHostKey: [...context.hostKeyAlgorithms] as Array<ssh2.ServerHostKeyAlgorithm> } }),
+          hostVerifier: (key: Buffer, verify: (ok: boolean) => void) => {
+            // An answer after the connect gave up (timeout, closed) must not reach ssh2: it throws then.
+            if (settled) return
+            hostKeyRefusal = context.verifyHostKey(keyAlgorithm(key), sshFingerprint(key))
+            try {
+              verify(hostKeyRefusal === undefined)
+            } catch (e) {
+              fail(sshError(device, "connection_lost", `handshake ended: ${String(e)}`))
+            }
+          },
+        })
+      } catch (e) {
+        fail(sshError(device, "config", `cannot start SSH connection: ${e instanceof Error ? e.message : String(e)}`))
+      }
+    }
+    if (via === undefined) {
+      const tcp = net.connect({ host, port })
+      socket = tcp
+      tcp.setNoDelay(true)
+      tcp.on("connect", () => tcp.setNoDelay(true))
+      start(tcp)
+    } else {
+      via.forwardOut(host, port, (result) => {
+        if (typeof result === "string") {
+          return fail(
+            sshError(device, "connect_refused", `jump host ${via.target.hostPort} cannot reach ${hostPort}: ${result}`),
+          )
+        }
+        if (settled) return result.close()
+        socket = result
+        start(result)
       })
-    } catch (e) {
-      fail(sshError(device, "config", `cannot start SSH connection: ${e instanceof Error ? e.message : String(e)}`))
     }
     return Effect.sync(() => {
       if (!settled) abandon()

@@ -23,6 +23,11 @@ export interface SshOptions {
   readonly knownHostsNote?: string | undefined
   /** Where default identities (id_ed25519, id_rsa, id_ecdsa) are looked for; default ~/.ssh. */
   readonly sshDir?: string | undefined
+  /**
+   * OpenSSH known_hosts file whose keys count as trusted (hashed entries included); a key that
+   * differs from the ones listed for a host is refused. Default `<sshDir>/known_hosts`; "" turns it off.
+   */
+  readonly knownHostsPath?: string | undefined
 }
 
 export type ResolvedSshOptions =
@@ -44,5 +49,6 @@ export const resolveSshOptions = (options: SshOptions = {}): ResolvedSshOptions 
     sshConfigPath: options.sshConfigPath ?? path.join(sshDir, "config"),
     knownHostsNote: options.knownHostsNote,
     sshDir,
+    knownHostsPath: options.knownHostsPath ?? path.join(sshDir, "known_hosts"),
   }
 }

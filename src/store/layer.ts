@@ -3,11 +3,11 @@ import { StoreError } from "../domain/errors.ts"
 import { HostKeys } from "../ssh/HostKeys.ts"
 import { toStoreError } from "./errors.ts"
 import { makeHostKeys, makeStore } from "./makeStore.ts"
-import { loadMigrations, runMigrations } from "./migrations.ts"
+import { runMigrations } from "./migrations.ts"
 import { openPglite } from "./pglite.ts"
 import { openPostgres } from "./postgres.ts"
 import { isPlainIdentifier, type SqlClient } from "./SqlClient.ts"
-import { findSqlDir } from "./sqlDir.ts"
+import { packageMigrations } from "./sqlDir.ts"
 import { Store } from "./Store.ts"
 
 export interface StoreOptions {
@@ -43,11 +43,7 @@ export const openSqlClient = (options: StoreOptions): Effect.Effect<SqlClient, S
 /** Applies pending sql/NNN_*.sql migrations; returns the versions applied now. */
 export const migrate = (client: SqlClient): Effect.Effect<Array<number>, StoreError> =>
   Effect.tryPromise({
-    try: () => {
-      const dir = findSqlDir()
-      if (dir === undefined) throw new Error("sql/ directory with migrations not found")
-      return runMigrations(client, loadMigrations(dir))
-    },
+    try: () => runMigrations(client, packageMigrations()),
     catch: (e) => toStoreError("migrate", e),
   })
 

@@ -10,22 +10,32 @@ export interface Migration {
 
 const fileName = /^(\d+)_([A-Za-z0-9_.-]+)\.sql$/
 
-/** sql/NNN_name.sql files, ordered by version. Throws on duplicate versions. */
-export const loadMigrations = (dir: string): Array<Migration> => {
-  const migrations = readdirSync(dir)
-    .flatMap((file) => {
+/**
+ * Migrations from NNN_name.sql files (name -> content), ordered by version; other names are
+ * ignored. Throws on duplicate versions; `where` names the source in that message.
+ */
+export const migrationsOf = (
+  files: ReadonlyArray<{ readonly file: string; readonly sql: () => string }>,
+  where: string,
+): Array<Migration> => {
+  const migrations = files
+    .flatMap(({ file, sql }) => {
       const m = fileName.exec(file)
       if (m === null || m[1] === undefined || m[2] === undefined) return []
-      return [{ version: Number(m[1]), name: m[2], sql: readFileSync(path.join(dir, file), "utf8") }]
+      return [{ version: Number(m[1]), name: m[2], sql: sql() }]
     })
     .sort((a, b) => a.version - b.version)
   for (let i = 1; i < migrations.length; i++) {
     if (migrations[i]?.version === migrations[i - 1]?.version) {
-      throw new Error(`duplicate migration version ${migrations[i]?.version} in ${dir}`)
+      throw new Error(`duplicate migration version ${migrations[i]?.version} in ${where}`)
     }
   }
   return migrations
 }
+
+/** sql/NNN_name.sql files, ordered by version. Throws on duplicate versions. */
+export const loadMigrations = (dir: string): Array<Migration> =>
+  migrationsOf(readdirSync(dir).map((file) => ({ file, sql: () => readFileSync(path.join(dir, file), "utf8") })), dir)
 
 const createTable = `CREATE TABLE IF NOT EXISTS schema_migrations (
   version    integer PRIMARY KEY,

@@ -1,6 +1,6 @@
 import { mkdirSync, realpathSync } from "node:fs"
 import path from "node:path"
-import { PGlite, type Transaction } from "@electric-sql/pglite"
+import { PGlite, type PGliteOptions, type Transaction } from "@electric-sql/pglite"
 import { type DirLock, lockDataDir } from "./dir-lock.ts"
 import { quoteIdent, type SqlClient, type SqlResult } from "./SqlClient.ts"
 
@@ -36,14 +36,44 @@ const keyOf = (dataDir: string | undefined): string => {
 /** Instances still closing: a new open of the same dir waits, so one process never has two on it. */
 const closing = new Map<string, Promise<void>>()
 
+/**
+ * Set (to true) by the single-binary build (tools/build-binary): its executable carries PGlite's
+ * WASM modules and file-system bundle as single-executable-application assets, as there are no
+ * files beside it. Unset otherwise, and PGlite loads its own files from node_modules.
+ */
+declare const INFRASTRUCTOR_SEA_ASSETS: boolean | undefined
+
+interface WasmCompiler {
+  readonly compile: (bytes: ArrayBuffer) => Promise<NonNullable<PGliteOptions["pgliteWasmModule"]>>
+}
+
+let embeddedAssets: Promise<PGliteOptions> | undefined
+
+/** PGlite options that hand it the embedded WASM and data; none when running from source or dist/. */
+const assetOptions = (): Promise<PGliteOptions> => {
+  if (typeof INFRASTRUCTOR_SEA_ASSETS !== "boolean") return Promise.resolve({})
+  embeddedAssets ??= (async () => {
+    const sea = process.getBuiltinModule("node:sea")
+    // The WebAssembly global is not in this project's type libraries (ES2023 + @types/node).
+    const wasm = (globalThis as unknown as { WebAssembly: WasmCompiler }).WebAssembly
+    const [pgliteWasmModule, initdbWasmModule] = await Promise.all([
+      wasm.compile(sea.getAsset("pglite.wasm")),
+      wasm.compile(sea.getAsset("initdb.wasm")),
+    ])
+    return { pgliteWasmModule, initdbWasmModule, fsBundle: sea.getAssetAsBlob("pglite.data") }
+  })()
+  return embeddedAssets
+}
+
 const openShared = async (key: string): Promise<SharedPglite> => {
   await closing.get(key)
+  const assets = await assetOptions()
   if (key === MEMORY) {
-    return { key, db: await PGlite.create(), lock: undefined, refs: 0, tail: Promise.resolve(), searchPath: null }
+    return { key, db: await PGlite.create(assets), lock: undefined, refs: 0, tail: Promise.resolve(), searchPath: null }
   }
   const lock = await lockDataDir(key)
   try {
-    const db = await PGlite.create(key)
+    const db = await PGlite.create(key, assets)
     return { key, db, lock, refs: 0, tail: Promise.resolve(), searchPath: null }
   } catch (e) {
     lock.release()

@@ -33,6 +33,7 @@ export const rowToDevice = (row: Record<string, unknown>): Device => ({
   privateKeyPath: asTextOrNull(row["private_key_path"]),
   password: asTextOrNull(row["password"]),
   transport: row["transport"] as Transport,
+  proxyJump: asTextOrNull(row["proxy_jump"]),
   tags: asTags(row["tags"]),
   enabled: row["enabled"] === true,
   status: String(row["status"]),

@@ -1,6 +1,7 @@
 import { Schema } from "effect"
 import { type DeviceInput, DeviceName, type DevicePatch, type Transport } from "../domain/device.ts"
 import { ValidationError } from "../domain/errors.ts"
+import { parseProxyJump } from "../ssh/ssh-config.ts"
 
 /** Device columns as written to the database. */
 export interface DeviceColumns {
@@ -11,6 +12,7 @@ export interface DeviceColumns {
   private_key_path: string | null
   password: string | null
   transport: Transport
+  proxy_jump: string | null
   tags: Array<string>
   enabled: boolean
 }
@@ -52,6 +54,15 @@ const optionalText = (field: string): Check<string | null> => (v) =>
 const transportCheck: Check<Transport> = (v) =>
   v === undefined ? "ssh" : v === "ssh" || v === "local" ? v : fail("transport must be 'ssh' or 'local'", "transport")
 
+/** OpenSSH ProxyJump syntax (or "none"); the hops' names are resolved when connecting. */
+const proxyJumpCheck: Check<string | null> = (v) => {
+  if (v === null || v === undefined) return null
+  if (typeof v !== "string" || v.length > 1024) return fail("proxyJump must be a string", "proxyJump")
+  if (v.trim().toLowerCase() === "none") return "none"
+  const hops = parseProxyJump(v)
+  return typeof hops === "string" ? fail(`proxyJump: ${hops}`, "proxyJump") : v.trim()
+}
+
 const tagsCheck: Check<Array<string>> = (v) => {
   if (v === undefined) return []
   if (!Array.isArray(v) || v.length > maxTags) {
@@ -78,6 +89,7 @@ const checks: {
   private_key_path: ["privateKeyPath", optionalText("privateKeyPath")],
   password: ["password", optionalText("password")],
   transport: ["transport", transportCheck],
+  proxy_jump: ["proxyJump", proxyJumpCheck],
   tags: ["tags", tagsCheck],
   enabled: ["enabled", enabledCheck],
 }

@@ -1,8 +1,11 @@
 import { readdirSync, readFileSync } from "node:fs"
 import path from "node:path"
 
-/** ../shared/fixtures beside the checkout (CI lays shared/ next to the clone). */
-export const fixturesDir = process.env["INFRA_FIXTURES"] ?? path.resolve(process.cwd(), "../shared/fixtures")
+/**
+ * The recorded outputs kept in the repository (test/fixtures/recorded, see its SOURCES.md).
+ * Tests run from the repository root, under Node (dist/test) and Deno (test/) alike.
+ */
+export const fixturesDir = path.resolve(process.cwd(), "test/fixtures/recorded")
 
 export const fixturePath = (category: string, file: string): string => path.join(fixturesDir, category, file)
 

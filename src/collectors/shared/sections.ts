@@ -1,33 +1,21 @@
 import { Result } from "effect"
 import { ParseError } from "../../domain/errors.ts"
+import { MARKER, type Section, splitSections } from "../../domain/section-framing.ts"
 
 /**
  * Batched scripts print several reads in one round trip, each behind a marker line.
  * The marker carries the section's exit code so a missing tool is visible per section.
+ * The framing itself (marker, splitting) is in src/domain/section-framing.ts: the pipeline reads it too.
  */
-export const MARKER = "@@INFRA@@"
+export { MARKER, type Section, splitSections }
 
-/** Shell fragment: run cmd (stdin closed, stderr kept apart) and print it as section `name`. */
+/**
+ * Shell fragment: run cmd (stdin closed) and print it as section `name`. Its stderr goes to the
+ * script's stderr, so that a failed section (daemon down, no systemd) reaches the pipeline with
+ * the tool's own words (src/pipeline/command-failure.ts).
+ */
 export const section = (name: string, cmd: string): string =>
-  `printf '\\n${MARKER} %s\\n' ${name}; { ${cmd} ; } </dev/null 2>/dev/null; printf '\\n${MARKER}-rc %s %s\\n' ${name} "$?"`
-
-export interface Section {
-  readonly body: string
-  readonly exitCode: number | undefined
-}
-
-/** Split script output into named sections (body without the framing newlines). */
-export const splitSections = (stdout: string): Map<string, Section> => {
-  const out = new Map<string, Section>()
-  const re = new RegExp(`\\n${MARKER} (\\S+)\\n([\\s\\S]*?)\\n${MARKER}-rc (\\S+) (-?\\d+)\\n`, "g")
-  const text = stdout.startsWith("\n") ? stdout : `\n${stdout}`
-  for (const m of text.matchAll(re)) {
-    const name = m[1] as string
-    if (m[3] !== name) continue
-    out.set(name, { body: m[2] as string, exitCode: Number(m[4]) })
-  }
-  return out
-}
+  `printf '\\n${MARKER} %s\\n' ${name}; { ${cmd} ; } </dev/null; printf '\\n${MARKER}-rc %s %s\\n' ${name} "$?"`
 
 /** A required section's body, or a ParseError naming what is missing. */
 export const requireSection = (

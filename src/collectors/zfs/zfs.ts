@@ -42,6 +42,8 @@ const script = (params: Params): string => {
   const poolArg = pool === null ? "" : ` ${shq(pool)}`
   const recurse = pool === null ? "" : ` -r${poolArg}`
   const parts = [
+    // zpool and zfs live in sbin, often not on a login user's PATH (the probe looks there too).
+    'PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"; export PATH',
     "infra_zfs_json=",
     section(ZFS_SECTIONS.pools, `zpool list -Hp -o ${ZPOOL_LIST_COLUMNS.join(",")}${poolArg}`),
     section(ZFS_SECTIONS.statusJson, `zpool status -j --json-int -p${poolArg} && infra_zfs_json=1`),

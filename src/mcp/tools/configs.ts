@@ -143,7 +143,10 @@ export const registerConfigTools = (server: McpServer, ctx: ToolContext): void =
     description: "Put a stored version of a config file back on its device. Without confirm=true it is a dry run: " +
       "the diff between the file as it is now and that version, nothing written. With confirm=true (needs a token " +
       "with scope write and a server started with writes enabled): atomic write with a backup, a syntax check " +
-      "(nginx -t, compose config, systemd-analyze verify) and a rollback if the check fails.",
+      "(nginx -t, compose config, systemd-analyze verify) and a rollback if the check fails. `warnings` says when " +
+      "the file is (or was) written without a check: no check exists for the type (env files), the tool is not on " +
+      "the host, or validate=false. A version stored with its secrets redacted cannot be restored (error " +
+      "restore_redacted, dry run too): its secret values are not kept.",
     inputSchema: {
       device: deviceArg,
       snapshot_id: snapshotId,

@@ -3,7 +3,7 @@ import { fixturePath } from "../fixtures.ts"
 
 /**
  * Fake `zpool` / `zfs` for a test host's PATH. They print the real recorded outputs in
- * ../shared/fixtures/zfs, picked by arguments the way the collection script calls them.
+ * test/fixtures/recorded/zfs, picked by arguments the way the collection script calls them.
  * No fixture was recorded with exactly the script's `-H -o …` column lists, so those calls
  * project a recorded listing onto the requested columns (tab-separated, as -H prints them;
  * a column the recording lacks prints "-"). Anything else fails like the real tool.

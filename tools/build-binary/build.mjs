@@ -1,0 +1,162 @@
+#!/usr/bin/env node
+// `npm run build:binary`: one executable with everything inside (Node single executable application).
+//
+//   1. esbuild bundles src/ (entry: tools/build-binary/entry.mjs) and its dependencies into one
+//      CommonJS file (what a Node SEA runs). The sql/ migrations and the version are compiled in
+//      (INFRASTRUCTOR_SQL, INFRASTRUCTOR_VERSION); ssh2's optional native addons are left out (it
+//      falls back to pure JavaScript).
+//   2. `node --experimental-sea-config` makes the blob: that bundle plus PGlite's WASM modules and
+//      file-system bundle as assets (src/store/pglite.ts reads them when INFRASTRUCTOR_SEA_ASSETS).
+//   3. postject injects the blob into a copy of the node executable.
+//
+// The binary is the Node that runs this script (or INFRA_SEA_NODE=/path/to/node, same version
+// line recommended: a current LTS), for this machine's platform and architecture.
+// Options: --out FILE (default dist-bin/infrastructor-<platform>-<arch>), --no-code-cache.
+import { execFileSync } from "node:child_process"
+import {
+  chmodSync,
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs"
+import { createRequire, isBuiltin } from "node:module"
+import os from "node:os"
+import path from "node:path"
+import { fileURLToPath } from "node:url"
+import { parseArgs } from "node:util"
+import { build } from "esbuild"
+import { inject } from "postject"
+
+const root = fileURLToPath(new URL("../..", import.meta.url))
+const { values } = parseArgs({
+  options: { out: { type: "string" }, "no-code-cache": { type: "boolean", default: false } },
+})
+const pkg = JSON.parse(readFileSync(path.join(root, "package.json"), "utf8"))
+const nodeBin = process.env.INFRA_SEA_NODE || process.execPath
+const out = path.resolve(values.out ?? path.join(root, "dist-bin", `infrastructor-${process.platform}-${process.arch}`))
+const started = Date.now()
+
+const nodeVersion = execFileSync(nodeBin, ["--version"], { encoding: "utf8" }).trim()
+const [major, minor] = nodeVersion.slice(1).split(".").map(Number)
+if (major < 20 || (major === 20 && minor < 12) || (major === 21 && minor < 7)) {
+  throw new Error(`${nodeBin} is ${nodeVersion}: single executables with assets need Node >= 20.12`)
+}
+
+const sqlDir = path.join(root, "sql")
+const sql = Object.fromEntries(
+  readdirSync(sqlDir).filter((f) => /^\d+_[A-Za-z0-9_.-]+\.sql$/.test(f)).sort()
+    .map((f) => [f, readFileSync(path.join(sqlDir, f), "utf8")]),
+)
+const pgliteDist = path.dirname(createRequire(path.join(root, "package.json")).resolve("@electric-sql/pglite"))
+
+/**
+ * ssh2's optional native addons (`cpu-features`, its crypto binding `*.node`) are loaded in
+ * try/catch, and ssh2 uses pure JavaScript without them. A SEA could not load them anyway: they
+ * become modules that throw, so the fallback is taken without Node's warning about require().
+ */
+const nativeAddonsLeftOut = {
+  name: "native-addons-left-out",
+  setup(b) {
+    b.onResolve({ filter: /^cpu-features$|\.node$/ }, (args) => ({ path: args.path, namespace: "left-out" }))
+    b.onLoad({ filter: /.*/, namespace: "left-out" }, (args) => ({
+      contents: `throw new Error(${JSON.stringify(`${args.path}: native addons are not part of the single binary`)})`,
+      loader: "js",
+    }))
+  },
+}
+
+/**
+ * PGlite's CommonJS build, with its `await import("<built-in>")` calls made require() calls. Bundled
+ * as they are, import() would fail in a SEA (no module loader), and turning them into require()
+ * generically fails too: the function around them declares `var require = createRequire(...)`,
+ * which shadows require(). They call the bundle's own require (the banner's) instead.
+ */
+const pgliteCommonJs = {
+  name: "pglite-commonjs",
+  setup(b) {
+    b.onResolve({ filter: /^@electric-sql\/pglite$/ }, () => ({ path: path.join(pgliteDist, "index.cjs") }))
+    b.onLoad({ filter: /[\\/]@electric-sql[\\/]pglite[\\/]dist[\\/].*\.cjs$/ }, (args) => ({
+      contents: readFileSync(args.path, "utf8").replace(
+        /\bimport\("([a-z:_/]+)"\)/g,
+        (call, id) => isBuiltin(id) ? `Promise.resolve(__infrastructorRequire(${JSON.stringify(id)}))` : call,
+      ),
+      loader: "js",
+    }))
+  },
+}
+
+const work = mkdtempSync(path.join(os.tmpdir(), "infrastructor-sea-"))
+try {
+  const bundle = path.join(work, "infrastructor.cjs")
+  const result = await build({
+    entryPoints: [path.join(root, "tools/build-binary/entry.mjs")],
+    outfile: bundle,
+    bundle: true,
+    platform: "node",
+    format: "cjs",
+    target: `node${major}`,
+    // A SEA's main script has no import() (no module loader callback) and its require() loads only
+    // built-in modules: import() of a built-in becomes require().
+    supported: { "dynamic-import": false },
+    plugins: [nativeAddonsLeftOut, pgliteCommonJs],
+    define: {
+      INFRASTRUCTOR_VERSION: JSON.stringify(pkg.version),
+      INFRASTRUCTOR_SQL: JSON.stringify(sql),
+      INFRASTRUCTOR_SEA_ASSETS: "true",
+      // A CommonJS bundle has no import.meta: modules that locate files by it get the executable.
+      "import.meta.url": "__infrastructorImportMetaUrl",
+    },
+    banner: {
+      js: "var __infrastructorRequire = require;\n" +
+        'var __infrastructorImportMetaUrl = require("node:url").pathToFileURL(__filename).href;',
+    },
+    minifySyntax: true,
+    minifyWhitespace: true,
+    legalComments: "none",
+    logLevel: "warning",
+  })
+  if (result.errors.length > 0) throw new Error("esbuild failed")
+
+  const blob = path.join(work, "sea-prep.blob")
+  const seaConfig = path.join(work, "sea-config.json")
+  writeFileSync(
+    seaConfig,
+    JSON.stringify({
+      main: bundle,
+      output: blob,
+      disableExperimentalSEAWarning: true,
+      useSnapshot: false,
+      useCodeCache: !values["no-code-cache"],
+      assets: {
+        "pglite.wasm": path.join(pgliteDist, "pglite.wasm"),
+        "initdb.wasm": path.join(pgliteDist, "initdb.wasm"),
+        "pglite.data": path.join(pgliteDist, "pglite.data"),
+      },
+    }),
+  )
+  execFileSync(nodeBin, ["--experimental-sea-config", seaConfig], { stdio: ["ignore", "ignore", "inherit"] })
+
+  mkdirSync(path.dirname(out), { recursive: true })
+  const partial = `${out}.partial`
+  copyFileSync(nodeBin, partial)
+  chmodSync(partial, 0o755)
+  await inject(partial, "NODE_SEA_BLOB", readFileSync(blob), {
+    sentinelFuse: "NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2",
+  })
+  renameSync(partial, out)
+  const mb = (n) => `${(n / 1024 / 1024).toFixed(1)} MB`
+  process.stdout.write(
+    `${path.relative(process.cwd(), out) || out}: ${mb(statSync(out).size)} (node ${nodeVersion}, bundle ${
+      mb(statSync(bundle).size)
+    }, ${((Date.now() - started) / 1000).toFixed(1)} s)\n`,
+  )
+} finally {
+  if (process.env.INFRA_SEA_KEEP) process.stderr.write(`kept ${work}\n`)
+  else rmSync(work, { recursive: true, force: true })
+}
