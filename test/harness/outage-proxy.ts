@@ -22,7 +22,11 @@ export const startOutageProxy = async (
   const pairs = new Set<{ client: net.Socket; upstream: net.Socket }>()
   let accepting = true
 
+  /** Every socket accepted, refused ones included, so that close() leaves none behind. */
+  const accepted = new Set<net.Socket>()
   const onConnection = (client: net.Socket) => {
+    accepted.add(client)
+    client.on("close", () => accepted.delete(client))
     client.on("error", () => client.destroy())
     if (!accepting) return void client.end()
     const upstream = net.connect(target)
@@ -85,7 +89,9 @@ export const startOutageProxy = async (
     close: async () => {
       accepting = false
       await endAll()
-      if (server.listening) await stopListening()
+      // A client refused after endAll may still hold a socket; server.close() would wait for it.
+      for (const socket of accepted) socket.destroy()
+      if (server.listening) server.close()
     },
   }
 }
