@@ -7,6 +7,7 @@
 import assert from "node:assert/strict"
 import { describe, test } from "node:test"
 import { setTimeout as sleep } from "node:timers/promises"
+import { type Frame, openStream as openSse, payload } from "./harness/sse-stream.ts"
 import { Effect, Layer, ManagedRuntime, Result } from "effect"
 import { makeCacheLayer } from "../src/cache/CacheLive.ts"
 import { allActions } from "../src/collectors/index.ts"
@@ -74,64 +75,23 @@ const withServer = async (backend: TestBackend, body: (s: Served) => Promise<voi
   }
 }
 
-interface Frame {
-  readonly id?: string
-  readonly event?: string
-  readonly data?: string
-}
-
-/** An EventSource over fetch that keeps every event frame (comments aside) in order. */
+/** A stream of event frames (comments aside) that must open with 200. */
 const openStream = async (url: string, headers: Record<string, string> = {}) => {
-  const abort = new AbortController()
-  const res = await fetch(url, { headers: { accept: "text/event-stream", ...headers }, signal: abort.signal })
-  assert.equal(res.status, 200)
-  const frames: Array<Frame> = []
-  let ended = false
-  const pump = async () => {
-    const reader = (res.body as ReadableStream<Uint8Array>).getReader()
-    const decoder = new TextDecoder()
-    let buffer = ""
-    try {
-      for (;;) {
-        const { done, value } = await reader.read()
-        if (done) break
-        buffer += decoder.decode(value, { stream: true })
-        let cut: number
-        while ((cut = buffer.indexOf("\n\n")) >= 0) {
-          const block = buffer.slice(0, cut)
-          buffer = buffer.slice(cut + 2)
-          const frame: { id?: string; event?: string; data?: string } = {}
-          for (const line of block.split("\n")) {
-            if (line.startsWith("id: ")) frame.id = line.slice(4)
-            else if (line.startsWith("event: ")) frame.event = line.slice(7)
-            else if (line.startsWith("data: ")) frame.data = line.slice(6)
-          }
-          if (frame.event !== undefined) frames.push(frame)
-        }
-      }
-    } catch {
-      // aborted
-    } finally {
-      ended = true
-    }
-  }
-  const done = pump()
+  const stream = await openSse(url, headers)
+  assert.equal(stream.res.status, 200)
   /** Every event frame up to the first one with an id above `after` (a live event the test caused). */
   const through = async (after: number) => {
-    const deadline = Date.now() + 5000
-    for (;;) {
-      const at = frames.findIndex((f) => Number(f.id) > after)
-      if (at >= 0) return frames.slice(0, at + 1).map((f) => ({ ...f, payload: JSON.parse(f.data ?? "null") }))
-      if (ended) throw new Error(`stream ended before an event after ${after}: ${JSON.stringify(frames)}`)
-      if (Date.now() > deadline) throw new Error(`no event after ${after}: ${JSON.stringify(frames)}`)
-      await sleep(20)
-    }
+    const at = () => stream.events().findIndex((f) => Number(f.id) > after)
+    await stream.waitFor(() => at() >= 0, `an event after ${after}`)
+    return stream.events().slice(0, at() + 1).map((f) => ({ ...f, payload: payload(f) }))
   }
-  const close = async () => {
-    abort.abort()
-    await done
+  return {
+    get frames() {
+      return stream.events()
+    },
+    through,
+    close: stream.close,
   }
-  return { frames, through, close }
 }
 
 /** "GAP" for the notice, else the event's id: what a stream sent, in order. */
