@@ -225,27 +225,29 @@ export class Collector extends Context.Service<Collector, CollectorShape>()("inf
         options: CollectOptions,
         onProbeFailure: () => void,
       ): Effect.Effect<Device, SshError> =>
-        Effect.gen(function* () {
-          if (requires === undefined || requires.length === 0 || isProbed(dev.capabilities)) return dev
-          if (Result.isFailure(yield* Effect.result(registry.get(CAPABILITIES_DATA_TYPE)))) return dev
-          const failedAt = probeFailedAt.get(dev.id)
-          if (failedAt !== undefined && Date.now() - failedAt < PROBE_RETRY_MS) return dev
-          const probed = yield* Effect.result(collect(dev.id, CAPABILITIES_DATA_TYPE, {
-            method: options.method,
-            source: `${options.source ?? options.method} (first contact)`,
-            tokenId: options.tokenId,
-          }))
-          if (Result.isSuccess(probed)) {
-            probeFailedAt.delete(dev.id)
-            return { ...dev, capabilities: probed.success.data as DeviceCapabilities }
-          }
-          if (probed.failure instanceof SshError) {
-            onProbeFailure()
-            return yield* Effect.fail(probed.failure)
-          }
-          probeFailedAt.set(dev.id, Date.now())
-          return dev
-        })
+        // Decided before building a generator: most reads (cache hits included) need no probe.
+        requires === undefined || requires.length === 0 || isProbed(dev.capabilities)
+          ? Effect.succeed(dev)
+          : Effect.gen(function* () {
+            if (Result.isFailure(yield* Effect.result(registry.get(CAPABILITIES_DATA_TYPE)))) return dev
+            const failedAt = probeFailedAt.get(dev.id)
+            if (failedAt !== undefined && Date.now() - failedAt < PROBE_RETRY_MS) return dev
+            const probed = yield* Effect.result(collect(dev.id, CAPABILITIES_DATA_TYPE, {
+              method: options.method,
+              source: `${options.source ?? options.method} (first contact)`,
+              tokenId: options.tokenId,
+            }))
+            if (Result.isSuccess(probed)) {
+              probeFailedAt.delete(dev.id)
+              return { ...dev, capabilities: probed.success.data as DeviceCapabilities }
+            }
+            if (probed.failure instanceof SshError) {
+              onProbeFailure()
+              return yield* Effect.fail(probed.failure)
+            }
+            probeFailedAt.set(dev.id, Date.now())
+            return dev
+          })
 
       // One span per call (hits included); the helpers inside stay unnamed so a cache hit stays cheap.
       const collect: CollectorShape["collect"] = Effect.fn("Collector.collect")(function* (
