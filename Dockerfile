@@ -40,9 +40,11 @@ USER 10001:10001
 WORKDIR /data
 VOLUME ["/data"]
 EXPOSE 8080
-# The binary asks its own /health (INFRA_PORT; INFRA_HEALTHCHECK_URL overrides). The first start
-# initialises PGlite in /data, which takes seconds on a small machine: hence the start period.
+# `infrastructor health` asks the server's own /health (INFRA_HOST/INFRA_PORT, 0.0.0.0 asked on
+# 127.0.0.1; INFRA_HEALTHCHECK_URL overrides) within 3 s: exit 0 healthy, 1 not. `healthcheck`, its
+# earlier name, still works. The first start initialises PGlite in /data, which takes seconds on a
+# small machine: hence the start period.
 HEALTHCHECK --interval=30s --timeout=10s --start-period=60s --retries=3 \
-  CMD ["/usr/local/bin/infrastructor", "healthcheck"]
+  CMD ["/usr/local/bin/infrastructor", "health"]
 ENTRYPOINT ["/usr/local/bin/infrastructor"]
 CMD ["serve"]

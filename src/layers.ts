@@ -87,6 +87,7 @@ export const makeInfraLayer = (config: InfraConfig, options: InfraLayerOptions =
       shellsPerConnection: config.ssh.shellsPerConnection,
       hostKeyPolicy: config.ssh.hostKeyPolicy,
       knownHostsPath: config.ssh.knownHostsPath,
+      globalKnownHostsPath: config.ssh.globalKnownHostsPath,
     }),
     cache: makeCacheLayer(config.cache),
     registry: Registry.make(allDataTypes, config.ttl, allActions),

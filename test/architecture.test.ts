@@ -33,7 +33,7 @@ export const floors: ReadonlyArray<ReadonlyArray<string>> = [
   ["configs", "scheduler"],
   ["app"],
   ["mcp"],
-  ["http"],
+  ["http", "dashboard"],
   ["settings", "layers.ts", "runtime.ts"],
   ["cli", "mod.ts"],
 ]

@@ -14,6 +14,7 @@ import { Effect } from "effect"
 import type { SshError } from "../src/domain/errors.ts"
 import { resolveConfig } from "../src/settings/load.ts"
 import { makeHostKeysMemory } from "../src/ssh/HostKeysMemory.ts"
+import { resolveSshOptions } from "../src/ssh/options.ts"
 import { hashKnownHostsName, knownHostKeys, knownHostsName, parseKnownHosts } from "../src/ssh/known-hosts.ts"
 import { opensshFingerprint, sshDevice, withSsh } from "./harness/ssh-device.ts"
 import { type SshdHandle, startSshd, stopAllSshd } from "./harness/sshd.ts"
@@ -179,10 +180,79 @@ describe("known_hosts in the SSH layer", () => {
     assert.equal((strict as { failure: SshError }).failure.reason, "host_key_unknown")
   })
 
-  test("ssh.known_hosts_path reaches the SSH settings", () => {
-    const config = resolveConfig({ ssh: { known_hosts_path: "/etc/infra/known_hosts" } }, {})
+  test("ssh.known_hosts_path and ssh.global_known_hosts_path reach the SSH settings", () => {
+    const config = resolveConfig({
+      ssh: { known_hosts_path: "/etc/infra/known_hosts", global_known_hosts_path: "/etc/infra/global" },
+    }, {})
     assert.equal(config.ssh.knownHostsPath, "/etc/infra/known_hosts")
+    assert.equal(config.ssh.globalKnownHostsPath, "/etc/infra/global")
     assert.equal(resolveConfig({}, {}).ssh.knownHostsPath, undefined)
+    assert.equal(resolveConfig({}, {}).ssh.globalKnownHostsPath, undefined)
+    assert.equal(resolveSshOptions({}).globalKnownHostsPath, "/etc/ssh/ssh_known_hosts")
+    assert.equal(resolveSshOptions({ globalKnownHostsPath: "" }).globalKnownHostsPath, "")
+  })
+})
+
+describe("the system-wide known_hosts (/etc/ssh/ssh_known_hosts) in the SSH layer", () => {
+  const missing = () => path.join(dir, "no-such-file")
+
+  test("a key listed (hashed) only in the global file is trusted under strict, and not copied to the store", async () => {
+    const global = knownHostsFile("global-trusted", keyscan(a), true)
+    const store = makeHostKeysMemory()
+    const result = await run(
+      a,
+      { knownHostsPath: missing(), globalKnownHostsPath: global, hostKeyPolicy: "strict" },
+      store,
+    )
+    assert.equal(result._tag, "Success")
+    assert.equal(await Effect.runPromise(store.get(`${a.host}:${a.port}`)), undefined)
+    // The same under strict with neither file listing it: refused, so the global file made the difference.
+    const without = await run(a, {
+      knownHostsPath: missing(),
+      globalKnownHostsPath: missing(),
+      hostKeyPolicy: "strict",
+    })
+    assert.equal((without as { failure: SshError }).failure.reason, "host_key_unknown")
+  })
+
+  test("a key that differs from the global file is refused, naming that file, even when the store trusts it", async () => {
+    const global = knownHostsFile("global-mismatch", `[${a.host}]:${a.port} ${keyOf(b)}\n`, true)
+    const trusting = makeHostKeysMemory([{
+      hostPort: `${a.host}:${a.port}`,
+      algorithm: "ssh-ed25519",
+      fingerprint: fingerprint(a),
+      firstSeen: new Date(0),
+    }])
+    for (const store of [makeHostKeysMemory(), trusting]) {
+      const result = await run(a, { knownHostsPath: missing(), globalKnownHostsPath: global }, store)
+      assert.equal(result._tag, "Failure")
+      const error = (result as { failure: SshError }).failure
+      assert.equal(error.reason, "host_key_mismatch")
+      assert.ok(error.message.includes(global), error.message)
+      assert.ok(error.message.includes(fingerprint(b)), error.message)
+    }
+    // "" turns the global file off: the same store then decides.
+    const off = await run(a, { knownHostsPath: missing(), globalKnownHostsPath: "" }, trusting)
+    assert.equal(off._tag, "Success")
+  })
+
+  test("@revoked in the global file refuses a key the user's file trusts", async () => {
+    const user = knownHostsFile("user-trusts", keyscan(a))
+    const global = knownHostsFile("global-revoked", `@revoked * ${keyOf(a)}\n`)
+    const result = await run(a, { knownHostsPath: user, globalKnownHostsPath: global })
+    assert.equal(result._tag, "Failure")
+    const error = (result as { failure: SshError }).failure
+    assert.equal(error.reason, "host_key_mismatch")
+    assert.ok(error.message.includes(global), error.message)
+  })
+
+  test("the two files together: a key listed in either is trusted; one listed in neither is refused", async () => {
+    // The user's file lists another key for a; the global one lists a's own.
+    const user = knownHostsFile("user-other", `[${a.host}]:${a.port} ${keyOf(b)}\n`)
+    const global = knownHostsFile("global-own", keyscan(a), true)
+    assert.equal((await run(a, { knownHostsPath: user, globalKnownHostsPath: global }))._tag, "Success")
+    const neither = await run(a, { knownHostsPath: user, globalKnownHostsPath: user })
+    assert.equal((neither as { failure: SshError }).failure.reason, "host_key_mismatch")
   })
 })
 

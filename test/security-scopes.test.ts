@@ -17,6 +17,7 @@ import { allOperations } from "../src/app/operations.ts"
 import { makeTokenRepo } from "../src/auth/TokenRepo.ts"
 import { makeHttpApp } from "../src/http/app.ts"
 import { listen } from "../src/http/server.ts"
+import { REFERENCE_PATHS } from "../src/http/openapi/reference.ts"
 import { HttpSettings } from "../src/http/settings.ts"
 import { McpSettings } from "../src/mcp/settings.ts"
 import { Store, type StoreShape } from "../src/store/Store.ts"
@@ -44,6 +45,15 @@ after(() => {
 })
 
 const dockerCalls = () => readFileSync(path.join(dir.root, "docker-calls.log"), "utf8")
+
+/** Served without a token: liveness, and the API's description (no operation, no data). */
+const publicRoutes = ["GET /health", ...REFERENCE_PATHS.map((p) => `GET ${p}`)]
+
+/** The dashboard's sign-in, sign-out and static files: served without a token, no operation, no data. */
+const dashboardPublicRoutes = ["GET /login", "POST /login", "POST /logout", "GET /assets/:hash/:name"]
+
+/** Dashboard pages: read operations like the API's; without credentials they redirect to the sign-in form. */
+const dashboardPages = new Set(["GET /", "GET /devices/:device"])
 
 /** What the route or tool is expected to run, by its declared name in src/app. */
 interface RestSample {
@@ -83,6 +93,11 @@ const restSamples = (f: Fixture): ReadonlyArray<RestSample> => [
     route: "GET /api/devices/:device/:dataType/history",
     path: "/api/devices/h1/containers/history",
     op: "Data.history",
+  },
+  {
+    route: "GET /api/devices/:device/:dataType/series",
+    path: "/api/devices/h1/system_metrics/series?from=6h&points=100",
+    op: "Data.series",
   },
   {
     route: "GET /api/devices/:device/containers/:name",
@@ -146,6 +161,9 @@ const restSamples = (f: Fixture): ReadonlyArray<RestSample> => [
   { route: "GET /api/tokens", path: "/api/tokens", op: "Admin.tokens" },
   { route: "POST /api/tokens", path: "/api/tokens", body: { name: "more", scope: "write" }, op: "Admin.createToken" },
   { route: "DELETE /api/tokens/:id", path: `/api/tokens/${f.token}`, op: "Admin.revokeToken" },
+  { route: "GET /", path: "/", op: "Devices.list" },
+  { route: "GET /fleet/rows", path: "/fleet/rows", op: "Devices.list" },
+  { route: "GET /devices/:device", path: "/devices/h1", op: "Devices.get" },
 ]
 
 const toolSamples = (f: Fixture): ReadonlyArray<ToolSample> => [
@@ -265,7 +283,7 @@ for (const backend of testBackends()) {
           const rest = restSamples(fixture)
           const routes = new Set(
             t.app.routes.map((r) => `${r.method} ${r.path}`).filter((r) =>
-              !["ALL /*", "ALL /mcp", "GET /health"].includes(r)
+              !["ALL /*", "ALL /mcp", ...publicRoutes, ...dashboardPublicRoutes].includes(r)
             ),
           )
           assert.deepEqual([...new Set(rest.map((s) => s.route))].sort(), [...routes].sort(), "routes without a sample")
@@ -352,6 +370,11 @@ for (const backend of testBackends()) {
                 headers: { "content-type": "application/json" },
                 ...(s.body === undefined ? {} : { body: JSON.stringify(s.body) }),
               })
+              if (dashboardPages.has(s.route)) {
+                assert.equal(res.status, 302, `${s.route} without a token`)
+                assert.match(res.headers.get("location") ?? "", /^\/login\?next=/, s.route)
+                continue
+              }
               assert.equal(res.status, 401, `${s.route} without a token`)
               assert.equal(((await res.json()) as any).error.code, code, s.route)
             }
@@ -361,7 +384,11 @@ for (const backend of testBackends()) {
             await t.run(Effect.flatMap(Effect.service(Store), (s) => repo(s).revoke(id)))
           }
           await anonymous("no_token_configured")
-          assert.equal((await exposed.request("/health")).status, 200, "/health stays public")
+          // The public routes run no operation: what they answer is the same for everyone.
+          for (const route of [...publicRoutes, "GET /login"]) {
+            const res = await exposed.request(route.slice("GET ".length))
+            assert.equal(res.status, 200, `${route} stays public`)
+          }
         },
       )
     })

@@ -17,6 +17,7 @@ export const dataOperations = {
   ),
   history: readOp("Data.history", "stored rows of a data type"),
   metricsSummary: readOp("Data.metricsSummary", "stored system metrics over a range, summarised"),
+  series: readOp("Data.series", "stored metrics downsampled in the database into at most 1000 buckets, for charts"),
   containerAction: writeOp("Data.containerAction", "start, stop or restart a container", { changesHost: true }),
 } as const
 
@@ -29,6 +30,33 @@ export interface HistoryRequest {
   /** One of the type's tables (its main one by default). */
   readonly table?: string | undefined
 }
+
+export interface SeriesRequest {
+  /** Default: `to` minus one hour. */
+  readonly from?: Date | undefined
+  /** Default: now. */
+  readonly to?: Date | undefined
+  /** Buckets at most, 10 to 1000 (default 300); a number or its text from a query string. */
+  readonly points?: number | string | undefined
+}
+
+/** Data types with a downsampled series (Data.series). */
+export const seriesTypes: ReadonlyArray<string> = ["system_metrics"]
+
+export const SERIES_POINTS = { fallback: 300, min: 10, max: 1000 } as const
+
+const seriesPoints = (raw: number | string | undefined): number => {
+  if (raw === undefined || raw === "") return SERIES_POINTS.fallback
+  const n = typeof raw === "number" ? raw : /^\s*\d+\s*$/.test(raw) ? Number(raw) : Number.NaN
+  if (!Number.isInteger(n) || n < SERIES_POINTS.min || n > SERIES_POINTS.max) {
+    throw new ValidationError({
+      message: `points must be an integer between ${SERIES_POINTS.min} and ${SERIES_POINTS.max}, got '${String(raw)}'`,
+    })
+  }
+  return n
+}
+
+const HOUR_MS = 3_600_000
 
 /** Reads and actions on hosts, through the one pipeline, on behalf of the Caller. */
 export const makeData = Effect.gen(function* () {
@@ -153,7 +181,54 @@ export const makeData = Effect.gen(function* () {
       }),
   )
 
-  return { dataTypes, collect, containerAction, history, metricsSummary }
+  /**
+   * A chart's worth of a stored series: buckets of ceil((to - from) / points) seconds (at least 1)
+   * from `from`, aggregated in the database, so a 30-day range is as cheap to draw as an hour.
+   */
+  const series = operation(
+    dataOperations.series,
+    (device: string | number, dataType: string, request: SeriesRequest = {}) =>
+      Effect.gen(function* () {
+        const spec = yield* publicSpec(dataType)
+        if (!seriesTypes.includes(spec.name)) {
+          return yield* Effect.fail(
+            new ValidationError({
+              message: `series not available for ${spec.name}; available for: ${seriesTypes.join(", ")}`,
+            }),
+          )
+        }
+        const { points, from, to } = yield* Effect.try({
+          try: () => {
+            const points = seriesPoints(request.points)
+            checkRange(request.from, request.to)
+            // Whole seconds, widened (from down, to up), so every bucket starts on a whole unix
+            // second and a row stored just before `now` is in.
+            const to = new Date(Math.ceil((request.to ?? new Date()).getTime() / 1000) * 1000)
+            const from = request.from === undefined
+              ? new Date(to.getTime() - HOUR_MS)
+              : new Date(Math.floor(request.from.getTime() / 1000) * 1000)
+            checkRange(from, to)
+            return { points, from, to }
+          },
+          catch: (e) => e as ValidationError,
+        })
+        const stepSeconds = Math.max(1, Math.ceil((to.getTime() - from.getTime()) / 1000 / points))
+        const dev = yield* store.getDevice(device)
+        const columns = yield* store.systemMetricSeries({ deviceId: dev.id, from, to, stepSeconds })
+        return {
+          device: dev.name,
+          data_type: spec.name,
+          from: from.toISOString(),
+          to: to.toISOString(),
+          step_seconds: stepSeconds,
+          points: columns.time.length,
+          time: columns.time,
+          series: columns.series,
+        }
+      }),
+  )
+
+  return { dataTypes, collect, containerAction, history, metricsSummary, series }
 })
 
 export type DataShape = Effect.Success<typeof makeData>

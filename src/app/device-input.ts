@@ -1,5 +1,29 @@
-import type { DeviceInput, DevicePatch } from "../domain/device.ts"
+import { Schema } from "effect"
+import { type DeviceInput, type DevicePatch, Transport } from "../domain/device.ts"
 import { ValidationError } from "../domain/errors.ts"
+
+const field = <S extends Schema.Top>(schema: S, description: string) =>
+  Schema.optional(Schema.NullOr(schema)).annotate({ description })
+
+/**
+ * A device as the API and MCP take it (snake_case). The types are checked here; the values
+ * (name pattern, port range, ProxyJump syntax) by the store's validation, with field-named messages.
+ */
+export const DeviceBody = Schema.Struct({
+  name: field(Schema.String, "unique name: letters, digits, '.', '_' or '-' (used in URLs)"),
+  host: field(Schema.String, "hostname or address; ~/.ssh/config Host aliases resolve"),
+  port: field(Schema.Number, "SSH port (default from ~/.ssh/config, else 22)"),
+  username: field(Schema.String, "SSH user (default from ~/.ssh/config, else the service's user)"),
+  private_key_path: field(Schema.String, "path of a private key on the service's machine"),
+  password: field(Schema.String, "SSH password (stored; never returned)"),
+  transport: field(Transport, "ssh (default) or local (this machine, no SSH)"),
+  proxy_jump: field(Schema.String, "OpenSSH ProxyJump: [user@]host[:port] hops, comma-separated, or none"),
+  tags: field(Schema.Array(Schema.String), "free-form labels"),
+  enabled: field(Schema.Boolean, "false stops polling"),
+}).annotate({
+  identifier: "DeviceBody",
+  description: "A device to add (name and host required) or the fields to change",
+})
 
 const fields: Record<string, keyof DeviceInput> = {
   name: "name",
@@ -14,16 +38,15 @@ const fields: Record<string, keyof DeviceInput> = {
   enabled: "enabled",
 }
 
+const fieldChecks = Object.fromEntries(
+  Object.entries(DeviceBody.fields).map(([key, schema]) => [key, Schema.is(schema)]),
+) as Record<string, (v: unknown) => boolean>
+
 const checkType = (key: string, v: unknown): void => {
-  const ok = v === null ||
-    (key === "port"
-      ? typeof v === "number"
-      : key === "tags"
-      ? Array.isArray(v) && v.every((t) => typeof t === "string")
-      : key === "enabled"
-      ? typeof v === "boolean"
-      : typeof v === "string")
-  if (!ok) throw new ValidationError({ message: `field '${key}' has the wrong type`, details: { field: key } })
+  // undefined is how an optional field is absent in JS; in JSON only null can appear.
+  if (v === undefined || !fieldChecks[key]!(v)) {
+    throw new ValidationError({ message: `field '${key}' has the wrong type`, details: { field: key } })
+  }
 }
 
 /** Snake_case JSON body → DevicePatch; unknown fields are refused so typos don't pass silently. */

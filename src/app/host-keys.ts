@@ -1,14 +1,27 @@
 import { readFileSync } from "node:fs"
 import os from "node:os"
 import path from "node:path"
-import { Effect } from "effect"
+import { Effect, Schema } from "effect"
 import type { Device } from "../domain/device.ts"
 import { ValidationError } from "../domain/errors.ts"
 import { HostKeys } from "../ssh/HostKeys.ts"
 import { parseSshConfig, resolveSshHost } from "../ssh/ssh-config.ts"
 
-const FINGERPRINT = /^SHA256:[A-Za-z0-9+/]{43}$/
-const ALGORITHM = /^[a-z0-9@.-]{1,64}$/
+const Fingerprint = Schema.String.check(Schema.isPattern(/^SHA256:[A-Za-z0-9+/]{43}$/)).annotate({
+  description: "the key to pin, as `ssh-keygen -lf` prints it",
+})
+const Algorithm = Schema.String.check(Schema.isPattern(/^[a-z0-9@.-]{1,64}$/)).annotate({
+  description: "key type, e.g. ssh-ed25519",
+})
+
+/** Without a body the host's next key is trusted; with a fingerprint only that key is. */
+export const TrustHostKeyBody = Schema.Struct({
+  fingerprint: Schema.optional(Fingerprint),
+  algorithm: Schema.optional(Algorithm),
+}).annotate({ identifier: "TrustHostKeyBody" })
+
+const isFingerprint = Schema.is(Fingerprint)
+const isAlgorithm = Schema.is(Algorithm)
 
 export interface TrustRequest {
   /** Pin this key (as `ssh-keygen -lf` prints it) instead of trusting whatever the host shows next. */
@@ -30,10 +43,10 @@ export const trustRequestFrom = (body: unknown): TrustRequest => {
       details: { allowed: ["fingerprint", "algorithm"] },
     })
   }
-  if (fingerprint !== undefined && (typeof fingerprint !== "string" || !FINGERPRINT.test(fingerprint))) {
+  if (fingerprint !== undefined && !isFingerprint(fingerprint)) {
     throw new ValidationError({ message: "fingerprint must look like SHA256:<43 base64 characters> (ssh-keygen -lf)" })
   }
-  if (algorithm !== undefined && (typeof algorithm !== "string" || !ALGORITHM.test(algorithm))) {
+  if (algorithm !== undefined && !isAlgorithm(algorithm)) {
     throw new ValidationError({ message: "algorithm must be a key type such as ssh-ed25519" })
   }
   return { fingerprint: fingerprint as string | undefined, algorithm: algorithm as string | undefined }

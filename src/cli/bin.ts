@@ -3,7 +3,7 @@
  *
  * Kept light on purpose: help, version and usage errors are answered from parse.ts and
  * commands.ts alone. The runtime (Effect layers, PGlite, Hono, the MCP SDK, ssh2) is imported
- * only when a command runs.
+ * only when a command runs, and not at all for `health` (an HTTP request to a running server).
  */
 import { parseCommandLine, type Parsed, UsageError } from "./parse.ts"
 import { packageVersion } from "./version.ts"
@@ -25,6 +25,11 @@ const run = async (argv: ReadonlyArray<string>): Promise<number> => {
       process.stdout.write(`infrastructor ${packageVersion()}\n`)
       return 0
     case "run": {
+      if (parsed.command.path[0] === "health") {
+        // Asks a server over HTTP: needs none of the runtime (and must answer fast, as a HEALTHCHECK).
+        const { healthCommand } = await import("./health.ts")
+        return await healthCommand(parsed.values)
+      }
       const { runCommand, describeFailure } = await import("./main.ts")
       try {
         return await runCommand(parsed)

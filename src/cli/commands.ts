@@ -33,6 +33,13 @@ export const optionSpecs = {
   json: { type: "boolean", help: "print JSON" },
   name: { type: "string", value: "NAME", help: "a name for the token (who or what uses it)" },
   scope: { type: "string", value: "read|write", help: "read (default): GET routes and read tools; write: everything" },
+  url: {
+    type: "string",
+    value: "URL",
+    help: "the /health URL to ask (default: INFRA_HEALTHCHECK_URL, else http://HOST:PORT/health from the config, " +
+      "0.0.0.0 and :: asked on 127.0.0.1)",
+  },
+  timeout: { type: "string", value: "SECONDS", help: "give up after this long, 0.1-60 (default 3)" },
   help: { type: "boolean", short: "h", help: "show help (also: infrastructor help COMMAND)" },
   version: { type: "boolean", short: "V", help: "print the version" },
 } as const satisfies Record<string, OptionSpec>
@@ -106,6 +113,15 @@ export const commands: ReadonlyArray<CommandSpec> = [
     summary: "list API tokens (ids, names, scopes, last use; never the secrets)",
   },
   { path: ["token", "revoke"], args: ["ID"], options: ["json", "config"], summary: "revoke an API token" },
+  {
+    path: ["health"],
+    args: [],
+    options: ["url", "timeout", "json", "config"],
+    summary: "ask a running server's /health: exit 0 healthy, 1 unhealthy or unreachable",
+    details: 'A GET of /health (public, no token needed) within --timeout. Healthy is HTTP 200 with status "ok";\n' +
+      "anything else (degraded store, another status, no answer, refused) exits 1 with the reason on stderr.\n" +
+      "Opens no store: safe beside a running server, and what the container image's HEALTHCHECK runs.",
+  },
   { path: ["help"], args: [], options: [], summary: "show help for a command: infrastructor help [COMMAND]" },
   { path: ["version"], args: [], options: [], summary: "print the version (also --version, -V)" },
 ]

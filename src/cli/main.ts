@@ -88,6 +88,11 @@ export const runCommand = async (parsed: Extract<Parsed, { kind: "run" }>): Prom
       out(`removed ${ref}\n`)
       return 0
     }
+    case "health": {
+      // bin.ts runs it without loading this module; here for callers of runCommand.
+      const { healthCommand } = await import("./health.ts")
+      return await healthCommand(values)
+    }
     case "token create":
     case "token list":
     case "token revoke":

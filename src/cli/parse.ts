@@ -35,6 +35,8 @@ export interface OptionValues {
   readonly json?: boolean
   readonly name?: string
   readonly scope?: string
+  readonly url?: string
+  readonly timeout?: string
 }
 
 /** What bin.ts does with a command line. */
@@ -116,6 +118,23 @@ const checkValues = (c: CommandSpec, values: OptionValues): void => {
   }
   if (values.scope !== undefined && values.scope !== "read" && values.scope !== "write") {
     throw new UsageError(`--scope must be read or write, not '${values.scope}'`, usage)
+  }
+  if (values.url !== undefined) {
+    let url: URL | undefined
+    try {
+      url = new URL(values.url)
+    } catch {
+      url = undefined
+    }
+    if (url === undefined || (url.protocol !== "http:" && url.protocol !== "https:")) {
+      throw new UsageError(`--url must be an http:// or https:// URL, not '${values.url}'`, usage)
+    }
+  }
+  if (values.timeout !== undefined) {
+    const n = Number(values.timeout)
+    if (values.timeout.trim() === "" || !Number.isFinite(n) || n < 0.1 || n > 60) {
+      throw new UsageError(`--timeout must be a number of seconds from 0.1 to 60, not '${values.timeout}'`, usage)
+    }
   }
   for (const name of ["name", "host", "user", "key", "config"] as const) {
     if (values[name] === "") throw new UsageError(`--${name} must not be empty`, usage)

@@ -54,8 +54,35 @@ export interface DeviceInput {
 
 export type DevicePatch = Partial<Omit<DeviceInput, "name">> & { readonly name?: string | undefined }
 
+const Nullable = <S extends Schema.Top>(schema: S, description: string) =>
+  Schema.NullOr(schema).annotate({ description })
+
 /** API view of a device: no password, just whether one is set. */
-export const publicDevice = (d: Device) => ({
+export const PublicDevice = Schema.Struct({
+  id: Schema.Number,
+  name: Schema.String,
+  host: Schema.String,
+  port: Nullable(Schema.Number, "null: from ~/.ssh/config, else 22"),
+  username: Nullable(Schema.String, "null: from ~/.ssh/config, else the service's user"),
+  private_key_path: Schema.NullOr(Schema.String),
+  has_password: Schema.Boolean,
+  transport: Transport,
+  proxy_jump: Nullable(Schema.String, "OpenSSH ProxyJump hops; null: from ~/.ssh/config"),
+  tags: Schema.Array(Schema.String),
+  enabled: Schema.Boolean,
+  status: Schema.String.annotate({ description: "unknown, online, degraded, offline, host_key_mismatch, ..." }),
+  last_seen: Nullable(Schema.String, "ISO 8601"),
+  capabilities: Nullable(
+    Schema.StructWithRest(Schema.Struct({ tools: Schema.optional(Schema.Record(Schema.String, Schema.Boolean)) }), [
+      Schema.Record(Schema.String, Schema.Unknown),
+    ]),
+    "the last capability probe (OS, tools present); null before the first",
+  ),
+  created_at: Schema.String,
+  updated_at: Schema.String,
+}).annotate({ identifier: "Device" })
+
+export const publicDevice = (d: Device): typeof PublicDevice.Type => ({
   id: d.id,
   name: d.name,
   host: d.host,

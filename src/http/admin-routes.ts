@@ -1,10 +1,9 @@
 import { Effect, Exit } from "effect"
 import { Hono } from "hono"
 import { Admin } from "../app/admin.ts"
-import { ValidationError } from "../domain/errors.ts"
 import { contentType } from "../observe/prometheus.ts"
 import type { Bridge } from "./bridge.ts"
-import { objectBody } from "./body.ts"
+import { decodedBody, TokenRequest } from "./body.ts"
 import { optional, parseBool, parseLimit, parseTime } from "./query.ts"
 
 /** Audit, cache, performance, retention, Prometheus metrics, scheduler and API tokens. */
@@ -88,12 +87,9 @@ export const adminRoutes = (bridge: Bridge<Admin>): Hono => {
     bridge.respond(
       c,
       Effect.gen(function* () {
-        const body = yield* objectBody(c)
-        const name = body["name"]
-        const scope = body["scope"] ?? "read"
-        if (typeof name !== "string" || typeof scope !== "string") {
-          return yield* Effect.fail(new ValidationError({ message: "give name and scope (read or write) as text" }))
-        }
+        const body = yield* decodedBody(c, TokenRequest)
+        const name = body.name
+        const scope = body.scope ?? "read"
         const created = yield* Admin.use((a) => a.createToken(name, scope))
         return { ...created.info, token: created.token }
       }),

@@ -6,6 +6,7 @@ import type { Configs } from "../app/configs.ts"
 import type { Data } from "../app/data.ts"
 import type { Devices } from "../app/devices.ts"
 import { makeAuthenticator } from "../auth/Authenticator.ts"
+import { dashboardRoutes } from "../dashboard/routes.ts"
 import { authMiddlewareWith } from "./auth-middleware.ts"
 import { makeMcpHttpHandler } from "../mcp/http.ts"
 import type { McpServices } from "../mcp/context.ts"
@@ -18,6 +19,7 @@ import { dataRoutes } from "./data-routes.ts"
 import { deviceRoutes } from "./devices-routes.ts"
 import { toHttpError } from "./errors.ts"
 import { eventRoutes } from "./events-routes.ts"
+import { referenceRoutes } from "./openapi/reference.ts"
 import { requestLogger } from "./request-logger.ts"
 import { HttpSettings } from "./settings.ts"
 
@@ -80,9 +82,12 @@ export const makeHttpApp = Effect.gen(function* () {
   app.route("/", dataRoutes(bridge))
   app.route("/", adminRoutes(bridge))
   app.route("/", eventRoutes(bridge, log))
+  app.route("/", referenceRoutes())
 
   // MCP over Streamable HTTP: each tool call runs as an operation with this request's token.
   app.all("/mcp", (c) => mcp(c.req.raw, { scope: c.get("tokenScope") ?? "read", tokenId: c.get("tokenId") ?? null }))
+
+  app.route("/", dashboardRoutes(bridge, auth))
 
   app.notFound((c) =>
     c.json({ error: { code: "not_found", message: `no route for ${c.req.method} ${c.req.path}` } }, 404)

@@ -1,4 +1,4 @@
-import { Effect } from "effect"
+import { Effect, Schema } from "effect"
 import type { Context as HonoContext } from "hono"
 import { ValidationError } from "../domain/errors.ts"
 
@@ -22,9 +22,31 @@ export const objectBody = (c: HonoContext): Effect.Effect<Record<string, unknown
     return Effect.succeed(body as Record<string, unknown>)
   })
 
-export const bodyBool = (body: Record<string, unknown>, name: string, fallback: boolean): boolean => {
-  const v = body[name]
-  if (v === undefined || v === null) return fallback
-  if (typeof v !== "boolean") throw new ValidationError({ message: `${name} must be true or false` })
-  return v
-}
+/**
+ * A JSON object body decoded with its Schema (the one /openapi.json shows); a mismatch is a 400
+ * that names the first wrong field. Unknown fields are refused so that typos don't pass silently.
+ */
+export const decodedBody = <S extends Schema.Top & { readonly DecodingServices: never }>(
+  c: HonoContext,
+  schema: S,
+): Effect.Effect<S["Type"], ValidationError> =>
+  Effect.flatMap(objectBody(c), (body) =>
+    Effect.mapError(
+      Schema.decodeUnknownEffect(schema)(body, { onExcessProperty: "error" }),
+      (issue) => new ValidationError({ message: `invalid body: ${issue.message.replace(/\s*\n\s*/g, " ")}` }),
+    ))
+
+export const TokenRequest = Schema.Struct({
+  name: Schema.String.annotate({ description: "what the token is for" }),
+  scope: Schema.optional(Schema.Literals(["read", "write"])).annotate({ description: "default read" }),
+}).annotate({ identifier: "TokenRequest" })
+
+export const RestoreRequest = Schema.Struct({
+  snapshot_id: Schema.Union([Schema.Number, Schema.String]).annotate({ description: "the stored version" }),
+  dry_run: Schema.optional(Schema.Boolean).annotate({
+    description: "default true: only diff the version against the file on the host",
+  }),
+  validate: Schema.optional(Schema.Boolean).annotate({
+    description: "default true: run the file's validator (nginx -t, ...) and roll back on failure",
+  }),
+}).annotate({ identifier: "RestoreRequest" })

@@ -2,9 +2,8 @@
 import { Effect } from "effect"
 import { Hono } from "hono"
 import { Configs } from "../app/configs.ts"
-import { ValidationError } from "../domain/errors.ts"
 import type { Bridge } from "./bridge.ts"
-import { bodyBool, objectBody } from "./body.ts"
+import { decodedBody, RestoreRequest } from "./body.ts"
 import { optional, parseBool, parseLimit, parseTime } from "./query.ts"
 
 /** Mount before the generic `/api/devices/:device/:dataType` routes, which would otherwise match. */
@@ -82,15 +81,11 @@ export const configRoutes = (bridge: Bridge<Configs>): Hono => {
     bridge.respond(
       c,
       Effect.gen(function* () {
-        const body = yield* objectBody(c)
-        const id = body["snapshot_id"]
-        if (typeof id !== "number" && typeof id !== "string") {
-          return yield* Effect.fail(new ValidationError({ message: "snapshot_id is required" }))
-        }
+        const body = yield* decodedBody(c, RestoreRequest)
         const device = c.req.param("device")
-        return bodyBool(body, "dry_run", true)
-          ? yield* Configs.use((s) => s.restorePreview(device, id))
-          : yield* Configs.use((s) => s.restore(device, id, { validate: bodyBool(body, "validate", true) }))
+        return body.dry_run ?? true
+          ? yield* Configs.use((s) => s.restorePreview(device, body.snapshot_id))
+          : yield* Configs.use((s) => s.restore(device, body.snapshot_id, { validate: body.validate ?? true }))
       }),
     ))
 

@@ -37,6 +37,21 @@ export const dataRoutes = (bridge: Bridge<Data>): Hono => {
       ),
     ))
 
+  // Before /containers/:name, which would otherwise take /containers/series.
+  app.get("/api/devices/:device/:dataType/series", (c) =>
+    bridge.respond(
+      c,
+      Effect.suspend(() =>
+        Data.use((d) =>
+          d.series(c.req.param("device"), c.req.param("dataType"), {
+            from: parseTime("from", c.req.query("from")),
+            to: parseTime("to", c.req.query("to")),
+            points: c.req.query("points"),
+          })
+        )
+      ),
+    ))
+
   app.get("/api/devices/:device/containers/:name", (c) =>
     bridge.respond(
       c,

@@ -48,15 +48,12 @@ export const eventMatches = (f: EventFilter, e: InfraEventWithMeta): boolean => 
 
 /**
  * Last-Event-ID header (EventSource reconnects) or last_event_id query (first connection); undefined
- * when neither was sent (or it is empty, as EventSource sends nothing before its first id).
+ * when neither was sent. Any text is accepted: what it means is the event log's to say (an empty one,
+ * as EventSource sends before its first id, is none; one that is not ours gets a ReplayGap), so that
+ * a reconnecting EventSource is never refused, which would end its retries for good.
  */
-export const parseLastEventId = (raw: string | undefined): number | undefined => {
-  if (raw === undefined || raw.trim() === "") return undefined
-  if (!/^\d{1,15}$/.test(raw.trim())) {
-    throw new ValidationError({ message: `Last-Event-ID must be a non-negative integer, got '${raw}'` })
-  }
-  return Number(raw.trim())
-}
+export const lastEventIdOf = (header: string | undefined, query: string | undefined): string | undefined =>
+  header ?? query
 
 /** Events a client may fall behind by before it is cut off (it can resume with Last-Event-ID). */
 const maxQueued = 10_000
@@ -65,9 +62,11 @@ const maxQueued = 10_000
 export const REAUTH_INTERVAL_MS = 500
 
 /**
- * GET /api/events: Server-Sent Events with filters and heartbeats. A client that sends no
- * Last-Event-ID gets the events from now on; one that does gets what it missed after that id from
- * the replay buffer, first told by a `ReplayGap` event (no id) when some of that is gone.
+ * GET /api/events: Server-Sent Events with filters and heartbeats. Event ids are `<epoch>-<seq>`
+ * (see EventLog): a client that sends no Last-Event-ID gets the events from now on; one that sends
+ * an id of this run gets what it missed after it from the replay buffer, first told by a `ReplayGap`
+ * event (no id) when some of that is gone; one that sends any other id (before a restart, another
+ * instance's, malformed) gets a `ReplayGap` and the whole buffer, then live events.
  */
 export const eventRoutes = (bridge: Bridge<Admin>, log: EventLogShape): Hono => {
   const app = new Hono()
@@ -76,10 +75,9 @@ export const eventRoutes = (bridge: Bridge<Admin>, log: EventLogShape): Hono => 
     const allowed = await bridge.exit(c, Admin.use((a) => a.events()))
     if (Exit.isFailure(allowed)) return bridge.respond(c, allowed)
     let filter: EventFilter
-    let lastEventId: number | undefined
+    const lastEventId = lastEventIdOf(c.req.header("last-event-id"), c.req.query("last_event_id"))
     try {
       filter = parseEventFilter((n) => c.req.query(n))
-      lastEventId = parseLastEventId(c.req.header("last-event-id") ?? c.req.query("last_event_id"))
     } catch (e) {
       const http = toHttpError(e)
       return c.json(http.body, http.status)
@@ -122,7 +120,9 @@ export const eventRoutes = (bridge: Bridge<Admin>, log: EventLogShape): Hono => 
         const send = async (e: InfraEventWithMeta) => {
           if (e.id <= lastSent) return
           lastSent = e.id
-          await stream.writeSSE({ id: String(e.id), event: e._tag, data: JSON.stringify(e) })
+          // The data's id is the stream id too, so either one can be sent back as Last-Event-ID.
+          const id = log.eventId(e.id)
+          await stream.writeSSE({ id, event: e._tag, data: JSON.stringify({ ...e, id }) })
         }
         for (const e of replay.events) if (eventMatches(filter, e)) await send(e)
         while (!closed && !stream.aborted) {

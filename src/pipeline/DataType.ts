@@ -1,4 +1,4 @@
-import type { Duration, Effect, Result, Schedule } from "effect"
+import type { Duration, Effect, Result, Schedule, Schema } from "effect"
 import type { Device } from "../domain/device.ts"
 import type { NotFound, ParseError, StoreError } from "../domain/errors.ts"
 import type { CommandResult, Params } from "../domain/command.ts"
@@ -17,6 +17,8 @@ export type { Params } from "../domain/command.ts"
 export interface DataTypeSpec<T = unknown, E extends ParseError | NotFound = ParseError> {
   readonly name: string
   readonly description: string
+  /** The Schema the parser's result is checked against: the answer's `data` in /openapi.json. */
+  readonly output?: Schema.Top | undefined
   /** Time-series table; rows get `time` and `device_id` added by the pipeline. */
   readonly table: string
   readonly ttlSeconds: number

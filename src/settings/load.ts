@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from "node:fs"
+import { readFileSync } from "node:fs"
 import path from "node:path"
 import { Result, type SchemaIssue } from "effect"
 import { parse as parseYaml } from "yaml"
@@ -9,6 +9,7 @@ import type { WatchSettings } from "../configs/watch/settings.ts"
 import { defaultSchedulerSettings, type SchedulerSettings, schedulerSettingsFrom } from "../scheduler/settings.ts"
 import { DEFAULT_MAX_BODY_BYTES } from "../http/settings.ts"
 import type { McpSettings } from "../mcp/settings.ts"
+import { configFile, DEFAULT_HOST, DEFAULT_PORT } from "./config-file.ts"
 import { configError, type ConfigProblem, configProblems } from "./problems.ts"
 import {
   type ConfigDocument,
@@ -28,6 +29,8 @@ export interface SshSettings {
   readonly hostKeyPolicy: "tofu" | "strict"
   /** OpenSSH known_hosts whose keys count as trusted; undefined: ~/.ssh/known_hosts, "": none. */
   readonly knownHostsPath?: string | undefined
+  /** The system-wide known_hosts, read as well; undefined: /etc/ssh/ssh_known_hosts, "": none. */
+  readonly globalKnownHostsPath?: string | undefined
 }
 
 export interface InfraConfig {
@@ -57,8 +60,8 @@ export interface InfraConfig {
 }
 
 export const defaultConfig: InfraConfig = {
-  host: "127.0.0.1",
-  port: 8080,
+  host: DEFAULT_HOST,
+  port: DEFAULT_PORT,
   dataDir: "./data",
   databaseUrl: undefined,
   logLevel: "info",
@@ -144,6 +147,7 @@ const resolveDocument = (file: ConfigDocument, env: EnvOverrides): InfraConfig =
     privateKeyPath: r.private_key_path ?? null,
     password: r.password ?? null,
     transport: r.transport ?? "ssh",
+    proxyJump: r.proxy_jump ?? null,
     tags: r.tags ?? [],
   } satisfies DeviceInput))
   const schedule = file.schedule ?? {}
@@ -163,6 +167,7 @@ const resolveDocument = (file: ConfigDocument, env: EnvOverrides): InfraConfig =
       shellsPerConnection: ssh.shells_per_connection ?? d.ssh.shellsPerConnection,
       hostKeyPolicy: ssh.host_key_policy ?? d.ssh.hostKeyPolicy,
       knownHostsPath: ssh.known_hosts_path ?? undefined,
+      globalKnownHostsPath: ssh.global_known_hosts_path ?? undefined,
     },
     cache: {
       maxEntries: cache.max_entries ?? d.cache.maxEntries,
@@ -182,14 +187,6 @@ const resolveDocument = (file: ConfigDocument, env: EnvOverrides): InfraConfig =
     http: { maxBodyBytes: env.INFRA_MAX_BODY_BYTES ?? file.http?.max_body_bytes ?? d.http.maxBodyBytes },
   }
 }
-
-/** The config file `--config`, INFRA_CONFIG or ./infrastructor.yaml names, if any. */
-const configFile = (
-  configPath: string | undefined,
-  env: Readonly<Record<string, string | undefined>>,
-): string | undefined =>
-  configPath ?? (env["INFRA_CONFIG"] || undefined) ??
-    (existsSync("infrastructor.yaml") ? "infrastructor.yaml" : undefined)
 
 /** The YAML document of a config file; unreadable files and bad YAML are ValidationErrors. */
 const readDocument = (file: string): unknown => {

@@ -5,6 +5,7 @@ import { WatchSection } from "../configs/watch/parse-settings.ts"
 import { InstanceId, LeaseTtl, ScheduleSection } from "../scheduler/settings.ts"
 import { McpSection } from "../mcp/settings.ts"
 import { MaxBodyBytes } from "../http/settings.ts"
+import { parseProxyJump } from "../ssh/ssh-config.ts"
 
 /**
  * The whole configuration document (infrastructor.yaml, or the library's snake_case options) and
@@ -25,6 +26,16 @@ const intBetween = (minimum: number, maximum: number) => Schema.Int.check(Schema
 const Port = intBetween(0, 65535)
 const LogLevel = Schema.Literals(["debug", "info", "warn", "error"])
 
+/** OpenSSH ProxyJump syntax (`[user@]host[:port]` hops, comma-separated), or `none`; checked as the store checks it. */
+const ProxyJump = Schema.String.check(
+  Schema.makeFilter((v: string) => {
+    if (v.length > 1024) return "expected a ProxyJump of at most 1024 characters"
+    if (v.trim().toLowerCase() === "none") return undefined
+    const hops = parseProxyJump(v)
+    return typeof hops === "string" ? `expected OpenSSH ProxyJump syntax or none: ${hops}` : undefined
+  }),
+)
+
 const DeviceFields = {
   name: Schema.String,
   host: opt(Schema.String),
@@ -33,6 +44,7 @@ const DeviceFields = {
   private_key_path: opt(Schema.String),
   password: opt(Schema.String),
   transport: opt(Schema.Literals(["ssh", "local"])),
+  proxy_jump: opt(ProxyJump),
   tags: opt(Schema.Array(Schema.String)),
 }
 const Device = Schema.Struct(DeviceFields)
@@ -45,6 +57,8 @@ const SshFields = {
   host_key_policy: opt(Schema.Literals(["tofu", "strict"])),
   /** OpenSSH known_hosts whose keys count as trusted; default ~/.ssh/known_hosts, "" for none. */
   known_hosts_path: opt(Schema.String),
+  /** The system-wide known_hosts, read as well; default /etc/ssh/ssh_known_hosts, "" for none. */
+  global_known_hosts_path: opt(Schema.String),
 }
 
 const CacheFields = {

@@ -14,7 +14,7 @@ import { type ResolvedSshOptions, resolveSshOptions, type SshOptions } from "./o
 import { type CommandResult, type RunOptions, Ssh, type SshShape } from "./Ssh.ts"
 import { connectionKey, resolveTarget, type SshTarget } from "./target.ts"
 import { readFileSync } from "node:fs"
-import { hostKeyAlgorithmsFor, type KnownHostKeys, knownHostKeys, parseKnownHosts } from "./known-hosts.ts"
+import { hostKeyAlgorithmsFor, type KnownHostKeys, knownHostKeysIn } from "./known-hosts.ts"
 
 /** How long after a stream's channel closes we still wait for its exit status. */
 const EXIT_STATUS_GRACE_MS = 250
@@ -35,16 +35,21 @@ const HOST_KEY_ALGORITHMS = [
   "ssh-rsa",
 ]
 
-/** What the known_hosts file lists for host:port (nothing when the file is absent or unset). */
-const readKnownHosts = (file: string, host: string, port: number): KnownHostKeys => {
-  if (file === "") return { trusted: [], revoked: [] }
-  let text: string
-  try {
-    text = readFileSync(file, "utf8")
-  } catch {
-    return { trusted: [], revoked: [] } // no known_hosts file is common
+/**
+ * What the known_hosts files (the user's, then the system-wide one) list for host:port together;
+ * a file that is absent or unset ("") lists nothing.
+ */
+const readKnownHosts = (files: ReadonlyArray<string>, host: string, port: number): KnownHostKeys => {
+  const read: Array<{ file: string; text: string }> = []
+  for (const file of files) {
+    if (file === "") continue
+    try {
+      read.push({ file, text: readFileSync(file, "utf8") })
+    } catch {
+      // no known_hosts file is common
+    }
   }
-  return knownHostKeys(parseKnownHosts(text).entries, host, port)
+  return knownHostKeysIn(read, host, port)
 }
 
 /**
@@ -95,17 +100,19 @@ const hostKeyPolicy = (hostKeys: HostKeysShape, options: ResolvedSshOptions) => 
       return sshError(
         device,
         "host_key_mismatch",
-        `host key of ${hostPort} (${algorithm} ${fingerprint}) is marked @revoked in ${options.knownHostsPath}. ` +
+        `host key of ${hostPort} (${algorithm} ${fingerprint}) is marked @revoked in ` +
+          `${knownHosts.revokedIn?.get(fingerprint) ?? "known_hosts"}. ` +
           `Refusing to connect.${note}`,
       )
     }
     if (knownHosts.trusted.length > 0) {
       if (knownHosts.trusted.some((k) => k.fingerprint === fingerprint)) return undefined
-      const listed = knownHosts.trusted.map((k) => `${k.keyType} ${k.fingerprint} (line ${k.line})`).join(", ")
+      const listed = knownHosts.trusted.map((k) => `${k.keyType} ${k.fingerprint} (${k.file} line ${k.line})`)
+        .join(", ")
       return sshError(
         device,
         "host_key_mismatch",
-        `host key of ${hostPort} does not match ${options.knownHostsPath}: it lists ${listed}, the host presented ` +
+        `host key of ${hostPort} does not match known_hosts: it lists ${listed}, the host presented ` +
           `${algorithm} ${fingerprint}. Refusing to connect; if the host was reinstalled, update known_hosts ` +
           `(ssh-keygen -R).${note}`,
       )
@@ -213,7 +220,11 @@ export const makeSsh = (sshOptions: SshOptions = {}) =>
       via: SshConnection | undefined,
     ): Effect.fn.Return<SshConnection, SshError, Scope.Scope> {
       const state = yield* hostKeys.lookup(target.hostPort)
-      const knownHosts = readKnownHosts(options.knownHostsPath, target.host, target.port)
+      const knownHosts = readKnownHosts(
+        [options.knownHostsPath, options.globalKnownHostsPath],
+        target.host,
+        target.port,
+      )
       let presented: { readonly algorithm: string; readonly fingerprint: string } | undefined
       const connection = yield* openConnection(label, target, {
         options,

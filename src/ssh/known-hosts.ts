@@ -105,10 +105,17 @@ const entryNames = (entry: KnownHostsEntry, name: string): boolean => {
 }
 
 export interface KnownHostKeys {
-  /** Plain keys listed for the host (not revoked, not CA keys). */
-  readonly trusted: ReadonlyArray<{ readonly keyType: string; readonly fingerprint: string; readonly line: number }>
+  /** Plain keys listed for the host (not revoked, not CA keys); `file` when read by knownHostKeysIn. */
+  readonly trusted: ReadonlyArray<{
+    readonly keyType: string
+    readonly fingerprint: string
+    readonly line: number
+    readonly file?: string | undefined
+  }>
   /** Fingerprints marked @revoked for the host (or for everyone). */
   readonly revoked: ReadonlyArray<string>
+  /** The file each revoked fingerprint is marked in (the first one), when read by knownHostKeysIn. */
+  readonly revokedIn?: ReadonlyMap<string, string> | undefined
 }
 
 /** What known_hosts says of `host` on `port`. */
@@ -129,3 +136,29 @@ export const knownHostKeys = (entries: ReadonlyArray<KnownHostsEntry>, host: str
 /** ssh2's host-key algorithm names for a known_hosts key type (RSA keys sign with several). */
 export const hostKeyAlgorithmsFor = (keyType: string): ReadonlyArray<string> =>
   keyType === "ssh-rsa" ? ["rsa-sha2-512", "rsa-sha2-256", "ssh-rsa"] : [keyType]
+
+/**
+ * What several known_hosts files say of `host` on `port` together, as OpenSSH reads the user's file
+ * and the system-wide one (GlobalKnownHostsFile, /etc/ssh/ssh_known_hosts): a key listed in any of
+ * them is trusted, so a host listed in any must present one of those keys, and a key @revoked in any
+ * is refused. Each key keeps the file it was listed in, for messages.
+ */
+export const knownHostKeysIn = (
+  files: ReadonlyArray<{ readonly file: string; readonly text: string }>,
+  host: string,
+  port: number,
+): KnownHostKeys => {
+  const trusted: Array<KnownHostKeys["trusted"][number]> = []
+  const revoked: Array<string> = []
+  const revokedIn = new Map<string, string>()
+  for (const { file, text } of files) {
+    const keys = knownHostKeys(parseKnownHosts(text).entries, host, port)
+    for (const key of keys.trusted) trusted.push({ ...key, file })
+    for (const fingerprint of keys.revoked) {
+      if (revokedIn.has(fingerprint)) continue
+      revoked.push(fingerprint)
+      revokedIn.set(fingerprint, file)
+    }
+  }
+  return { trusted, revoked, revokedIn }
+}

@@ -28,6 +28,11 @@ export interface SshOptions {
    * differs from the ones listed for a host is refused. Default `<sshDir>/known_hosts`; "" turns it off.
    */
   readonly knownHostsPath?: string | undefined
+  /**
+   * The system-wide known_hosts, read as well (OpenSSH's GlobalKnownHostsFile), same rules.
+   * Default /etc/ssh/ssh_known_hosts; "" turns it off.
+   */
+  readonly globalKnownHostsPath?: string | undefined
 }
 
 export type ResolvedSshOptions =
@@ -35,6 +40,9 @@ export type ResolvedSshOptions =
     readonly [K in Exclude<keyof SshOptions, "knownHostsNote">]-?: Exclude<SshOptions[K], undefined>
   }
   & { readonly knownHostsNote: string | undefined }
+
+/** Where OpenSSH keeps the system-wide known_hosts. */
+export const defaultGlobalKnownHostsPath = "/etc/ssh/ssh_known_hosts"
 
 export const resolveSshOptions = (options: SshOptions = {}): ResolvedSshOptions => {
   const sshDir = options.sshDir ?? path.join(os.homedir(), ".ssh")
@@ -50,5 +58,6 @@ export const resolveSshOptions = (options: SshOptions = {}): ResolvedSshOptions 
     knownHostsNote: options.knownHostsNote,
     sshDir,
     knownHostsPath: options.knownHostsPath ?? path.join(sshDir, "known_hosts"),
+    globalKnownHostsPath: options.globalKnownHostsPath ?? defaultGlobalKnownHostsPath,
   }
 }

@@ -539,6 +539,7 @@ export const makeBufferedStore = (inner: StoreShape, options: WriteBufferOptions
           rows.length,
         ),
       history: guarded("history"),
+      systemMetricSeries: guarded("systemMetricSeries"),
       latestLogCursor: guarded("latestLogCursor"),
     }
     const audit: AuditRepo = {

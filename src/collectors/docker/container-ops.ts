@@ -1,4 +1,4 @@
-import { Result } from "effect"
+import { Result, Schema } from "effect"
 import { NotFound, type ParseError, type ValidationError } from "../../domain/errors.ts"
 import { noRetry } from "../../domain/schedules.ts"
 import {
@@ -10,6 +10,8 @@ import {
   parseLogsOutput,
 } from "./parse-containers.ts"
 import type { CommandResult } from "../../domain/command.ts"
+import { LogLineSchema } from "./parse/logs.ts"
+import { ContainerSchema } from "./parse/model.ts"
 import { containerActionScript, containerInspectScript, containerLogsScript } from "./containers.ts"
 import { type ActionSpec, type DataTypeSpec, type Params, params } from "../../pipeline/DataType.ts"
 
@@ -40,6 +42,7 @@ export const containerInspect: DataTypeSpec<Container, ParseError | NotFound> = 
   name: "container_inspect",
   params: params({ name: "container name or id" }),
   description: "One container's inspect (config, mounts, networks, health, restart count); param: name.",
+  output: ContainerSchema,
   table: "",
   ttlSeconds: 30,
   timeout: "20 seconds",
@@ -59,6 +62,7 @@ export const containerLogs: DataTypeSpec<Array<LogLine>, ParseError | NotFound> 
     since: "RFC 3339 time or relative like 10m, 2h",
   }),
   description: "A container's recent log lines with timestamps; params: name, tail (1-10000), since.",
+  output: Schema.Array(LogLineSchema),
   table: "",
   ttlSeconds: 0,
   timeout: "30 seconds",

@@ -6,6 +6,7 @@ import { type ContainersData, parseContainers } from "./parse-containers.ts"
 import { section } from "../shared/sections.ts"
 import { shq } from "../../domain/quote.ts"
 import { type DataTypeSpec, noParams } from "../../pipeline/DataType.ts"
+import { ContainersDataSchema } from "./parse/model.ts"
 
 const JSON_LINES = shq("{{json .}}")
 
@@ -45,6 +46,7 @@ export const containers: DataTypeSpec<ContainersData> = {
   description:
     "Docker (or podman) containers: state, status, health, restarts, exit code, ports, labels, compose project/service, " +
     "mounts, networks, and a one-shot resource sample (CPU %, memory use/limit, network and block IO, pids).",
+  output: ContainersDataSchema,
   table: "container_snapshots",
   ttlSeconds: 30,
   // `docker stats --no-stream` alone samples for about two seconds; inspect of many containers adds more.

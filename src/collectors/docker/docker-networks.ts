@@ -4,6 +4,7 @@ import { type DockerNetworksData, parseDockerNetworks } from "./parse-docker-net
 import { section } from "../shared/sections.ts"
 import { shq } from "../../domain/quote.ts"
 import { type DataTypeSpec, noParams } from "../../pipeline/DataType.ts"
+import { DockerNetworksDataSchema } from "./parse/model.ts"
 
 /** One round trip: the network list plus one inspect of every network (IPAM, attached containers). */
 export const dockerNetworksScript = (): string =>
@@ -29,6 +30,7 @@ export const dockerNetworks: DataTypeSpec<DockerNetworksData> = {
   params: noParams,
   description:
     "Docker (or podman) networks: driver, scope, internal/attachable, IPAM subnets and gateways, attached containers with addresses.",
+  output: DockerNetworksDataSchema,
   table: "docker_networks",
   ttlSeconds: 300,
   timeout: "30 seconds",

@@ -12,6 +12,7 @@ import {
 import { section } from "../shared/sections.ts"
 import { shq } from "../../domain/quote.ts"
 import { type DataTypeSpec, type Params, params } from "../../pipeline/DataType.ts"
+import { DriveHealthSchema } from "./parse/model.ts"
 
 export const LSBLK_INVENTORY =
   "lsblk -J -b -o NAME,KNAME,PATH,TYPE,SIZE,MODEL,SERIAL,ROTA,TRAN,VENDOR,WWN,MOUNTPOINT,FSTYPE"
@@ -103,6 +104,7 @@ export const driveHealth: DataTypeSpec<DriveHealth> = {
   }),
   description:
     "SMART health per whole disk (smartctl -j -a, never waking disks in standby) with lsblk inventory and /proc/diskstats IO totals. Params: sudo=true to run smartctl via `sudo -n`; device=/dev/X to read one disk.",
+  output: DriveHealthSchema,
   table: "drive_health",
   ttlSeconds: 3600,
   timeout: "90 seconds",

@@ -1,10 +1,10 @@
 import { ValidationError } from "../../domain/errors.ts"
 import { transportRetry } from "../../domain/schedules.ts"
-import type { NetworkInterfaces } from "./parse-network-interfaces.ts"
 import { parseNetworkInterfaces } from "./parse-network-interfaces.ts"
 import { section } from "../shared/sections.ts"
 import { shq } from "../../domain/quote.ts"
 import { type DataTypeSpec, type Params, params } from "../../pipeline/DataType.ts"
+import { NetworkInterfaces } from "./parse/schema.ts"
 
 /** Seconds between the two counter samples: `interval` param, 0.1–5, default 0.5. */
 export const sampleInterval = (params: Params): number => {
@@ -64,6 +64,7 @@ export const networkInterfaces: DataTypeSpec<NetworkInterfaces> = {
   params: params({ interval: "seconds between the two counter samples for rates, 0.1-5 (default 0.5)" }),
   description:
     "Network interfaces: state, MTU, MAC, addresses, bond/bridge membership, counters and rx/tx rates over a short sample, default routes and listening sockets.",
+  output: NetworkInterfaces,
   table: "network_interfaces",
   ttlSeconds: 120,
   timeout: "20 seconds",

@@ -9,6 +9,7 @@ import {
   type LogParams,
   parseSystemLogs,
   type SystemLogs,
+  SystemLogsSchema,
   validateLogParams,
 } from "./parse-system-logs.ts"
 import { shCommand } from "../../domain/quote.ts"
@@ -88,6 +89,7 @@ export const systemLogs: DataTypeSpec<SystemLogs> = {
   description:
     "System log entries from journald (JSON, read incrementally by cursor; filters: unit, priority 0-7 or name, since, " +
     "limit ≤ 10000), falling back to the kernel ring buffer (dmesg) where journalctl is missing.",
+  output: SystemLogsSchema,
   table: "system_logs",
   ttlSeconds: 60,
   timeout: "30 seconds",

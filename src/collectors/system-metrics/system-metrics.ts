@@ -1,6 +1,6 @@
 import { transportRetry } from "../../domain/schedules.ts"
 import { section } from "../shared/sections.ts"
-import { parseSystemMetrics, SECTIONS as S, type SystemMetrics } from "./parse-system-metrics.ts"
+import { parseSystemMetrics, SECTIONS as S, type SystemMetrics, SystemMetricsSchema } from "./parse-system-metrics.ts"
 import { type DataTypeSpec, noParams } from "../../pipeline/DataType.ts"
 
 /**
@@ -52,6 +52,7 @@ export const systemMetrics: DataTypeSpec<SystemMetrics> = {
   description:
     "CPU (total, per core, iowait, steal over a 0.5 s sample), memory and swap, load, uptime, process count, " +
     "disk usage per mount, network counters and rates, pressure stall information.",
+  output: SystemMetricsSchema,
   table: "system_metrics",
   ttlSeconds: 300,
   timeout: "15 seconds",

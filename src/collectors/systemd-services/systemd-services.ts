@@ -1,8 +1,9 @@
 import { transportRetry } from "../../domain/schedules.ts"
-import { parseSystemdServices, SHOW_PROPERTIES, type SystemdServices } from "./parse-systemd-services.ts"
+import { parseSystemdServices, SHOW_PROPERTIES } from "./parse-systemd-services.ts"
 import { section } from "../shared/sections.ts"
 import { shq } from "../../domain/quote.ts"
 import { type DataTypeSpec, noParams } from "../../pipeline/DataType.ts"
+import { SystemdServices } from "./parse/schema.ts"
 
 const LIST = "systemctl list-units --type=service --all --no-legend --no-pager --plain"
 
@@ -28,6 +29,7 @@ export const systemdServices: DataTypeSpec<SystemdServices> = {
   params: noParams,
   description:
     "systemd services: load/active/sub state, enabled state, restart count, main PID, exit status, memory, active-since; failed units and counts.",
+  output: SystemdServices,
   table: "systemd_services",
   ttlSeconds: 600,
   timeout: "30 seconds",

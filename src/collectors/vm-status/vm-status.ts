@@ -1,7 +1,7 @@
 import { AS_ROOT_PRELUDE } from "../shared/as-root.ts"
 import { transportRetry } from "../../domain/schedules.ts"
 import { section } from "../shared/sections.ts"
-import { parseVmStatus, VM_SECTIONS as S, vmKey, type VmStatus } from "./parse-vm-status.ts"
+import { parseVmStatus, VM_SECTIONS as S, vmKey, VmStatus } from "./parse-vm-status.ts"
 import { DOMINFO_RC } from "./parse/virsh.ts"
 import { type DataTypeSpec, noParams } from "../../pipeline/DataType.ts"
 
@@ -47,6 +47,7 @@ export const vmStatus: DataTypeSpec<VmStatus> = {
   params: noParams,
   description: "Virtual machines and containers from libvirt (virsh list + dominfo) and Proxmox (qm list, pct list): " +
     "normalised state, vCPUs, memory, CPU time, autostart, persistence. Hypervisors that are absent are reported as missing.",
+  output: VmStatus,
   table: "vm_status",
   ttlSeconds: 60,
   timeout: "30 seconds",

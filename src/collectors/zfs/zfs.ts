@@ -12,6 +12,7 @@ import {
 import { shq } from "../../domain/quote.ts"
 import type { Row } from "../../store/Store.ts"
 import { type DataTypeSpec, type Params, params } from "../../pipeline/DataType.ts"
+import { ZfsDataSchema } from "./parse/model.ts"
 
 /** Pool names: a letter first, then letters, digits and _ - . : (zpool_name_valid). */
 const POOL_NAME = /^[A-Za-z][A-Za-z0-9_.:-]{0,254}$/
@@ -106,6 +107,7 @@ export const zfs: DataTypeSpec<ZfsData> = {
   }),
   description:
     "ZFS pools (capacity, health, scrub/resilver, vdev tree with error counters), datasets, snapshots and ARC statistics",
+  output: ZfsDataSchema,
   table: "zfs_status",
   ttlSeconds: 600,
   timeout: "60 seconds",

@@ -56,6 +56,10 @@ export const registerDeviceTools = (server: McpServer, ctx: ToolContext): void =
         username: z.string().optional().describe("SSH user (default: the server's user)"),
         private_key_path: z.string().optional().describe("Path of the private key on the infrastructor server"),
         transport: z.enum(["ssh", "local"]).optional().describe("ssh (default) or local (this machine)"),
+        proxy_jump: z.string().optional().describe(
+          "Jump host(s), OpenSSH ProxyJump syntax: [user@]host[:port], comma-separated, first hop first; " +
+            "'none' connects directly (default: ProxyJump from ~/.ssh/config for the host)",
+        ),
         tags: z.array(z.string()).optional().describe("Free-form labels"),
         probe: z.boolean().optional().describe("Probe capabilities after adding (default true)"),
       },
@@ -79,6 +83,10 @@ export const registerDeviceTools = (server: McpServer, ctx: ToolContext): void =
         port: z.number().int().min(1).max(65535).nullable().optional().describe("New SSH port (null = 22)"),
         username: z.string().nullable().optional().describe("New SSH user"),
         private_key_path: z.string().nullable().optional().describe("New private key path"),
+        proxy_jump: z.string().nullable().optional().describe(
+          "New jump host(s), OpenSSH ProxyJump syntax ([user@]host[:port], comma-separated) or 'none' " +
+            "(direct); null = ProxyJump from ~/.ssh/config",
+        ),
         tags: z.array(z.string()).optional().describe("Replace the tags"),
         enabled: z.boolean().optional().describe("Disable to stop polling it"),
       },
@@ -99,7 +107,7 @@ export const registerDeviceTools = (server: McpServer, ctx: ToolContext): void =
   server.registerTool("import_ssh_config", {
     title: "Import ssh config",
     description: "Add devices from an OpenSSH client config: each literal `Host` alias becomes a device of that " +
-      "name (HostName, User, Port and the first IdentityFile applied); wildcard hosts are skipped, existing names " +
+      "name (HostName, User, Port, ProxyJump and the first IdentityFile applied); wildcard hosts are skipped, existing names " +
       "are left alone. Reads the server user's ~/.ssh/config unless config_text is given. Needs a token with " +
       "scope write.",
     inputSchema: {

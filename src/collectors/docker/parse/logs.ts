@@ -1,11 +1,12 @@
-import { Result } from "effect"
+import { Result, Schema } from "effect"
 import { ParseError } from "../../../domain/errors.ts"
 
-export interface LogLine {
-  readonly timestamp: string | null
-  readonly stream: "stdout" | "stderr"
-  readonly message: string
-}
+export const LogLineSchema = Schema.Struct({
+  timestamp: Schema.NullOr(Schema.String).annotate({ description: "RFC 3339 with nanoseconds, as docker printed it" }),
+  stream: Schema.Literals(["stdout", "stderr"]),
+  message: Schema.String,
+})
+export type LogLine = typeof LogLineSchema.Type
 
 /** `docker logs --timestamps` prefixes each line with an RFC 3339 (nano) time and one space. */
 const TS = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)) ?(.*)$/

@@ -29,7 +29,7 @@ export const ZfsVdevSchema: Schema.Codec<ZfsVdev> = Schema.Struct({
   note: NullableString,
   extra: Schema.Record(Schema.String, Schema.String),
   children: Schema.Array(Schema.suspend((): Schema.Codec<ZfsVdev> => ZfsVdevSchema)),
-})
+}).annotate({ identifier: "ZfsVdev" })
 
 export const ZfsVdevGroupSchema = Schema.Struct({
   /** "logs", "cache", "spares", "special", "dedup". */

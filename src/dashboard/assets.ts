@@ -1,0 +1,103 @@
+/**
+ * The dashboard's static files: its own client modules and stylesheet (plain browser JavaScript in
+ * src/dashboard/assets/, read at run time) and uPlot's dist files from node_modules. The single
+ * binary carries them as SEA assets (tools/build-binary/build.mjs). Each is served under a URL with
+ * its content hash, so it can be cached for good.
+ */
+import { createHash } from "node:crypto"
+import { existsSync, readFileSync } from "node:fs"
+import { createRequire } from "node:module"
+import path from "node:path"
+import { fileURLToPath } from "node:url"
+
+/** Set by the single-binary build, which carries these files as SEA assets. */
+declare const INFRASTRUCTOR_SEA_ASSETS: boolean | undefined
+
+interface AssetSource {
+  /** The SEA asset key (the same names as in build.mjs). */
+  readonly seaKey: string
+  readonly type: string
+  readonly read: () => string
+}
+
+/** src/dashboard/assets, next to this module (Deno, tsx) or up from a compiled copy of it (dist/, .build/). */
+const ownAssetsDir = (): string => {
+  const here = path.dirname(fileURLToPath(import.meta.url))
+  const beside = path.join(here, "assets")
+  if (existsSync(path.join(beside, "style.css"))) return beside
+  for (let dir = here;; dir = path.dirname(dir)) {
+    const candidate = path.join(dir, "src", "dashboard", "assets")
+    if (existsSync(path.join(candidate, "style.css"))) return candidate
+    if (path.dirname(dir) === dir) return beside
+  }
+}
+
+const own = (name: string, type: string): AssetSource => ({
+  seaKey: `dashboard/${name}`,
+  type,
+  read: () => readFileSync(path.join(ownAssetsDir(), name), "utf8"),
+})
+
+const uplot = (file: string, type: string): AssetSource => ({
+  seaKey: `dashboard/${file}`,
+  type,
+  read: () => readFileSync(createRequire(import.meta.url).resolve(`uplot/dist/${file}`), "utf8"),
+})
+
+const JS = "text/javascript; charset=utf-8"
+const CSS = "text/css; charset=utf-8"
+
+/** Every file the pages load, by the name used in their URLs. */
+const SOURCES: Record<string, AssetSource> = {
+  "style.css": own("style.css", CSS),
+  "fleet.js": own("fleet.js", JS),
+  "device.js": own("device.js", JS),
+  "uPlot.iife.min.js": uplot("uPlot.iife.min.js", JS),
+  "uPlot.min.css": uplot("uPlot.min.css", CSS),
+}
+
+export const ASSET_NAMES: ReadonlyArray<string> = Object.keys(SOURCES)
+
+export interface Asset {
+  readonly name: string
+  readonly type: string
+  readonly body: string
+  /** First 12 hex digits of the SHA-256 of the body: the URL's version. */
+  readonly hash: string
+}
+
+const load = (source: AssetSource, name: string): Asset => {
+  const body = typeof INFRASTRUCTOR_SEA_ASSETS === "boolean"
+    ? process.getBuiltinModule("node:sea").getAsset(source.seaKey, "utf8")
+    : source.read()
+  return { name, type: source.type, body, hash: createHash("sha256").update(body).digest("hex").slice(0, 12) }
+}
+
+export interface AssetStore {
+  readonly get: (name: string) => Asset | undefined
+  /** The URL a page links: /assets/<hash>/<name>. */
+  readonly url: (name: string) => string
+}
+
+/** Files are read once, on first use (a server that never serves the dashboard never reads them). */
+export const makeAssetStore = (): AssetStore => {
+  const loaded = new Map<string, Asset>()
+  const get = (name: string): Asset | undefined => {
+    const source = SOURCES[name]
+    if (source === undefined) return undefined
+    let asset = loaded.get(name)
+    if (asset === undefined) {
+      asset = load(source, name)
+      loaded.set(name, asset)
+    }
+    return asset
+  }
+  return {
+    get,
+    url: (name) => {
+      const asset = get(name)
+      if (asset === undefined) throw new Error(`unknown dashboard asset ${name}`)
+      return `/assets/${asset.hash}/${name}`
+    },
+  }
+}
