@@ -38,7 +38,13 @@ import { type SshdHandle, startSshd } from "./harness/sshd.ts"
 const IMAGE_UID = 10001
 const bootstrapToken = bootstrapTokenFor("binary")
 
-describe("single binary", { timeout: 1_200_000 }, () => {
+/** The binary is one artifact whichever runtime runs the suite: it is run once, from the Node suite. */
+const underDeno = "Deno" in globalThis
+
+describe("single binary", {
+  timeout: 1_200_000,
+  skip: underDeno ? "the same binary as under Node: tested once, in the Node suite" : false,
+}, () => {
   let binary = ""
   let work = ""
   let sshd: SshdHandle
