@@ -9,9 +9,7 @@ import { existsSync, readFileSync } from "node:fs"
 import { createRequire } from "node:module"
 import path from "node:path"
 import { fileURLToPath } from "node:url"
-
-/** Set by the single-binary build, which carries these files as SEA assets. */
-declare const INFRASTRUCTOR_SEA_ASSETS: boolean | undefined
+import { textAsset } from "../domain/embedded.ts"
 
 interface AssetSource {
   /** The SEA asset key (the same names as in build.mjs). */
@@ -67,9 +65,7 @@ export interface Asset {
 }
 
 const load = (source: AssetSource, name: string): Asset => {
-  const body = typeof INFRASTRUCTOR_SEA_ASSETS === "boolean"
-    ? process.getBuiltinModule("node:sea").getAsset(source.seaKey, "utf8")
-    : source.read()
+  const body = textAsset(source.seaKey, source.read)
   return { name, type: source.type, body, hash: createHash("sha256").update(body).digest("hex").slice(0, 12) }
 }
 

@@ -1,6 +1,7 @@
 import { mkdirSync, realpathSync } from "node:fs"
 import path from "node:path"
 import { PGlite, type PGliteOptions, type Transaction } from "@electric-sql/pglite"
+import { embedded } from "../domain/embedded.ts"
 import { type DirLock, lockDataDir } from "./dir-lock.ts"
 import { quoteIdent, type SqlClient, type SqlResult } from "./SqlClient.ts"
 
@@ -36,12 +37,8 @@ const keyOf = (dataDir: string | undefined): string => {
 /** Instances still closing: a new open of the same dir waits, so one process never has two on it. */
 const closing = new Map<string, Promise<void>>()
 
-/**
- * Set (to true) by the single-binary build (tools/build-binary): its executable carries PGlite's
- * WASM modules and file-system bundle as single-executable-application assets, as there are no
- * files beside it. Unset otherwise, and PGlite loads its own files from node_modules.
- */
-declare const INFRASTRUCTOR_SEA_ASSETS: boolean | undefined
+// In the single binary PGlite's WASM modules and file-system bundle are SEA assets (embedded());
+// otherwise PGlite loads its own files from node_modules.
 
 interface WasmCompiler {
   readonly compile: (bytes: ArrayBuffer) => Promise<NonNullable<PGliteOptions["pgliteWasmModule"]>>
@@ -51,7 +48,7 @@ let embeddedAssets: Promise<PGliteOptions> | undefined
 
 /** PGlite options that hand it the embedded WASM and data; none when running from source or dist/. */
 const assetOptions = (): Promise<PGliteOptions> => {
-  if (typeof INFRASTRUCTOR_SEA_ASSETS !== "boolean") return Promise.resolve({})
+  if (!embedded()) return Promise.resolve({})
   embeddedAssets ??= (async () => {
     const sea = process.getBuiltinModule("node:sea")
     // The WebAssembly global is not in this project's type libraries (ES2023 + @types/node).

@@ -7,7 +7,7 @@
 //      falls back to pure JavaScript).
 //   2. `node --experimental-sea-config` makes the blob: that bundle plus PGlite's WASM modules and
 //      file-system bundle, and the API reference page's Swagger UI files, as assets
-//      (src/store/pglite.ts and src/http/openapi/reference.ts read them when INFRASTRUCTOR_SEA_ASSETS).
+//      (read through src/domain/embedded.ts, which INFRASTRUCTOR_SEA_ASSETS switches on).
 //   3. postject injects the blob into a copy of the node executable.
 //
 // The binary's Node is an exact Node LTS from the npm registry (tools/build-binary/node-runtime.mjs:

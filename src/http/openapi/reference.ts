@@ -7,11 +7,9 @@ import { createRequire } from "node:module"
 import path from "node:path"
 import { Hono } from "hono"
 import { allDataTypes } from "../../collectors/index.ts"
+import { textAsset } from "../../domain/embedded.ts"
 import { packageVersion } from "../../domain/version.ts"
 import { openApiDocument } from "./document.ts"
-
-/** Set by the single-binary build, which carries the Swagger UI files as SEA assets. */
-declare const INFRASTRUCTOR_SEA_ASSETS: boolean | undefined
 
 export const REFERENCE_PATHS: ReadonlyArray<string> = [
   "/openapi.json",
@@ -21,13 +19,12 @@ export const REFERENCE_PATHS: ReadonlyArray<string> = [
   "/api/docs/swagger-ui.css",
 ]
 
-const assetFile = (name: string): string => {
-  if (typeof INFRASTRUCTOR_SEA_ASSETS === "boolean") {
-    return process.getBuiltinModule("node:sea").getAsset(name, "utf8")
-  }
-  const dist = path.dirname(createRequire(import.meta.url).resolve("swagger-ui-dist/package.json"))
-  return readFileSync(path.join(dist, name), "utf8")
-}
+/** Swagger UI's file: in the binary a SEA asset of the same name, else from node_modules. */
+const assetFile = (name: string): string =>
+  textAsset(name, () => {
+    const dist = path.dirname(createRequire(import.meta.url).resolve("swagger-ui-dist/package.json"))
+    return readFileSync(path.join(dist, name), "utf8")
+  })
 
 // Everything from this origin: no inline script (the page's own script is /api/docs/init.js);
 // Swagger UI sets inline styles and data: images.
