@@ -7,14 +7,14 @@
  */
 import assert from "node:assert/strict"
 import type { ChildProcess } from "node:child_process"
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import http from "node:http"
 import net from "node:net"
 import os from "node:os"
 import path from "node:path"
 import { after, before, describe, test } from "node:test"
 import { fileURLToPath } from "node:url"
-import { type CliResult, spawnCli } from "./harness/cli.ts"
+import { type CliResult, spawnCli, staticImports } from "./harness/cli.ts"
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), "infra-cli-health-"))
 after(() => rmSync(tmp, { recursive: true, force: true }))
@@ -264,18 +264,6 @@ describe("health stays light", () => {
       if (path.dirname(dir) === dir) throw new Error("repository root not found")
     }
   })()
-  /** Static imports reachable from a module (dynamic import() is how heavy ones are deferred). */
-  const staticImports = (file: string, seen = new Set<string>()): Set<string> => {
-    if (seen.has(file)) return seen
-    seen.add(file)
-    const text = readFileSync(file, "utf8")
-    for (const m of text.matchAll(/^\s*(?:import|export)\s+(?!type\s)(?:[^;"']*?\sfrom\s*)?["']([^"']+)["']/gm)) {
-      const spec = m[1] as string
-      if (spec.startsWith(".")) staticImports(path.resolve(path.dirname(file), spec), seen)
-      else seen.add(spec)
-    }
-    return seen
-  }
 
   test("health.ts statically loads only node built-ins and the config file lookup, never the runtime or a Schema", () => {
     const loaded = [...staticImports(path.join(root, "src", "cli", "health.ts"))]

@@ -12,7 +12,7 @@ import { after, describe, test } from "node:test"
 import { fileURLToPath } from "node:url"
 import { allDataTypes, pollableDataTypes } from "../src/collectors/index.ts"
 import { commands } from "../src/cli/commands.ts"
-import { runCli } from "./harness/cli.ts"
+import { runCli, staticImports } from "./harness/cli.ts"
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 // Under Node the tests run from <outDir>/test; package.json and the sources are in the repository root.
@@ -175,19 +175,6 @@ describe("commands that run: exit 0 on success, 1 on failure", () => {
 })
 
 describe("the entry module stays light", () => {
-  /** Static imports reachable from src/cli/bin.ts (dynamic import() is how the runtime is deferred). */
-  const staticImports = (file: string, seen = new Set<string>()): Set<string> => {
-    if (seen.has(file)) return seen
-    seen.add(file)
-    const text = readFileSync(file, "utf8")
-    for (const m of text.matchAll(/^\s*(?:import|export)\s+(?!type\s)(?:[^;"']*?\sfrom\s*)?["']([^"']+)["']/gm)) {
-      const spec = m[1] as string
-      if (spec.startsWith(".")) staticImports(path.resolve(path.dirname(file), spec), seen)
-      else seen.add(spec)
-    }
-    return seen
-  }
-
   test("bin.ts loads no runtime, store, SSH, HTTP or MCP module before a command runs", () => {
     const loaded = [...staticImports(path.join(root, "src", "cli", "bin.ts"))]
     const heavy = ["effect", "@electric-sql/pglite", "postgres", "hono", "@hono/node-server", "ssh2", "yaml", "zod"]

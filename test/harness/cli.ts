@@ -1,4 +1,5 @@
 import { spawn, spawnSync } from "node:child_process"
+import { readFileSync } from "node:fs"
 import path from "node:path"
 import { fileURLToPath } from "node:url"
 
@@ -25,3 +26,19 @@ export const runCli = (args: ReadonlyArray<string>, env: Record<string, string>)
 
 export const spawnCli = (args: ReadonlyArray<string>, env: Record<string, string>) =>
   spawn(process.execPath, argsFor(args), { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] })
+
+/**
+ * Static imports reachable from a module, relative ones followed, packages and built-ins listed
+ * (dynamic import() is how the CLI defers heavy modules, so it is not followed).
+ */
+export const staticImports = (file: string, seen = new Set<string>()): Set<string> => {
+  if (seen.has(file)) return seen
+  seen.add(file)
+  const text = readFileSync(file, "utf8")
+  for (const m of text.matchAll(/^\s*(?:import|export)\s+(?!type\s)(?:[^;"']*?\sfrom\s*)?["']([^"']+)["']/gm)) {
+    const spec = m[1] as string
+    if (spec.startsWith(".")) staticImports(path.resolve(path.dirname(file), spec), seen)
+    else seen.add(spec)
+  }
+  return seen
+}
