@@ -7,15 +7,15 @@
  */
 import assert from "node:assert/strict"
 import { mkdirSync } from "node:fs"
-import net from "node:net"
 import path from "node:path"
 import { after, before, describe, test } from "node:test"
 import { Effect } from "effect"
-import type { Browser, BrowserContext, Page } from "playwright-core"
+import type { Browser } from "playwright-core"
 import { makeTokenRepo } from "../src/auth/TokenRepo.ts"
-import { listen, type RunningServer } from "../src/http/server.ts"
+import { listen } from "../src/http/server.ts"
 import { Store } from "../src/store/Store.ts"
 import { launchBrowser } from "./harness/browser.ts"
+import { api, closedPort, pageErrors, postFromPage, signIn, watch } from "./harness/dashboard.ts"
 import { testBackends } from "./harness/db.ts"
 import { withSecureApp } from "./harness/security.ts"
 import { dockerShim } from "./harness/shims/docker.ts"
@@ -33,66 +33,6 @@ after(async () => {
   await browser?.close()
   stopAllSshd()
 })
-
-/** A loopback port nothing listens on: the "unreachable" device. */
-const closedPort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const s = net.createServer()
-    s.once("error", reject)
-    s.listen(0, "127.0.0.1", () => {
-      const info = s.address()
-      const port = typeof info === "object" && info !== null ? info.port : 0
-      s.close(() => resolve(port))
-    })
-  })
-
-const api = async (server: RunningServer, method: string, p: string, token?: string, body?: unknown) => {
-  const headers: Record<string, string> = {}
-  if (token !== undefined) headers["authorization"] = `Bearer ${token}`
-  if (body !== undefined) headers["content-type"] = "application/json"
-  const res = await fetch(`${server.url}${p}`, {
-    method,
-    headers,
-    redirect: "manual",
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  })
-  const text = await res.text()
-  let parsed: any = text
-  try {
-    parsed = JSON.parse(text)
-  } catch {
-    // keep text
-  }
-  return { status: res.status, body: parsed, headers: res.headers }
-}
-
-/** Script errors and CSP violations of every page, asserted empty at the end. */
-const pageErrors: Array<string> = []
-
-const watch = (page: Page): Page => {
-  page.on("pageerror", (e) => pageErrors.push(`${page.url()}: ${e.message}`))
-  page.on("console", (m) => {
-    if (m.type() === "error" && !/Failed to load resource/.test(m.text())) pageErrors.push(`${page.url()}: ${m.text()}`)
-  })
-  return page
-}
-
-const signIn = async (context: BrowserContext, server: RunningServer, token: string): Promise<Page> => {
-  const page = watch(await context.newPage())
-  await page.goto(`${server.url}/`)
-  assert.match(page.url(), /\/login\?next=%2F$/, "a tokenless page visit lands on the sign-in form")
-  await page.fill("#token", token)
-  await Promise.all([page.waitForURL(`${server.url}/`), page.click("button[type=submit]")])
-  return page
-}
-
-/** The same-origin write a hostile page script would try, from inside a signed-in page. */
-const postFromPage = (page: Page, url: string, headers: Record<string, string>) =>
-  page.evaluate(async ({ url, headers }) => {
-    const res = await fetch(url, { method: "POST", headers, credentials: "same-origin" })
-    const body = await res.json().catch(() => ({}))
-    return { status: res.status, code: (body as any)?.error?.code as string | undefined }
-  }, { url, headers })
 
 const backend = testBackends()[0]!
 

@@ -45,11 +45,26 @@ const uplot = (file: string, type: string): AssetSource => ({
 const JS = "text/javascript; charset=utf-8"
 const CSS = "text/css; charset=utf-8"
 
+/** The dashboard's own files in src/dashboard/assets/ (build.mjs embeds that whole folder). */
+export const OWN_ASSETS: ReadonlyArray<string> = [
+  "style.css",
+  "fleet.js",
+  "device.js",
+  "panels.js",
+  "panels.css",
+  "configs.js",
+  "configs.css",
+  "feeds.js",
+  "feeds.css",
+  "settings.js",
+  "settings.css",
+]
+
+const typeOf = (name: string) => (name.endsWith(".css") ? CSS : JS)
+
 /** Every file the pages load, by the name used in their URLs. */
 const SOURCES: Record<string, AssetSource> = {
-  "style.css": own("style.css", CSS),
-  "fleet.js": own("fleet.js", JS),
-  "device.js": own("device.js", JS),
+  ...Object.fromEntries(OWN_ASSETS.map((name) => [name, own(name, typeOf(name))])),
   "uPlot.iife.min.js": uplot("uPlot.iife.min.js", JS),
   "uPlot.min.css": uplot("uPlot.min.css", CSS),
 }

@@ -1,166 +1,27 @@
 /**
  * The web dashboard, served at / by the same process: server-rendered hono/jsx pages, small client
- * modules, and the session cookie (src/dashboard/session). Every read goes through the application
- * services (src/app) as the request's Caller, so scopes, audit and retries are the API's own.
- * Host reads go through Data.collect (the pipeline) only; stored history through Data.history.
+ * modules, and the session cookie (src/dashboard/session). Each area is a folder that registers its
+ * routes on one PageKit: fleet, device, panels (the device's tables), configs (history, diffs,
+ * restore), feeds (changes, audit), settings. Every read goes through the application services
+ * (src/app) as the request's Caller, so scopes, audit and retries are the API's own; every write is
+ * a call from the browser to the REST API, with the session's CSRF header.
  */
-import { Cause, Effect, Exit, Option } from "effect"
+import { Exit } from "effect"
 import { type Context, Hono } from "hono"
-import type { Caller } from "../app/caller.ts"
-import { Data } from "../app/data.ts"
-import { Devices } from "../app/devices.ts"
 import type { Authenticator } from "../auth/Authenticator.ts"
 import "../auth/context.ts"
-import { describeError } from "../domain/errors.ts"
 import { makeAssetStore } from "./assets.ts"
-import { type ContainersView, DevicePage, RANGES } from "./pages/device.tsx"
-import { FleetPage, type FleetRow, FleetRows, type LatestMetrics } from "./pages/fleet.tsx"
-import { isoOf, num } from "./pages/format.ts"
-import { Layout, Notice, type SessionView } from "./pages/layout.tsx"
-import { LoginPage } from "./pages/login.tsx"
-import {
-  clearedCookie,
-  CSRF_FIELD,
-  csrfFor,
-  csrfMatches,
-  sessionCookie,
-  sessionTokenFrom,
-  viaHttps,
-} from "./session/session.ts"
+import { registerConfigPages } from "./configs/routes.ts"
+import { registerDevicePages } from "./device/routes.ts"
+import { registerFeedPages } from "./feeds/routes.ts"
+import { registerFleetPages } from "./fleet/routes.ts"
+import { type DashboardRunner, html, makePageKit, type PageServices, securityHeaders } from "./kit/page-kit.ts"
+import { registerDevicePanels } from "./panels/routes.ts"
+import { LoginPage } from "./session/login-page.tsx"
+import { clearedCookie, CSRF_FIELD, csrfMatches, sessionCookie, sessionTokenFrom, viaHttps } from "./session/session.ts"
+import { registerSettingsPages } from "./settings/routes.ts"
 
-/** What the dashboard needs of the HTTP bridge (src/http/bridge.ts): run as the request's Caller. */
-export interface DashboardRunner<R> {
-  readonly exit: <A, E>(c: Context, effect: Effect.Effect<A, E, R | Caller>) => Promise<Exit.Exit<A, E>>
-  readonly run: <A, E>(effect: Effect.Effect<A, E, R>) => Promise<Exit.Exit<A, E>>
-}
-
-/** Scripts only from this origin, no inline code, no framing; uPlot sets styles through the CSSOM. */
-export const DASHBOARD_CSP = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data:",
-  "connect-src 'self'",
-  "base-uri 'none'",
-  "form-action 'self'",
-  "frame-ancestors 'none'",
-].join("; ")
-
-const securityHeaders: Record<string, string> = {
-  "content-security-policy": DASHBOARD_CSP,
-  "x-content-type-options": "nosniff",
-  "referrer-policy": "same-origin",
-  "x-frame-options": "DENY",
-}
-
-const html = async (c: Context, element: unknown, status: 200 | 400 | 401 | 403 | 404 | 429 | 500 | 503 = 200) =>
-  c.body(`<!doctype html>\n${String(await element)}`, status, {
-    ...securityHeaders,
-    "content-type": "text/html; charset=utf-8",
-    "cache-control": "no-store",
-  })
-
-const failureOf = <A, E>(exit: Exit.Exit<A, E>): unknown => {
-  if (Exit.isSuccess(exit)) return undefined
-  const failure = Cause.findErrorOption(exit.cause)
-  return Option.isSome(failure) ? failure.value : Cause.squash(exit.cause)
-}
-
-/** The session as the pages show it, from what the auth middleware set. */
-const sessionOf = (c: Context): SessionView => {
-  const cookieToken = c.req.header("authorization") === undefined ? sessionTokenFrom(c.req.header("cookie")) : undefined
-  return {
-    scope: c.get("tokenScope") ?? "read",
-    signedIn: (c.get("tokenId") ?? null) !== null,
-    csrf: cookieToken === undefined ? "" : csrfFor(cookieToken),
-    viaCookie: cookieToken !== undefined,
-  }
-}
-
-const latestOf = (row: Record<string, unknown> | undefined): LatestMetrics | undefined =>
-  row === undefined ? undefined : {
-    time: isoOf(row["time"]),
-    cpu: num(row["cpu_percent"]),
-    mem: num(row["mem_used_percent"]),
-    disk: num(row["disk_used_percent_max"]),
-    load1: num(row["load1"]),
-    load5: num(row["load5"]),
-    load15: num(row["load15"]),
-    uptime: num(row["uptime_seconds"]),
-  }
-
-/** The newest stored system_metrics sample of a device: a store read, never a host read. */
-const latestMetrics = (device: string) =>
-  Data.use((d) => d.history(device, "system_metrics", { limit: 1 })).pipe(
-    Effect.map((h) => latestOf(h.rows[0])),
-    Effect.orElseSucceed(() => undefined),
-  )
-
-const fleetRows = Devices.use((d) => d.list()).pipe(
-  Effect.flatMap((devices) =>
-    Effect.forEach(
-      devices,
-      (d) =>
-        Effect.map(latestMetrics(d.name), (metrics): FleetRow => ({
-          name: d.name,
-          status: d.status,
-          enabled: d.enabled,
-          tags: d.tags,
-          lastSeen: d.last_seen,
-          metrics,
-        })),
-      { concurrency: 8 },
-    )
-  ),
-)
-
-interface PortLike {
-  readonly host_ip: string | null
-  readonly host_port: number | null
-  readonly container_port: number
-  readonly protocol: string
-}
-
-const portText = (p: PortLike): string =>
-  p.host_port === null
-    ? `${p.container_port}/${p.protocol}`
-    : `${p.host_ip === null || p.host_ip === "" ? "" : `${p.host_ip}:`}${p.host_port}→${p.container_port}/${p.protocol}`
-
-/** The containers table from a cached pipeline read (Data.collect, not forced). */
-const containersOf = (device: string) =>
-  Data.use((d) => d.collect(device, "containers")).pipe(
-    Effect.map((collected): ContainersView => {
-      const data = collected.data as {
-        readonly available?: boolean
-        readonly engine?: string | null
-        readonly containers?: ReadonlyArray<Record<string, unknown>>
-      }
-      if (data.available === false) {
-        return { kind: "unavailable", message: "docker is not installed on this host (nor podman)" }
-      }
-      return {
-        kind: "ok",
-        collectedAt: collected.collected_at,
-        containers: (data.containers ?? []).map((ct) => ({
-          name: String(ct["name"]),
-          image: typeof ct["image"] === "string" ? ct["image"] : null,
-          state: String(ct["state"]),
-          status: typeof ct["status"] === "string" ? ct["status"] : null,
-          health: typeof ct["health"] === "string" ? ct["health"] : null,
-          ports: ((ct["ports"] ?? []) as ReadonlyArray<PortLike>).map(portText),
-          restarts: num(ct["restart_count"]),
-        })),
-      }
-    }),
-    Effect.catch((e: unknown) => {
-      const info = describeError(e)
-      return Effect.succeed<ContainersView>(
-        info.status === 422
-          ? { kind: "unavailable", message: info.message }
-          : { kind: "error", code: info.code, message: info.message },
-      )
-    }),
-  )
+export { DASHBOARD_CSP, type DashboardRunner } from "./kit/page-kit.ts"
 
 const SAFE_NEXT = /^\/(?![/\\])[^\s]*$/
 
@@ -176,7 +37,7 @@ const sameOrigin = (c: Context): boolean => {
   }
 }
 
-export const dashboardRoutes = <R>(bridge: DashboardRunner<R | Devices | Data>, auth: Authenticator): Hono => {
+export const dashboardRoutes = (bridge: DashboardRunner<PageServices>, auth: Authenticator): Hono => {
   const app = new Hono()
   const assets = makeAssetStore()
   const styles = () => [assets.url("style.css")]
@@ -238,83 +99,13 @@ export const dashboardRoutes = <R>(bridge: DashboardRunner<R | Devices | Data>, 
     })
   })
 
-  const errorPage = (c: Context, e: unknown) => {
-    const info = describeError(e)
-    const status = info.status === 404 ? 404 : info.status === 403 ? 403 : info.status === 503 ? 503 : 500
-    return html(
-      c,
-      Layout({
-        title: "Error",
-        session: sessionOf(c),
-        styles: styles(),
-        scripts: [],
-        children: Notice({ kind: "error", title: `${info.code}`, detail: info.message }),
-      }),
-      status,
-    )
-  }
-
-  app.get("/", async (c) => {
-    const rows = await bridge.exit(c, fleetRows)
-    if (Exit.isFailure(rows)) return errorPage(c, failureOf(rows))
-    return html(
-      c,
-      FleetPage({
-        session: sessionOf(c),
-        styles: styles(),
-        scripts: [assets.url("fleet.js")],
-        rows: rows.value,
-        now: Date.now(),
-      }),
-    )
-  })
-
-  /** The fleet table's body alone, for the live refresh. */
-  app.get("/fleet/rows", async (c) => {
-    const rows = await bridge.exit(c, fleetRows)
-    if (Exit.isFailure(rows)) {
-      const info = describeError(failureOf(rows))
-      return c.json({ error: { code: info.code, message: info.message } }, info.status === 403 ? 403 : 500)
-    }
-    return html(c, FleetRows({ rows: rows.value, now: Date.now() }))
-  })
-
-  app.get("/devices/:device", async (c) => {
-    const name = c.req.param("device")
-    const rangeParam = c.req.query("range")
-    const range = RANGES.some(([key]) => key === rangeParam) ? rangeParam! : "24h"
-    const loaded = await bridge.exit(
-      c,
-      Effect.gen(function* () {
-        const device = yield* Devices.use((d) => d.get(name))
-        const [latest, containers] = yield* Effect.all([latestMetrics(device.name), containersOf(device.name)], {
-          concurrency: 2,
-        })
-        return { device, latest, containers }
-      }),
-    )
-    if (Exit.isFailure(loaded)) return errorPage(c, failureOf(loaded))
-    const { device, latest, containers } = loaded.value
-    return html(
-      c,
-      DevicePage({
-        session: sessionOf(c),
-        styles: [assets.url("uPlot.min.css"), ...styles()],
-        scripts: [assets.url("uPlot.iife.min.js"), assets.url("device.js")],
-        device: {
-          name: device.name,
-          host: device.host,
-          status: device.status,
-          tags: device.tags,
-          lastSeen: device.last_seen,
-        },
-        latest,
-        range,
-        containers,
-        now: Date.now(),
-      }),
-    )
-  })
+  const kit = makePageKit(app, bridge, assets)
+  registerFleetPages(kit)
+  registerDevicePages(kit)
+  registerDevicePanels(kit)
+  registerConfigPages(kit)
+  registerFeedPages(kit)
+  registerSettingsPages(kit)
 
   return app
 }

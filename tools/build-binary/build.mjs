@@ -181,9 +181,12 @@ try {
         "swagger-ui-bundle.js": path.join(swaggerUiDist, "swagger-ui-bundle.js"),
         "swagger-ui.css": path.join(swaggerUiDist, "swagger-ui.css"),
         // The web dashboard (src/dashboard/assets.ts): its own client files and uPlot's.
-        "dashboard/style.css": path.join(root, "src/dashboard/assets/style.css"),
-        "dashboard/fleet.js": path.join(root, "src/dashboard/assets/fleet.js"),
-        "dashboard/device.js": path.join(root, "src/dashboard/assets/device.js"),
+        ...Object.fromEntries(
+          readdirSync(path.join(root, "src/dashboard/assets")).map((name) => [
+            `dashboard/${name}`,
+            path.join(root, "src/dashboard/assets", name),
+          ]),
+        ),
         "dashboard/uPlot.iife.min.js": path.join(root, "node_modules/uplot/dist/uPlot.iife.min.js"),
         "dashboard/uPlot.min.css": path.join(root, "node_modules/uplot/dist/uPlot.min.css"),
       },

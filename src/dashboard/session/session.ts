@@ -57,4 +57,8 @@ export const isPublicDashboardPath = (path: string): boolean =>
   path === "/login" || path === "/logout" || path.startsWith("/assets/")
 
 /** Pages a person opens: without credentials they are sent to /login instead of a JSON 401. */
-export const isDashboardPage = (path: string): boolean => path === "/" || path.startsWith("/devices/")
+export const isDashboardPage = (path: string): boolean =>
+  path === "/" || DASHBOARD_AREAS.some((area) => path === area || path.startsWith(`${area}/`))
+
+/** The page areas besides the fleet at / (src/dashboard/<area>). */
+const DASHBOARD_AREAS = ["/devices", "/changes", "/audit", "/settings"]

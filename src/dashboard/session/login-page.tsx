@@ -1,5 +1,5 @@
 /** The sign-in form: a token, posted to /login (no script needed). */
-import { Layout } from "./layout.tsx"
+import { Layout } from "../kit/layout.tsx"
 
 export interface LoginProps {
   readonly styles: ReadonlyArray<string>

@@ -1,8 +1,7 @@
 /** One device: history charts (drawn in the browser from the series endpoint) and its containers. */
-import { ago, duration, load, percent } from "./format.ts"
-import { StatusBadge } from "./fleet.tsx"
-import type { LatestMetrics } from "./fleet.tsx"
-import { Layout, Notice, type SessionView } from "./layout.tsx"
+import { ago, duration, load, percent } from "../kit/format.ts"
+import { type LatestMetrics, StatusBadge } from "../kit/device-summary.tsx"
+import { Layout, Notice, type SessionView } from "../kit/layout.tsx"
 
 export interface ContainerView {
   readonly name: string

@@ -1,17 +1,9 @@
 /** The fleet: every device on one screen, sortable and filterable in the browser, refreshed live. */
-import { ago, duration, load, percent, statusText } from "./format.ts"
-import { Layout, Notice, type SessionView } from "./layout.tsx"
+import { ago, duration, load, percent, statusText } from "../kit/format.ts"
+import { Layout, Notice, type SessionView } from "../kit/layout.tsx"
+import { type LatestMetrics, StatusBadge } from "../kit/device-summary.tsx"
 
-export interface LatestMetrics {
-  readonly time: string | null
-  readonly cpu: number | null
-  readonly mem: number | null
-  readonly disk: number | null
-  readonly load1: number | null
-  readonly load5: number | null
-  readonly load15: number | null
-  readonly uptime: number | null
-}
+export type { LatestMetrics }
 
 export interface FleetRow {
   readonly name: string
@@ -31,13 +23,6 @@ const Bar = ({ label, value }: { label: string; value: number | null }) =>
       <span class="bar-text">{percent(value)}</span>
     </span>
   )
-
-export const StatusBadge = ({ status }: { status: string }) => (
-  <span class={`status status-${status}`} data-status={status}>
-    <span class="dot" aria-hidden="true"></span>
-    {statusText(status)}
-  </span>
-)
 
 /** One device's row; data-* carry the raw values the client sorts and filters by. */
 const Row = ({ row, now }: { row: FleetRow; now: number }) => {

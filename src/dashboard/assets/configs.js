@@ -1,0 +1,1 @@
+// configs: filled in by the configs area (src/dashboard/configs).

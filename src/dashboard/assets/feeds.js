@@ -1,0 +1,1 @@
+// feeds: filled in by the feeds area (src/dashboard/feeds).

@@ -1,0 +1,1 @@
+// panels: filled in by the panels area (src/dashboard/panels).

@@ -1,0 +1,1 @@
+// settings: filled in by the settings area (src/dashboard/settings).
