@@ -49,6 +49,15 @@ const charts: ReadonlyArray<readonly [id: string, title: string]> = [
   ["net", "Network receive / transmit"],
 ]
 
+/** The device's tables, each loaded as its own fragment so one slow host read does not hold the page. */
+export const PANELS: ReadonlyArray<readonly [panel: string, title: string]> = [
+  ["drives", "Drives (SMART)"],
+  ["zfs", "ZFS"],
+  ["systemd", "systemd"],
+  ["vms", "Virtual machines"],
+  ["logs", "Logs"],
+]
+
 const Stat = ({ label, value }: { label: string; value: string }) => (
   <div class="stat">
     <dt>{label}</dt>
@@ -170,6 +179,15 @@ export const DevicePage = (props: DeviceProps) => {
         <h2 id="containers-title">Containers</h2>
         <ContainersTable view={props.containers} device={props.device.name} canWrite={canWrite} />
       </section>
+      {PANELS.map(([panel, title]) => (
+        <section key={panel} class="panel" aria-labelledby={`panel-${panel}-title`}>
+          <h2 id={`panel-${panel}-title`}>{title}</h2>
+          {/* Filled by panels.js from /devices/:device/panels/<panel> (src/dashboard/panels). */}
+          <div data-panel={panel} data-device={props.device.name} aria-busy="true">
+            <p class="muted">Loading…</p>
+          </div>
+        </section>
+      ))}
     </Layout>
   )
 }

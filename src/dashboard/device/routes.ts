@@ -77,8 +77,8 @@ export const registerDevicePages = (kit: PageKit): void => {
       c,
       DevicePage({
         session: sessionOf(c),
-        styles: [kit.assets.url("uPlot.min.css"), ...kit.styles()],
-        scripts: [kit.assets.url("uPlot.iife.min.js"), kit.assets.url("device.js")],
+        styles: [kit.assets.url("uPlot.min.css"), ...kit.styles("panels.css")],
+        scripts: [kit.assets.url("uPlot.iife.min.js"), kit.assets.url("device.js"), kit.assets.url("panels.js")],
         device: {
           name: device.name,
           host: device.host,
