@@ -46,7 +46,7 @@ const floorOf = new Map(floors.flatMap((names, i) => names.map((n) => [n, i] as 
 const walk = (dir: string): Array<string> =>
   readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
     const p = path.join(dir, e.name)
-    return e.isDirectory() ? walk(p) : e.name.endsWith(".ts") && !e.name.endsWith(".d.ts") ? [p] : []
+    return e.isDirectory() ? walk(p) : /\.tsx?$/.test(e.name) && !e.name.endsWith(".d.ts") ? [p] : []
   })
 
 const files = walk(src)
@@ -137,6 +137,18 @@ describe("architecture", () => {
       }
     }
     assert.deepEqual(cycles(byGroup.keys(), (g) => byGroup.get(g) ?? []), [])
+  })
+
+  test("the dashboard is a front end: it reaches hosts and history only through src/app", () => {
+    const below = new Set(["store", "ssh", "pipeline", "collectors", "cache", "configs", "scheduler", "instances"])
+    const bad = edgesOf
+      .filter((e) => group(e.from) === "dashboard" && below.has(group(e.to)))
+      .map((e) => `${e.from} → ${e.to}`)
+    assert.ok(
+      [...sources.keys()].some((f) => f.startsWith("dashboard/") && f.endsWith(".tsx")),
+      "pages (.tsx) are read",
+    )
+    assert.deepEqual(bad, [])
   })
 
   test("parsers import only domain types, shared parse helpers, other parsers and effect/yaml", () => {
