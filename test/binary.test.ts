@@ -22,6 +22,7 @@ import { chmodSync, copyFileSync, existsSync, mkdtempSync, readFileSync, statSyn
 import os from "node:os"
 import path from "node:path"
 import { after, before, describe, it } from "node:test"
+import { ASSET_NAMES, makeAssetStore } from "../src/dashboard/assets.ts"
 import {
   api,
   bootstrapTokenFor,
@@ -122,6 +123,16 @@ describe("single binary", {
         const bundle = await fetch(`${served.base}/api/docs/swagger-ui-bundle.js`)
         assert.equal(bundle.status, 200)
         assert.match(await bundle.text(), /SwaggerUIBundle/)
+        // The dashboard is in the binary too: its pages, and every asset at the URL the pages link.
+        const fleet = await fetch(`${served.base}/`, { headers: { authorization: `Bearer ${bootstrapToken}` } })
+        assert.equal(fleet.status, 200)
+        assert.match(await fleet.text(), /sshd-host/)
+        const assets = makeAssetStore()
+        for (const name of ASSET_NAMES) {
+          const served1 = await fetch(`${served.base}${assets.url(name)}`)
+          assert.equal(served1.status, 200, name)
+          assert.equal(await served1.text(), assets.get(name)!.body, `${name} is the embedded copy of the same file`)
+        }
         // What was collected went into PGlite inside the chroot.
         assert.ok(existsSync(path.join(rootDir, "var/lib/infrastructor/PG_VERSION")))
       } finally {

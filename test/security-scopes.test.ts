@@ -155,6 +155,7 @@ const restSamples = (f: Fixture): ReadonlyArray<RestSample> => [
   { route: "GET /api/retention", path: "/api/retention", op: "Admin.retentionRules" },
   { route: "POST /api/retention/run", path: "/api/retention/run", op: "Admin.runRetention" },
   { route: "GET /metrics", path: "/metrics", op: "Admin.metrics" },
+  { route: "GET /metrics/fleet", path: "/metrics/fleet", op: "Admin.fleetMetrics" },
   { route: "GET /api/scheduler", path: "/api/scheduler", op: "Admin.scheduler" },
   { route: "POST /api/scheduler/refresh", path: "/api/scheduler/refresh", op: "Admin.refreshScheduler" },
   { route: "GET /api/events", path: "/api/events", op: "Admin.events" },

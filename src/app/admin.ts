@@ -4,7 +4,9 @@ import { Cache } from "../cache/Cache.ts"
 import { splitCacheKey } from "../cache/keys.ts"
 import { DeviceNotFound, ValidationError } from "../domain/errors.ts"
 import { auditSummary } from "../observe/audit-summary.ts"
+import { fleetFamilies } from "../observe/fleet-metrics.ts"
 import { Observability } from "../observe/Observability.ts"
+import { renderExposition } from "../observe/prometheus.ts"
 import { rollupMethods } from "../observe/rollup.ts"
 import { Registry } from "../pipeline/Registry.ts"
 import { Scheduler } from "../scheduler/Scheduler.ts"
@@ -23,6 +25,7 @@ export const adminOperations = {
   retentionRules: readOp("Admin.retentionRules", "retention rules"),
   runRetention: writeOp("Admin.runRetention", "delete rows past their retention now", { destroysData: true }),
   metrics: readOp("Admin.metrics", "Prometheus metrics"),
+  fleetMetrics: readOp("Admin.fleetMetrics", "the fleet's collected data as Prometheus metrics (stored, no host read)"),
   scheduler: readOp("Admin.scheduler", "polling, leases and device health"),
   refreshScheduler: writeOp("Admin.refreshScheduler", "re-read the device list for polling now"),
   events: readOp("Admin.events", "the live event stream"),
@@ -183,6 +186,12 @@ export const makeAdmin = Effect.gen(function* () {
 
   const metrics = operation(adminOperations.metrics, () => Effect.sync(() => observability.prometheus()))
 
+  const fleetMetrics = operation(adminOperations.fleetMetrics, () =>
+    Effect.map(
+      Effect.all([store.listDevices(), store.fleetLatest()]),
+      ([devices, latest]) => renderExposition(fleetFamilies(devices, latest)),
+    ))
+
   const schedulerStatus = operation(adminOperations.scheduler, (device?: string) =>
     Effect.gen(function* () {
       const status = scheduler.status()
@@ -233,6 +242,7 @@ export const makeAdmin = Effect.gen(function* () {
     retentionRules,
     runRetention,
     metrics,
+    fleetMetrics,
     scheduler: schedulerStatus,
     refreshScheduler,
     events,

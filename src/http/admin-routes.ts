@@ -78,6 +78,13 @@ export const adminRoutes = (bridge: Bridge<Admin>): Hono => {
     return bridge.respond(c, Effect.failCause(exit.cause))
   })
 
+  // The fleet's collected data, apart from the service's own /metrics: a scrape of it reads the store.
+  app.get("/metrics/fleet", async (c) => {
+    const exit = await bridge.exit(c, Admin.use((a) => a.fleetMetrics()))
+    if (Exit.isSuccess(exit)) return c.body(exit.value, 200, { "content-type": contentType })
+    return bridge.respond(c, Effect.failCause(exit.cause))
+  })
+
   app.get("/api/scheduler", (c) => bridge.respond(c, Admin.use((a) => a.scheduler(optional(c.req.query("device"))))))
   app.post("/api/scheduler/refresh", (c) => bridge.respond(c, Admin.use((a) => a.refreshScheduler())))
 

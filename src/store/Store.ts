@@ -4,6 +4,7 @@ import type { StoreNotifications } from "./notify.ts"
 import type { AuditRepo } from "./repos/audit.ts"
 import type { ConfigsRepo } from "./repos/configs.ts"
 import type { DevicesRepo } from "./repos/devices.ts"
+import type { FleetRepo } from "./repos/fleet.ts"
 import type { LeasesRepo } from "./repos/leases.ts"
 import type { MaintenanceRepo } from "./repos/maintenance.ts"
 import type { MetricsRepo } from "./repos/metrics.ts"
@@ -20,6 +21,7 @@ export type {
   SnapshotRow,
 } from "./repos/configs.ts"
 export type { DevicesRepo } from "./repos/devices.ts"
+export type { FleetLatest, FleetRepo } from "./repos/fleet.ts"
 export type { LeaseRow, LeasesRepo } from "./repos/leases.ts"
 export type { MaintenanceRepo } from "./repos/maintenance.ts"
 export type { CacheMetadataRow, MetricsRepo, PerformanceQuery, RollupRow } from "./repos/metrics.ts"
@@ -66,5 +68,6 @@ export type StoreShape =
   & TokensRepo
   & MetricsRepo
   & MaintenanceRepo
+  & FleetRepo
 
 export class Store extends Context.Service<Store, StoreShape>()("infrastructor/Store") {}

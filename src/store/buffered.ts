@@ -12,6 +12,7 @@ import {
   type DevicesRepo,
   type LeasesRepo,
   type MaintenanceRepo,
+  type FleetRepo,
   type MetricsRepo,
   type Row,
   type SeriesRepo,
@@ -619,8 +620,11 @@ export const makeBufferedStore = (inner: StoreShape, options: WriteBufferOptions
       writeBuffer: status,
     }
 
+    const fleet: FleetRepo = { fleetLatest: guarded("fleetLatest") }
+
     const store: StoreShape = {
       ...connection,
+      ...fleet,
       ...devices,
       ...series,
       ...audit,

@@ -5,6 +5,7 @@ import { registerRawQuery } from "./raw-sql.ts"
 import { makeAuditRepo } from "./repos/audit.ts"
 import { makeConfigsRepo } from "./repos/configs.ts"
 import { makeDevicesRepo } from "./repos/devices.ts"
+import { makeFleetRepo } from "./repos/fleet.ts"
 import { makeHostKeysRepo } from "./repos/host-keys.ts"
 import { makeLeasesRepo } from "./repos/leases.ts"
 import { makeMaintenanceRepo } from "./repos/maintenance.ts"
@@ -40,6 +41,7 @@ export const makeStore = (client: SqlClient, storeOptions: MakeStoreOptions = {}
     ...makeTokensRepo(sql),
     ...makeMetricsRepo(sql),
     ...makeMaintenanceRepo(sql),
+    ...makeFleetRepo(sql),
   }
   registerRawQuery(store, (text, params) => sql.rows("query", text, params))
   return store
