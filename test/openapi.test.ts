@@ -107,7 +107,8 @@ describe("OpenAPI document", () => {
     await withTestApp(backend, { ssh }, async (t) => {
       // The API: /api/*, and the service's own routes; the dashboard's pages and files are not API.
       const assets = new Set(REFERENCE_PATHS.filter((p) => p.startsWith("/api/docs/")))
-      const isApi = (p: string) => p.startsWith("/api/") || ["/health", "/metrics", "/metrics/fleet", "/openapi.json"].includes(p)
+      const isApi = (p: string) =>
+        p.startsWith("/api/") || ["/health", "/metrics", "/metrics/fleet", "/openapi.json"].includes(p)
       const mounted = new Set(
         (await Promise.resolve(t.app.routes)).filter((r) => r.method !== "ALL" && isApi(r.path) && !assets.has(r.path))
           .map((r) => `${r.method} ${r.path}`),
