@@ -132,6 +132,27 @@ const SUMMARY_COLUMNS = `s.id, s.time, s.device_name, s.path, s.config_type, s.c
   s.size_too_large, s.link_target, s.content_bytes, s.content_redacted, s.parse_error,
   e.id AS event_id, e.risk_level, e.risk_rule, e.diff_summary, e.requires_restart`
 
+/** The history reads whose plans test/config-history-plans.test.ts checks for whole-table scans. */
+export const HISTORY_QUERIES = {
+  /** $1 device id, $2 path, $3 limit. */
+  fileHistory: `SELECT ${SUMMARY_COLUMNS} FROM configuration_snapshots s
+         LEFT JOIN configuration_change_events e ON e.snapshot_id = s.id
+        WHERE s.device_id = $1 AND s.path = $2 ORDER BY s.id DESC LIMIT $3`,
+  /** $1 snapshot id. */
+  snapshot: `SELECT s.*, e.risk_level, e.risk_rule, e.diff_summary, e.affected_services, e.requires_restart,
+                e.restart_services
+           FROM configuration_snapshots s LEFT JOIN configuration_change_events e ON e.snapshot_id = s.id
+          WHERE s.id = $1`,
+  /** $1 device id. */
+  trackedFiles: `SELECT path, config_type, content_hash, link_target, snapshot_id, change_type, last_change, versions,
+              size_too_large, content_bytes, detection_source, change_type = 'DELETE' AS deleted
+         FROM (SELECT DISTINCT ON (path) path, config_type, content_hash, link_target, id AS snapshot_id, change_type,
+                      time AS last_change, size_too_large, content_bytes, detection_source,
+                      count(*) OVER (PARTITION BY path) AS versions
+                 FROM configuration_snapshots WHERE device_id = $1 ORDER BY path, id DESC) t
+        ORDER BY path`,
+} as const
+
 export const makeConfigsRepo = (sql: Sql): ConfigsRepo => ({
   latestConfigSnapshot: (deviceId, path, options = {}) =>
     Effect.map(
@@ -194,22 +215,14 @@ export const makeConfigsRepo = (sql: Sql): ConfigsRepo => ({
   trackedConfigFiles: (deviceId) =>
     sql.rows(
       "trackedConfigFiles",
-      `SELECT path, config_type, content_hash, link_target, snapshot_id, change_type, last_change, versions,
-              size_too_large, content_bytes, detection_source, change_type = 'DELETE' AS deleted
-         FROM (SELECT DISTINCT ON (path) path, config_type, content_hash, link_target, id AS snapshot_id, change_type,
-                      time AS last_change, size_too_large, content_bytes, detection_source,
-                      count(*) OVER (PARTITION BY path) AS versions
-                 FROM configuration_snapshots WHERE device_id = $1 ORDER BY path, id DESC) t
-        ORDER BY path`,
+      HISTORY_QUERIES.trackedFiles,
       [deviceId],
     ),
 
   configFileHistory: (deviceId, path, limit) =>
     sql.rows(
       "configFileHistory",
-      `SELECT ${SUMMARY_COLUMNS} FROM configuration_snapshots s
-         LEFT JOIN configuration_change_events e ON e.snapshot_id = s.id
-        WHERE s.device_id = $1 AND s.path = $2 ORDER BY s.id DESC LIMIT $3`,
+      HISTORY_QUERIES.fileHistory,
       [deviceId, path, limit],
     ),
 
@@ -217,10 +230,7 @@ export const makeConfigsRepo = (sql: Sql): ConfigsRepo => ({
     Effect.map(
       sql.rows<FullSnapshot>(
         "configSnapshot",
-        `SELECT s.*, e.risk_level, e.risk_rule, e.diff_summary, e.affected_services, e.requires_restart,
-                e.restart_services
-           FROM configuration_snapshots s LEFT JOIN configuration_change_events e ON e.snapshot_id = s.id
-          WHERE s.id = $1`,
+        HISTORY_QUERIES.snapshot,
         [id],
       ),
       (rows) => rows[0],
