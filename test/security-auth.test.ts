@@ -128,6 +128,15 @@ for (const backend of testBackends()) {
         const added = await t.request("GET", "/api/audit?device=l2&data_type=device_add", { token: writer.token })
         assert.equal(added.body.count, 1)
         assert.equal(added.body.entries[0].token_id, writer.info.id)
+        // Filtered by token, and by a window that ends before the read.
+        const byReader = await t.request("GET", `/api/audit?device=l2&token=${reader.info.id}`, { token: writer.token })
+        assert.deepEqual(byReader.body.entries.map((e: { data_type: string }) => e.data_type), ["system_metrics"])
+        const readAt = Date.parse(audit.body.entries[0].time)
+        const until = new Date(readAt).toISOString()
+        const before = await t.request("GET", `/api/audit?device=l2&data_type=system_metrics&until=${until}`, {
+          token: writer.token,
+        })
+        assert.equal(before.body.count, 0, "until is exclusive")
         const everything = JSON.stringify(
           (await t.request("GET", "/api/audit?limit=1000", { token: writer.token })).body,
         )

@@ -21,6 +21,8 @@ export const adminRoutes = (bridge: Bridge<Admin>): Hono => {
             method: optional(c.req.query("method")),
             status: optional(c.req.query("status")),
             since: parseTime("since", c.req.query("since")),
+            until: parseTime("until", c.req.query("until")),
+            tokenId: optional(c.req.query("token")),
             limit: parseLimit(c.req.query("limit"), 100, 10_000),
           })
         )

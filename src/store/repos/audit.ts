@@ -33,6 +33,10 @@ export interface AuditFilter {
   readonly method?: string | undefined
   readonly status?: string | undefined
   readonly since?: Date | undefined
+  /** Rows before this time (exclusive): with `since`, a window. */
+  readonly until?: Date | undefined
+  /** The API token that made the call. */
+  readonly tokenId?: string | undefined
   readonly limit?: number | undefined
 }
 
@@ -121,6 +125,8 @@ export const makeAuditRepo = (sql: Sql): AuditRepo => {
     if (f.method !== undefined) where.push(`method = $${params.push(f.method)}`)
     if (f.status !== undefined) where.push(`status = $${params.push(f.status)}`)
     if (f.since !== undefined) where.push(`time >= $${params.push(f.since)}`)
+    if (f.until !== undefined) where.push(`time < $${params.push(f.until)}`)
+    if (f.tokenId !== undefined) where.push(`token_id = $${params.push(f.tokenId)}`)
     const text = `SELECT * FROM data_collection_audit ${where.length > 0 ? `WHERE ${where.join(" AND ")}` : ""}
       ORDER BY time DESC, id DESC LIMIT $${params.push(clampLimit(f.limit))}`
     return sql.rows("queryAudit", text, params)
