@@ -342,10 +342,15 @@ export interface ChangeFilter {
   readonly since?: Date | undefined
   readonly risk?: ReadonlyArray<string> | undefined
   readonly path?: string | undefined
+  /** CREATE, MODIFY, DELETE or MOVE. */
+  readonly changeType?: string | undefined
+  /** Events older than this event id (the next page of a feed). */
+  readonly before?: number | undefined
   readonly limit: number
 }
 
 const RISKS = ["LOW", "MEDIUM", "HIGH", "CRITICAL"]
+const CHANGE_TYPES = ["CREATE", "MODIFY", "DELETE", "MOVE"]
 
 /** Change events, newest first. */
 export const listChanges = (f: ChangeFilter) =>
@@ -355,6 +360,14 @@ export const listChanges = (f: ChangeFilter) =>
       if (bad !== undefined) {
         return yield* Effect.fail(new ValidationError({ message: `risk must be one of ${RISKS.join(", ")}` }))
       }
+    }
+    if (f.changeType !== undefined && !CHANGE_TYPES.includes(f.changeType)) {
+      return yield* Effect.fail(
+        new ValidationError({ message: `change_type must be one of ${CHANGE_TYPES.join(", ")}` }),
+      )
+    }
+    if (f.before !== undefined && !(Number.isSafeInteger(f.before) && f.before > 0)) {
+      return yield* Effect.fail(new ValidationError({ message: "before must be a positive event id" }))
     }
     const store = yield* Store
     return yield* store.configChanges(f)

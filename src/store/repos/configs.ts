@@ -68,6 +68,10 @@ export interface ConfigChangeFilter {
   /** Risk levels, already checked by the caller. */
   readonly risk?: ReadonlyArray<string> | undefined
   readonly path?: string | undefined
+  /** Checked by the caller. */
+  readonly changeType?: string | undefined
+  /** Event ids below this one. */
+  readonly before?: number | undefined
   readonly limit: number
 }
 
@@ -247,6 +251,8 @@ export const makeConfigsRepo = (sql: Sql): ConfigsRepo => ({
     if (f.configType !== undefined) add("config_type = ?", f.configType)
     if (f.since !== undefined) add("time >= ?", f.since)
     if (f.path !== undefined) add("path = ?", f.path)
+    if (f.changeType !== undefined) add("change_type = ?", f.changeType)
+    if (f.before !== undefined) add("id < ?", f.before)
     if (f.risk !== undefined && f.risk.length > 0) add("risk_level = ANY(?::text[])", `{${f.risk.join(",")}}`)
     params.push(f.limit)
     return sql.rows(
