@@ -115,6 +115,13 @@ for (const backend of testBackends()) {
         assert.ok(byRisk.body.changes.every((c: any) => c.risk_level === risk))
         assert.equal((await t.request("GET", "/api/changes?risk=SEVERE")).status, 400)
         assert.equal((await t.request("GET", "/api/changes?device=cfg&config_type=docker_compose")).body.count, 0)
+        // By change type, and the next page after an event id.
+        const created = await t.request("GET", "/api/changes?device=cfg&change_type=create")
+        assert.deepEqual(created.body.changes.map((c: any) => c.snapshot_id), [v1])
+        const older = await t.request("GET", `/api/changes?device=cfg&before=${changes.body.changes[0].id}`)
+        assert.deepEqual(older.body.changes.map((c: any) => c.snapshot_id), [v1])
+        assert.equal((await t.request("GET", "/api/changes?change_type=RENAME")).status, 400)
+        assert.equal((await t.request("GET", "/api/changes?before=abc")).status, 400)
 
         // Restore, dry run: the diff from what is on the host now to the snapshot; nothing written.
         const dry = await t.request("POST", "/api/devices/cfg/configs/restore", { snapshot_id: v1 })

@@ -7,6 +7,10 @@ import { decodedBody, RestoreRequest } from "./body.ts"
 import { optional, parseBool, parseLimit, parseTime } from "./query.ts"
 
 /** Mount before the generic `/api/devices/:device/:dataType` routes, which would otherwise match. */
+/** An event id from a query string; anything else is NaN, which the operation refuses with a 400. */
+const eventId = (raw: string | undefined): number | undefined =>
+  raw === undefined || raw === "" ? undefined : /^\d{1,15}$/.test(raw) ? Number(raw) : Number.NaN
+
 export const configRoutes = (bridge: Bridge<Configs>): Hono => {
   const app = new Hono()
 
@@ -60,6 +64,8 @@ export const configRoutes = (bridge: Bridge<Configs>): Hono => {
             path: optional(c.req.query("path")),
             since: parseTime("since", c.req.query("since")),
             risk: risk?.toUpperCase().split(",").map((r) => r.trim()),
+            changeType: optional(c.req.query("change_type"))?.toUpperCase(),
+            before: eventId(c.req.query("before")),
             limit: parseLimit(c.req.query("limit"), 100, 10_000),
           })
         )

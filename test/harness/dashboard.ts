@@ -55,7 +55,7 @@ export const signIn = async (context: BrowserContext, server: RunningServer, tok
   await page.goto(`${server.url}/`)
   assert.match(page.url(), /\/login\?next=%2F$/, "a tokenless page visit lands on the sign-in form")
   await page.fill("#token", token)
-  await Promise.all([page.waitForURL(`${server.url}/`), page.click("button[type=submit]")])
+  await Promise.all([page.waitForURL((u) => u.pathname === "/"), page.click("button[type=submit]")])
   return page
 }
 
