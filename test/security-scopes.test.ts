@@ -53,7 +53,19 @@ const publicRoutes = ["GET /health", ...REFERENCE_PATHS.map((p) => `GET ${p}`)]
 const dashboardPublicRoutes = ["GET /login", "POST /login", "POST /logout", "GET /assets/:hash/:name"]
 
 /** Dashboard pages: read operations like the API's; without credentials they redirect to the sign-in form. */
-const dashboardPages = new Set(["GET /", "GET /devices/:device"])
+const dashboardPages = new Set([
+  "GET /",
+  "GET /devices/:device",
+  "GET /devices/:device/configs",
+  "GET /devices/:device/configs/file",
+  "GET /devices/:device/configs/diff",
+  "GET /devices/:device/configs/restore",
+  "GET /devices/:device/services",
+  "GET /changes",
+  "GET /audit",
+  "GET /settings",
+  "GET /settings/devices/:device",
+])
 
 /** What the route or tool is expected to run, by its declared name in src/app. */
 interface RestSample {
@@ -165,6 +177,30 @@ const restSamples = (f: Fixture): ReadonlyArray<RestSample> => [
   { route: "GET /", path: "/", op: "Devices.list" },
   { route: "GET /fleet/rows", path: "/fleet/rows", op: "Devices.list" },
   { route: "GET /devices/:device", path: "/devices/h1", op: "Devices.get" },
+  { route: "GET /devices/:device/configs", path: "/devices/h1/configs", op: "Configs.tracked" },
+  {
+    route: "GET /devices/:device/configs/file",
+    path: `/devices/h1/configs/file?path=${encodeURIComponent(f.file)}`,
+    op: "Configs.history",
+  },
+  {
+    route: "GET /devices/:device/configs/diff",
+    path: `/devices/h1/configs/diff?path=${encodeURIComponent(f.file)}&from=${f.snapshot}&to=${f.snapshot}`,
+    op: "Configs.diff",
+  },
+  {
+    route: "GET /devices/:device/configs/restore",
+    path: `/devices/h1/configs/restore?path=${encodeURIComponent(f.file)}&version=${f.snapshot}`,
+    op: "Configs.restorePreview",
+  },
+  { route: "GET /devices/:device/services", path: "/devices/h1/services", op: "Configs.serviceMap" },
+  { route: "GET /changes", path: "/changes", op: "Configs.changes" },
+  { route: "GET /feeds/changes/rows", path: "/feeds/changes/rows", op: "Configs.changes" },
+  { route: "GET /audit", path: "/audit", op: "Admin.audit" },
+  { route: "GET /feeds/audit/rows", path: "/feeds/audit/rows", op: "Admin.audit" },
+  { route: "GET /settings", path: "/settings", op: "Devices.list" },
+  { route: "GET /settings/devices/:device", path: "/settings/devices/h1", op: "Devices.get" },
+  { route: "GET /api/devices/:device/host-key", path: "/api/devices/h1/host-key", op: "Devices.hostKey" },
 ]
 
 const toolSamples = (f: Fixture): ReadonlyArray<ToolSample> => [

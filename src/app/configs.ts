@@ -1,17 +1,21 @@
 import type { Collector } from "../pipeline/Collector.ts"
 import type { Events } from "../events/Events.ts"
 import { Context, Effect, Layer } from "effect"
+import { analyzeChange, parseConfig } from "../configs/analyze.ts"
 import { currentFiles } from "../configs/current-files.ts"
 import {
   type ChangeFilter,
   diffSnapshots,
+  displayContent,
   fileHistory,
+  type FullSnapshot,
   getSnapshot,
   listChanges,
   snapshotView,
   trackedFiles,
 } from "../configs/history.ts"
 import { restoreSnapshot } from "../configs/restore.ts"
+import type { ChangeType, ConfigType, ConfigVersion } from "../configs/types.ts"
 import { buildDeviceServiceMap } from "../configs/service-map-route.ts"
 import { NotFound, ValidationError } from "../domain/errors.ts"
 import { Store } from "../store/Store.ts"
@@ -36,6 +40,59 @@ export const configOperations = {
     changesHost: true,
   }),
 } as const
+
+const jsonOf = (v: unknown): unknown => {
+  if (typeof v !== "string") return v
+  try {
+    return JSON.parse(v)
+  } catch {
+    return null
+  }
+}
+
+const listOf = (v: unknown): Array<string> => (Array.isArray(v) ? v.map(String) : [])
+
+const versionOf = (row: FullSnapshot, raw: boolean): ConfigVersion | null => {
+  if (row.content_hash === null || row.size_too_large || row.content_encoding === "base64") return null
+  const content = displayContent(row, raw).content
+  return { path: row.path, content, parsed: parseConfig(row.config_type as ConfigType, row.path, content) }
+}
+
+/**
+ * Semantic changes, risk (with its rule) and affected services between two versions of a file:
+ * the stored analysis of `b`'s change event when `b` follows `a` directly, else computed now from
+ * the (redacted unless raw) contents.
+ */
+export const analysisBetween = (a: FullSnapshot, b: FullSnapshot, raw: boolean) => {
+  const common = { config_type: b.config_type }
+  if (Number(b["previous_snapshot_id"]) === Number(a.id) && typeof b["risk_level"] === "string") {
+    const summary = jsonOf(b["diff_summary"]) as { semantic?: ReadonlyArray<unknown> } | null
+    return {
+      ...common,
+      source: "recorded" as const,
+      risk: b["risk_level"] as string,
+      rule: String(b["risk_rule"] ?? ""),
+      semantic: summary?.semantic ?? [],
+      affected_services: listOf(jsonOf(b["affected_services"])),
+      requires_restart: b["requires_restart"] === true,
+      restart_services: listOf(jsonOf(b["restart_services"])),
+    }
+  }
+  const before = versionOf(a, raw)
+  const after = versionOf(b, raw)
+  const change: ChangeType = before === null ? "CREATE" : after === null ? "DELETE" : "MODIFY"
+  const found = analyzeChange(b.config_type as ConfigType, change, before, after)
+  return {
+    ...common,
+    source: "computed" as const,
+    risk: found.risk as string,
+    rule: found.rule,
+    semantic: found.diff.semantic as ReadonlyArray<unknown>,
+    affected_services: [...found.affectedServices],
+    requires_restart: found.requiresRestart,
+    restart_services: [...found.restartServices],
+  }
+}
 
 /** Config history, diffs, change events, scans and restores, on behalf of the Caller. */
 export const makeConfigs = Effect.gen(function* () {
@@ -109,14 +166,22 @@ export const makeConfigs = Effect.gen(function* () {
       return [previous, latest!] as const
     })
 
+  /** The diff plus what changed between the two versions: the recorded event when `to` directly follows `from`. */
+  const diffWithAnalysis = (from: string | number, to: string | number, raw: boolean) =>
+    Effect.gen(function* () {
+      const result = yield* diffSnapshots(from, to, raw)
+      const [a, b] = yield* Effect.all([getSnapshot(from), getSnapshot(to)])
+      return { ...result, analysis: analysisBetween(a, b, raw) }
+    })
+
   const diff = operation(
     configOperations.diff,
-    (request: DiffRequest) => Effect.flatMap(diffIds(request), ([a, b]) => diffSnapshots(a, b, false)),
+    (request: DiffRequest) => Effect.flatMap(diffIds(request), ([a, b]) => diffWithAnalysis(a, b, false)),
   )
 
   const rawDiff = operation(
     configOperations.rawDiff,
-    (from: string | number, to: string | number) => diffSnapshots(from, to, true),
+    (from: string | number, to: string | number) => diffWithAnalysis(from, to, true),
   )
 
   const changes = operation(

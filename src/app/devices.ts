@@ -11,7 +11,7 @@ import { Store } from "../store/Store.ts"
 import { auditedChange, type Subject } from "./audit.ts"
 import { Caller } from "./caller.ts"
 import { deviceInputFromBody, devicePatchFromBody } from "./device-input.ts"
-import { carryHostKey, resetHostKey, trustRequestFrom } from "./host-keys.ts"
+import { carryHostKey, presentedKeyIn, resetHostKey, trustedKeysOf, trustRequestFrom } from "./host-keys.ts"
 import { operationsIn, readOp, writeOp } from "./operation.ts"
 import { devicesFromSshConfig, readOwnSshConfig } from "./ssh-config-import.ts"
 
@@ -21,6 +21,7 @@ export const deviceOperations = {
   add: writeOp("Devices.add", "add a device (and probe it)"),
   update: writeOp("Devices.update", "change a device; a new address must present the device's trusted host key"),
   remove: writeOp("Devices.remove", "remove a device and its collected history", { destroysData: true }),
+  hostKey: readOp("Devices.hostKey", "a device's trusted host key, and the one it last presented if refused"),
   trustHostKey: writeOp("Devices.trustHostKey", "forget or pin a device's host key"),
   importSshConfig: writeOp("Devices.importSshConfig", "add devices from an OpenSSH client config"),
 } as const
@@ -141,6 +142,32 @@ export const makeDevices = Effect.gen(function* () {
       )
     }))
 
+  /**
+   * The key to compare before re-trusting: while the device is refused for a changed key, the key
+   * its newest refusal (an audit row) names.
+   */
+  const hostKey = operation(deviceOperations.hostKey, (ref: string | number) =>
+    Effect.gen(function* () {
+      const device = yield* store.getDevice(ref)
+      if (device.transport !== "ssh") {
+        return { device: device.name, host_ports: [], trusted: [], presented: null }
+      }
+      const { hostPorts, trusted } = yield* trustedKeysOf(device)
+      let presented: { algorithm: string; fingerprint: string; seen_at: string; message: string } | null = null
+      if (device.status === "host_key_mismatch") {
+        const rows = yield* store.queryAudit({ device: device.name, status: "error", limit: 50 })
+        for (const row of rows) {
+          const message = String(row["error_message"] ?? "")
+          const key = presentedKeyIn(message)
+          if (key === undefined) continue
+          const time = row["time"]
+          presented = { ...key, seen_at: new Date(time as string | Date).toISOString(), message }
+          break
+        }
+      }
+      return { device: device.name, host_ports: hostPorts, trusted, presented }
+    }))
+
   const trustHostKey = operation(
     deviceOperations.trustHostKey,
     (ref: string | number, body: unknown) =>
@@ -214,7 +241,7 @@ export const makeDevices = Effect.gen(function* () {
       }),
   )
 
-  return { list, get, add, update, remove, trustHostKey, importSshConfig }
+  return { list, get, add, update, remove, hostKey, trustHostKey, importSshConfig }
 })
 
 export type DevicesShape = Effect.Success<typeof makeDevices>

@@ -109,3 +109,32 @@ export const carryHostKey = (before: Device, after: Device) =>
       }
     }
   })
+
+/** What the SSH layer's refusal says the host showed: "the host presented ALG SHA256:..." (src/ssh/SshLive.ts). */
+const PRESENTED = /the host presented (\S+) (SHA256:[A-Za-z0-9+/]{43})/
+
+/** The key a host-key refusal names, when its message names one. */
+export const presentedKeyIn = (message: string): { algorithm: string; fingerprint: string } | undefined => {
+  const m = PRESENTED.exec(message)
+  return m === null ? undefined : { algorithm: m[1]!, fingerprint: m[2]! }
+}
+
+/** The keys trusted for a device's addresses (the store's, not known_hosts'). */
+export const trustedKeysOf = (device: Device) =>
+  Effect.gen(function* () {
+    const hostKeys = yield* HostKeys
+    const hostPorts = hostPortsOf(device)
+    const trusted: Array<{ host_port: string; algorithm: string; fingerprint: string; first_seen: string }> = []
+    for (const hostPort of hostPorts) {
+      const known = yield* hostKeys.get(hostPort)
+      if (known !== undefined) {
+        trusted.push({
+          host_port: hostPort,
+          algorithm: known.algorithm,
+          fingerprint: known.fingerprint,
+          first_seen: known.firstSeen.toISOString(),
+        })
+      }
+    }
+    return { hostPorts, trusted }
+  })

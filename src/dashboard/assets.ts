@@ -42,6 +42,28 @@ const uplot = (file: string, type: string): AssetSource => ({
   read: () => readFileSync(createRequire(import.meta.url).resolve(`uplot/dist/${file}`), "utf8"),
 })
 
+/** diff2html's browser bundles (the slim UI bundle carries highlight.js with yaml, ini and bash). */
+const diff2html = (file: string, type: string): AssetSource => ({
+  seaKey: `dashboard/${file}`,
+  type,
+  read: () =>
+    readFileSync(
+      createRequire(import.meta.url).resolve(`diff2html/bundles/${file.endsWith(".css") ? "css" : "js"}/${file}`),
+      "utf8",
+    ),
+})
+
+/** A highlight.js language as an ES module (self-contained), for a language the slim bundle lacks. */
+const hljsLanguage = (name: string): AssetSource => ({
+  seaKey: `dashboard/hljs-${name}.js`,
+  type: "text/javascript; charset=utf-8",
+  // The package exports its ES languages only to `import`; the CommonJS path finds the folder.
+  read: () => {
+    const cjs = createRequire(import.meta.url).resolve(`highlight.js/lib/languages/${name}`)
+    return readFileSync(path.join(path.dirname(cjs), "..", "..", "es", "languages", `${name}.js`), "utf8")
+  },
+})
+
 const JS = "text/javascript; charset=utf-8"
 const CSS = "text/css; charset=utf-8"
 
@@ -67,6 +89,9 @@ const SOURCES: Record<string, AssetSource> = {
   ...Object.fromEntries(OWN_ASSETS.map((name) => [name, own(name, typeOf(name))])),
   "uPlot.iife.min.js": uplot("uPlot.iife.min.js", JS),
   "uPlot.min.css": uplot("uPlot.min.css", CSS),
+  "diff2html-ui-slim.min.js": diff2html("diff2html-ui-slim.min.js", JS),
+  "diff2html.min.css": diff2html("diff2html.min.css", CSS),
+  "hljs-nginx.js": hljsLanguage("nginx"),
 }
 
 export const ASSET_NAMES: ReadonlyArray<string> = Object.keys(SOURCES)

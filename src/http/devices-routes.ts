@@ -5,7 +5,7 @@ import type { Bridge } from "./bridge.ts"
 import { jsonBody } from "./body.ts"
 import { parseBool } from "./query.ts"
 
-/** /api/devices: list, add (with probe), read, change, remove, re-trust a host key. */
+/** /api/devices: list, add (with probe), read, change, remove, see and re-trust a host key. */
 export const deviceRoutes = (bridge: Bridge<Devices>): Hono => {
   const app = new Hono()
 
@@ -37,6 +37,11 @@ export const deviceRoutes = (bridge: Bridge<Devices>): Hono => {
   )
 
   app.delete("/api/devices/:device", (c) => bridge.respond(c, Devices.use((d) => d.remove(c.req.param("device")))))
+
+  app.get(
+    "/api/devices/:device/host-key",
+    (c) => bridge.respond(c, Devices.use((d) => d.hostKey(c.req.param("device")))),
+  )
 
   app.post("/api/devices/:device/trust-host-key", (c) =>
     bridge.respond(

@@ -189,6 +189,9 @@ try {
         ),
         "dashboard/uPlot.iife.min.js": path.join(root, "node_modules/uplot/dist/uPlot.iife.min.js"),
         "dashboard/uPlot.min.css": path.join(root, "node_modules/uplot/dist/uPlot.min.css"),
+        "dashboard/diff2html-ui-slim.min.js": path.join(root, "node_modules/diff2html/bundles/js/diff2html-ui-slim.min.js"),
+        "dashboard/diff2html.min.css": path.join(root, "node_modules/diff2html/bundles/css/diff2html.min.css"),
+        "dashboard/hljs-nginx.js": path.join(root, "node_modules/highlight.js/es/languages/nginx.js"),
       },
     }),
   )

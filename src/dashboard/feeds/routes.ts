@@ -1,4 +1,164 @@
 /** The fleet's change-event feed and the audit log, filterable and live. */
-import type { PageKit } from "../kit/page-kit.ts"
+import { Effect, Exit } from "effect"
+import type { Context } from "hono"
+import { Admin } from "../../app/admin.ts"
+import type { Caller } from "../../app/caller.ts"
+import { Configs } from "../../app/configs.ts"
+import { Devices } from "../../app/devices.ts"
+import { describeError } from "../../domain/errors.ts"
+import {
+  failureOf,
+  fragment,
+  html,
+  type PageKit,
+  type PageServices,
+  type PageStatus,
+  sessionOf,
+} from "../kit/page-kit.ts"
+import { AuditPage, auditRow, AuditRows } from "./audit-page.tsx"
+import { changeRow, ChangeRows, ChangesPage } from "./changes-page.tsx"
+import { type AuditQuery, auditQuery, type ChangeQuery, changeQuery, MAX_LIMIT, sinceOf } from "./filters.ts"
 
-export const registerFeedPages = (_kit: PageKit): void => {}
+const orUndefined = (s: string): string | undefined => (s === "" ? undefined : s)
+
+/**
+ * One page of change events. The change-type filter is not a filter of the application read: it is
+ * applied here to the newest MAX_LIMIT events matching the others.
+ */
+const changesOf = (f: ChangeQuery) =>
+  Configs.use((s) =>
+    s.changes({
+      device: orUndefined(f.device),
+      configType: orUndefined(f.configType),
+      risk: f.risk === "" ? undefined : f.risk.split(","),
+      limit: f.changeType === "" ? Math.min(f.limit + 1, MAX_LIMIT) : MAX_LIMIT,
+    })
+  ).pipe(
+    Effect.map(({ changes }) => {
+      const rows = changes.map((r) => changeRow(r as Record<string, unknown>))
+        .filter((r) => f.changeType === "" || r.changeType === f.changeType)
+      return { rows: rows.slice(0, f.limit), more: rows.length > f.limit }
+    }),
+  )
+
+/** Token names for a session that may list tokens (write scope); a read session sees ids. */
+const tokenNames = (scope: "read" | "write") =>
+  scope === "write"
+    ? Admin.use((a) => a.tokens()).pipe(
+      Effect.map((list) => new Map(list.map((t) => [t.id, t.name] as const))),
+      Effect.orElseSucceed(() => new Map<string, string>()),
+    )
+    : Effect.succeed(new Map<string, string>())
+
+/** One page of the audit log; the token filter, like the change type above, is applied here. */
+const auditOf = (f: AuditQuery, now: number, scope: "read" | "write") =>
+  Effect.zip(
+    tokenNames(scope),
+    Admin.use((a) =>
+      a.audit({
+        device: orUndefined(f.device),
+        dataType: orUndefined(f.operation),
+        method: orUndefined(f.method),
+        status: orUndefined(f.outcome),
+        since: sinceOf(f.range, now),
+        limit: f.token === "" ? Math.min(f.limit + 1, MAX_LIMIT) : MAX_LIMIT,
+      })
+    ),
+  ).pipe(
+    Effect.map(([names, { entries }]) => {
+      const rows = entries.map((r) => auditRow(r as Record<string, unknown>))
+        .filter((r) => f.token === "" || r.token === f.token)
+      return { rows: rows.slice(0, f.limit), more: rows.length > f.limit, names }
+    }),
+  )
+
+/** Device names for the filter; a session that may not list devices still gets the feed. */
+const deviceNames = Devices.use((d) => d.list()).pipe(
+  Effect.map((devices) => devices.map((d) => d.name).sort()),
+  Effect.orElseSucceed((): Array<string> => []),
+)
+
+/** What the page says when the read failed (403 for a session without the scope, 400 for bad input). */
+const problem = (e: unknown): { title: string; detail: string; status: PageStatus } => {
+  const info = describeError(e)
+  const status: PageStatus = info.status === 400 || info.status === 403 || info.status === 404 ||
+      info.status === 422 || info.status === 503
+    ? info.status
+    : 500
+  const title = status === 403
+    ? "This session may not read this"
+    : status === 503
+    ? "The store is not reachable"
+    : `Could not read (${info.code})`
+  return { title, detail: info.message, status }
+}
+
+export const registerFeedPages = (kit: PageKit): void => {
+  /** A whole feed page: its rows, or its filters with a readable notice of why there are none. */
+  const page = async <F, D>(
+    c: Context,
+    filter: F,
+    read: Effect.Effect<D, unknown, PageServices | Caller>,
+    render: (p: {
+      filter: F
+      devices: ReadonlyArray<string>
+      data: D | undefined
+      error: ReturnType<typeof problem> | undefined
+    }) => unknown,
+  ) => {
+    const [result, devices] = await Promise.all([kit.bridge.exit(c, read), kit.bridge.exit(c, deviceNames)])
+    const names = Exit.isSuccess(devices) ? devices.value : []
+    if (Exit.isSuccess(result)) return html(c, render({ filter, devices: names, data: result.value, error: undefined }))
+    const error = problem(failureOf(result))
+    return html(c, render({ filter, devices: names, data: undefined, error }), error.status)
+  }
+
+  kit.app.get("/changes", (c) => {
+    const filter = changeQuery((n) => c.req.query(n))
+    return page(c, filter, changesOf(filter), (p) =>
+      ChangesPage({
+        session: sessionOf(c),
+        styles: kit.styles("feeds.css"),
+        scripts: [kit.assets.url("feeds.js")],
+        now: Date.now(),
+        filter: p.filter,
+        devices: p.devices,
+        rows: p.data?.rows ?? [],
+        more: p.data?.more ?? false,
+        error: p.error,
+      }))
+  })
+
+  kit.app.get("/feeds/changes/rows", async (c) => {
+    const filter = changeQuery((n) => c.req.query(n))
+    const result = await kit.bridge.exit(c, changesOf(filter))
+    if (Exit.isFailure(result)) return kit.errorJson(c, failureOf(result))
+    return fragment(c, ChangeRows({ ...result.value, now: Date.now() }))
+  })
+
+  kit.app.get("/audit", (c) => {
+    const filter = auditQuery((n) => c.req.query(n))
+    const now = Date.now()
+    return page(c, filter, auditOf(filter, now, sessionOf(c).scope), (p) =>
+      AuditPage({
+        session: sessionOf(c),
+        styles: kit.styles("feeds.css"),
+        scripts: [kit.assets.url("feeds.js")],
+        now,
+        filter: p.filter,
+        devices: p.devices,
+        rows: p.data?.rows ?? [],
+        more: p.data?.more ?? false,
+        names: p.data?.names ?? new Map(),
+        error: p.error,
+      }))
+  })
+
+  kit.app.get("/feeds/audit/rows", async (c) => {
+    const filter = auditQuery((n) => c.req.query(n))
+    const now = Date.now()
+    const result = await kit.bridge.exit(c, auditOf(filter, now, sessionOf(c).scope))
+    if (Exit.isFailure(result)) return kit.errorJson(c, failureOf(result))
+    return fragment(c, AuditRows({ ...result.value, now }))
+  })
+}

@@ -3,7 +3,7 @@
  * scope becomes the route's), parameters, body Schema and answer Schema. test/openapi.test.ts
  * checks that this list and the mounted routes are the same set, and that real answers decode.
  */
-import type { Schema } from "effect"
+import { Schema } from "effect"
 import { PublicDevice } from "../../domain/device.ts"
 import { DeviceBody } from "../../app/device-input.ts"
 import { TrustHostKeyBody } from "../../app/host-keys.ts"
@@ -70,6 +70,27 @@ const text = (name: string, description: string): QueryParam => ({ name, descrip
 const flag = (name: string, description: string): QueryParam => ({ name, type: "boolean", description })
 const device = { device: "device name or id" }
 
+// The series answer split by mount, interface or container (Data.series with `by`).
+const keyedValues = Schema.Array(Schema.NullOr(Schema.Number))
+const KeyedSeries = Schema.Struct({
+  device: Schema.String,
+  data_type: Schema.String,
+  by: Schema.Literals(["mount", "interface", "container"]),
+  from: Schema.String.annotate({ description: "ISO 8601, whole seconds: the first bucket's origin (inclusive)" }),
+  to: Schema.String.annotate({ description: "ISO 8601 (exclusive)" }),
+  step_seconds: Schema.Number,
+  points: Schema.Number.annotate({ description: "buckets with a row for any key returned" }),
+  time: Schema.Array(Schema.Number).annotate({ description: "unix seconds of each bucket's start, ascending" }),
+  keys_total: Schema.Number.annotate({ description: "keys with rows in the range (at most 8 are returned)" }),
+  keys: Schema.Array(Schema.Struct({
+    key: Schema.String.annotate({ description: "mountpoint, interface or container name" }),
+    series: Schema.Record(Schema.String, keyedValues).annotate({
+      description: "mount: used_percent (max per bucket); interface: rx_bytes_per_second, tx_bytes_per_second " +
+        "(from the counters); container: cpu_percent, mem_usage_bytes (averages). One value or null per time.",
+    }),
+  })).annotate({ description: "the fullest mounts, busiest interfaces or containers first" }),
+}).annotate({ identifier: "KeyedMetricSeries" })
+
 export const routeDocs: ReadonlyArray<RouteDoc> = [
   {
     method: "GET",
@@ -124,6 +145,15 @@ export const routeDocs: ReadonlyArray<RouteDoc> = [
     operations: ["Devices.get"],
     pathParams: device,
     answer: { json: PublicDevice },
+  },
+  {
+    method: "GET",
+    path: "/api/devices/:device/host-key",
+    tag: "devices",
+    summary: "A device's trusted host key, and the key it last presented when refused (compare before trusting)",
+    operations: ["Devices.hostKey"],
+    pathParams: device,
+    answer: { json: AnyObject },
   },
   {
     method: "PATCH",
@@ -200,8 +230,14 @@ export const routeDocs: ReadonlyArray<RouteDoc> = [
       time("from", "start, inclusive (default: to minus 1 hour)"),
       time("to", "end, exclusive (default: now)"),
       { name: "points", type: "integer", description: "buckets at most, 10-1000 (default 300)" },
+      {
+        name: "by",
+        description: "split into one series per key: mount (system_metrics), interface (network_interfaces, " +
+          "the default there), container (containers, the default there)",
+        enum: ["mount", "interface", "container"],
+      },
     ],
-    answer: { json: MetricSeries },
+    answer: { json: Schema.Union([MetricSeries, KeyedSeries]) },
   },
   {
     method: "GET",
@@ -268,7 +304,9 @@ export const routeDocs: ReadonlyArray<RouteDoc> = [
     method: "GET",
     path: "/api/configs/diff",
     tag: "configs",
-    summary: "Unified diff of two stored versions, secrets redacted (raw=true: as stored, write scope)",
+    summary:
+      "Unified diff of two stored versions with its analysis (risk, rule, semantic changes, affected services), " +
+      "secrets redacted (raw=true: as stored, write scope)",
     operations: ["Configs.diff", "Configs.rawDiff"],
     query: [
       { ...text("from", "snapshot id"), required: true },
@@ -289,6 +327,8 @@ export const routeDocs: ReadonlyArray<RouteDoc> = [
       text("path", "one file"),
       time("since", "oldest change"),
       text("risk", "comma list of LOW, MEDIUM, HIGH, CRITICAL"),
+      text("change_type", "CREATE, MODIFY, DELETE or MOVE"),
+      text("before", "only events with a smaller id: the next page of a feed"),
       limit(100, 10_000),
     ],
     answer: { json: AnyObject },
@@ -341,6 +381,8 @@ export const routeDocs: ReadonlyArray<RouteDoc> = [
       text("method", "api, mcp, polling, watcher, cli, library"),
       text("status", "success, error, ..."),
       time("since", "oldest row"),
+      time("until", "rows before this time"),
+      text("token", "the id of the API token that made the call"),
       limit(100, 10_000),
     ],
     answer: { json: AnyObject },
@@ -399,6 +441,16 @@ export const routeDocs: ReadonlyArray<RouteDoc> = [
     tag: "admin",
     summary: "Prometheus metrics (text exposition format)",
     operations: ["Admin.metrics"],
+    answer: { text: "Prometheus text exposition format 0.0.4", mediaType: "text/plain" },
+  },
+  {
+    method: "GET",
+    path: "/metrics/fleet",
+    tag: "admin",
+    summary:
+      "The fleet's collected data as Prometheus metrics: up, CPU, memory, filesystems, network, SMART, zpools, " +
+      "containers, systemd, config changes by risk (from the store: a scrape never reaches a host)",
+    operations: ["Admin.fleetMetrics"],
     answer: { text: "Prometheus text exposition format 0.0.4", mediaType: "text/plain" },
   },
   {
