@@ -1,7 +1,7 @@
 /** /audit: the audit log (one row per pipeline call and per audited change), newest first, filterable. */
 import { ago, isoOf, num } from "../kit/format.ts"
 import { Layout, Notice, type SessionView } from "../kit/layout.tsx"
-import { type AuditQuery, MAX_LIMIT, METHODS, OUTCOMES, RANGES } from "./filters.ts"
+import { type AuditQuery, METHODS, OUTCOMES, RANGES } from "./filters.ts"
 
 export interface AuditRow {
   readonly id: string
@@ -176,9 +176,6 @@ export const AuditPage = (props: AuditPageProps) => {
         <a href="/audit" class="reset">Clear filters</a>
         <span id="feed-status" class="hint" role="status"></span>
       </form>
-      {f.token === ""
-        ? null
-        : <p class="hint">The token filter applies to the newest {MAX_LIMIT} entries that match the other filters.</p>}
       {props.error === undefined ? null : <Notice kind="error" title={props.error.title} detail={props.error.detail} />}
       <div id="feed-empty" hidden={props.rows.length > 0 || props.error !== undefined}>
         <Notice kind="empty" title="No audit entries match" detail="Widen the time range or clear a filter." />

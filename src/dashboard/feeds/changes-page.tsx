@@ -1,7 +1,7 @@
 /** /changes: the fleet's config change events, newest first, filterable, with new ones arriving live. */
 import { ago, isoOf, num } from "../kit/format.ts"
 import { Layout, Notice, type SessionView } from "../kit/layout.tsx"
-import { CHANGE_TYPES, type ChangeQuery, CONFIG_TYPES, diffHref, fileHref, MAX_LIMIT, RISKS } from "./filters.ts"
+import { CHANGE_TYPES, type ChangeQuery, CONFIG_TYPES, diffHref, fileHref, RISKS } from "./filters.ts"
 
 /** One change event as the feed shows it. */
 export interface ChangeRow {
@@ -210,9 +210,6 @@ export const ChangesPage = (props: ChangesPageProps) => {
           : null}
         <span id="feed-status" class="hint" role="status"></span>
       </form>
-      {f.changeType === ""
-        ? null
-        : <p class="hint">The change filter applies to the newest {MAX_LIMIT} events that match the other filters.</p>}
       {props.error === undefined ? null : <Notice kind="error" title={props.error.title} detail={props.error.detail} />}
       <div id="feed-empty" hidden={props.rows.length > 0 || props.error !== undefined}>
         <Notice

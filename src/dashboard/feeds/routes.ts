@@ -21,22 +21,19 @@ import { type AuditQuery, auditQuery, type ChangeQuery, changeQuery, MAX_LIMIT, 
 
 const orUndefined = (s: string): string | undefined => (s === "" ? undefined : s)
 
-/**
- * One page of change events. The change-type filter is not a filter of the application read: it is
- * applied here to the newest MAX_LIMIT events matching the others.
- */
+/** One page of change events, one more than shown to know whether there is a next page. */
 const changesOf = (f: ChangeQuery) =>
   Configs.use((s) =>
     s.changes({
       device: orUndefined(f.device),
       configType: orUndefined(f.configType),
+      changeType: orUndefined(f.changeType),
       risk: f.risk === "" ? undefined : f.risk.split(","),
-      limit: f.changeType === "" ? Math.min(f.limit + 1, MAX_LIMIT) : MAX_LIMIT,
+      limit: Math.min(f.limit + 1, MAX_LIMIT),
     })
   ).pipe(
     Effect.map(({ changes }) => {
       const rows = changes.map((r) => changeRow(r as Record<string, unknown>))
-        .filter((r) => f.changeType === "" || r.changeType === f.changeType)
       return { rows: rows.slice(0, f.limit), more: rows.length > f.limit }
     }),
   )
@@ -50,7 +47,7 @@ const tokenNames = (scope: "read" | "write") =>
     )
     : Effect.succeed(new Map<string, string>())
 
-/** One page of the audit log; the token filter, like the change type above, is applied here. */
+/** One page of the audit log, one more than shown to know whether there is a next page. */
 const auditOf = (f: AuditQuery, now: number, scope: "read" | "write") =>
   Effect.zip(
     tokenNames(scope),
@@ -61,13 +58,13 @@ const auditOf = (f: AuditQuery, now: number, scope: "read" | "write") =>
         method: orUndefined(f.method),
         status: orUndefined(f.outcome),
         since: sinceOf(f.range, now),
-        limit: f.token === "" ? Math.min(f.limit + 1, MAX_LIMIT) : MAX_LIMIT,
+        tokenId: orUndefined(f.token),
+        limit: Math.min(f.limit + 1, MAX_LIMIT),
       })
     ),
   ).pipe(
     Effect.map(([names, { entries }]) => {
       const rows = entries.map((r) => auditRow(r as Record<string, unknown>))
-        .filter((r) => f.token === "" || r.token === f.token)
       return { rows: rows.slice(0, f.limit), more: rows.length > f.limit, names }
     }),
   )
