@@ -4,6 +4,7 @@
  * on this site, CSRF by header or form field, Authorization headers unaffected, and the assets'
  * cache headers.
  */
+import { gunzipSync } from "node:zlib"
 import assert from "node:assert/strict"
 import { describe, test } from "node:test"
 import { Effect } from "effect"
@@ -94,6 +95,13 @@ describe(`dashboard session (${backend.name})`, () => {
       assert.equal(css.headers.get("x-content-type-options"), "nosniff")
       assert.equal((await t.app.request("/assets/000000000000/style.css")).headers.get("cache-control"), "no-cache")
       assert.equal((await t.app.request("/assets/000000000000/nothing.js")).status, 404)
+      // Gzipped for a browser that takes it (the same bytes once inflated), plain for one that does not.
+      const zipped = await t.app.request(href[1]!, { headers: { "accept-encoding": "gzip, deflate, br" } })
+      assert.equal(zipped.headers.get("content-encoding"), "gzip")
+      assert.equal(zipped.headers.get("vary"), "accept-encoding")
+      const cssText = await css.text()
+      assert.equal(gunzipSync(new Uint8Array(await zipped.arrayBuffer())).toString("utf8"), cssText)
+      assert.equal(css.headers.get("content-encoding"), null)
     })
   })
 })

@@ -5,6 +5,7 @@
  * its content hash, so it can be cached for good.
  */
 import { createHash } from "node:crypto"
+import { gzipSync } from "node:zlib"
 import { existsSync, readFileSync } from "node:fs"
 import { createRequire } from "node:module"
 import path from "node:path"
@@ -102,11 +103,20 @@ export interface Asset {
   readonly body: string
   /** First 12 hex digits of the SHA-256 of the body: the URL's version. */
   readonly hash: string
+  /** The body gzipped once, on first use (the diff pages' bundle is 302 KB, 97 KB gzipped). */
+  readonly gzipped: () => Uint8Array<ArrayBuffer>
 }
 
 const load = (source: AssetSource, name: string): Asset => {
   const body = textAsset(source.seaKey, source.read)
-  return { name, type: source.type, body, hash: createHash("sha256").update(body).digest("hex").slice(0, 12) }
+  let gz: Uint8Array<ArrayBuffer> | undefined
+  return {
+    name,
+    type: source.type,
+    body,
+    hash: createHash("sha256").update(body).digest("hex").slice(0, 12),
+    gzipped: () => (gz ??= new Uint8Array(gzipSync(body, { level: 9 }))),
+  }
 }
 
 export interface AssetStore {

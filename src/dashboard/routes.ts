@@ -91,12 +91,17 @@ export const dashboardRoutes = (bridge: DashboardRunner<PageServices>, auth: Aut
     const asset = assets.get(c.req.param("name"))
     if (asset === undefined) return c.json({ error: { code: "not_found", message: "no such asset" } }, 404)
     const current = asset.hash === c.req.param("hash")
-    return c.body(asset.body, 200, {
+    const headers = {
       ...securityHeaders,
       "content-type": asset.type,
       // Only the URL of this exact content is cached for good; an old hash gets today's file, revalidated.
       "cache-control": current ? "public, max-age=31536000, immutable" : "no-cache",
-    })
+      vary: "accept-encoding",
+    }
+    if (/\bgzip\b/.test(c.req.header("accept-encoding") ?? "")) {
+      return c.body(asset.gzipped(), 200, { ...headers, "content-encoding": "gzip" })
+    }
+    return c.body(asset.body, 200, headers)
   })
 
   const kit = makePageKit(app, bridge, assets)
