@@ -18,6 +18,7 @@ import { launchBrowser } from "./harness/browser.ts"
 import { api, closedPort, pageErrors, postFromPage, signIn, watch } from "./harness/dashboard.ts"
 import { testBackends } from "./harness/db.ts"
 import { withSecureApp } from "./harness/security.ts"
+import { seedDeviceHistory } from "../bench/chart-data.ts"
 import { dockerShim } from "./harness/shims/docker.ts"
 import { type SshdHandle, startSshd, stopAllSshd } from "./harness/sshd.ts"
 
@@ -80,10 +81,12 @@ describe(`dashboard in a real browser (${backend.name})`, () => {
           tags: ["lab"],
         })
         assert.equal(gone.status, 201, JSON.stringify(gone.body))
-        // Real reads through the pipeline: stored system_metrics samples, and a failing host.
+        // Real reads through the pipeline: stored samples for every chart, and a failing host.
         for (let i = 0; i < 3; i++) {
-          const read = await api(server, "GET", "/api/devices/h1/system_metrics?force_refresh=true", writer.token)
-          assert.equal(read.status, 200, JSON.stringify(read.body))
+          for (const type of ["system_metrics", "network_interfaces", "containers"]) {
+            const read = await api(server, "GET", `/api/devices/h1/${type}?force_refresh=true`, writer.token)
+            assert.equal(read.status, 200, `${type}: ${JSON.stringify(read.body)}`)
+          }
           await new Promise((r) => setTimeout(r, 1100))
         }
         const failed = await api(server, "GET", "/api/devices/gone/system_metrics?force_refresh=true", writer.token)
@@ -110,6 +113,12 @@ describe(`dashboard in a real browser (${backend.name})`, () => {
         assert.equal(await rowOf("h1").getAttribute("data-status"), "online")
         assert.match(await rowOf("h1").locator("td[data-label=Status]").innerText(), /Online/)
         assert.notEqual(await rowOf("h1").getAttribute("data-cpu"), "", "h1 shows its latest CPU sample")
+        // The last hour's CPU as a server-drawn SVG sparkline; none yet for the unreachable host.
+        const spark = rowOf("h1").locator("svg.spark")
+        assert.ok(Number(await spark.getAttribute("data-spark")) >= 1, "three polls: one or two minute buckets")
+        assert.match((await spark.getAttribute("aria-label")) ?? "", /^CPU of h1 over the last hour: \d+ to \d+ %$/)
+        assert.ok((await spark.locator("polyline").count()) >= 1)
+        assert.match(await rowOf("gone").locator(".spark-none").innerText(), /no CPU data in the last hour/)
         assert.match(await rowOf("gone").locator("td[data-label=Status]").innerText(), /Offline|Degraded/)
         await page.locator("#live[data-live=live]").waitFor()
 
@@ -145,6 +154,7 @@ describe(`dashboard in a real browser (${backend.name})`, () => {
           { timeout: 5000 },
         )
         assert.equal(await page.evaluate(() => (globalThis as any).__notReloaded), true, "updated without a reload")
+        assert.equal(await rowOf("h1").locator("svg.spark polyline").count() >= 1, true, "the refresh keeps it")
 
         await page.screenshot({ path: path.join(SHOTS, "fleet-desktop.png"), fullPage: true })
 
@@ -163,19 +173,75 @@ describe(`dashboard in a real browser (${backend.name})`, () => {
         assert.ok(bytes > 0 && bytes < 300 * 1024, `fleet page first load is ${bytes} bytes`)
         await cold.close()
 
-        // The device page: 7-day charts from the series endpoint, timed from navigation to drawn.
-        const started = Date.now()
+        // A week of readings a minute apart (10,080 of each): the 7-day CPU chart, timed from
+        // navigation start to drawn, beside the series request alone (printed; bench/charts.ts).
+        // Its host refuses connections at once, so the page's live container read does not wait.
+        const refusing = await closedPort()
+        await t.run(Effect.gen(function* () {
+          const store = yield* Store
+          const week = yield* store.createDevice({ name: "week", host: "127.0.0.1", port: refusing })
+          yield* seedDeviceHistory(week.id, Date.now(), 7 * 1440, 60_000)
+        }))
+        await page.goto(`${server.url}/devices/week?range=7d`)
+        await page.locator("body[data-charts-ready='7d']").waitFor({ timeout: 15_000 })
+        const week = await page.evaluate(() => (globalThis as any).infraCharts)
+        const alone = await page.evaluate(async () => {
+          const to = Math.floor(Date.now() / 1000)
+          const t0 = performance.now()
+          const res = await fetch(`/api/devices/week/system_metrics/series?from=${to - 7 * 86400}&to=${to}&points=1000`)
+          await res.json()
+          return performance.now() - t0
+        })
+        console.log(
+          `dashboard: 7-day CPU chart of 10,080 rows drawn ${Math.round(week.drawnAt)} ms after navigation ` +
+            `start, ${Math.round(week.drawnAt - week.startedAt)} ms after device.js asked (series answered at ` +
+            `${Math.round(week.fetchedAt)} ms, ${week.points} points); ` +
+            `the series request alone ${Math.round(alone)} ms`,
+        )
+        assert.ok(week.points > 500, `a week of minutes in ~1000 buckets (${week.points})`)
+        for (const id of ["disk", "netrx", "nettx", "ctcpu", "ctmem"]) {
+          assert.ok(week.charts[id].points > 0, `${id}: ${JSON.stringify(week.charts[id])}`)
+        }
+        assert.deepEqual(week.charts.disk.lines, ["/home", "/srv/data", "/var/lib/docker", "/boot", "/"])
+        assert.deepEqual(week.charts.ctcpu.lines, ["worker", "cache", "db", "web"])
+        assert.deepEqual(week.charts.netrx.lines, ["wg0", "eth1", "eth0"], "the most traffic first")
+        assert.deepEqual(week.charts.cpu.lines, ["busy", "user", "system", "iowait", "steal"])
+        assert.equal(await page.locator("figure.chart canvas").count(), 9, "every chart drawn")
+        // One crosshair: pointing at the CPU chart moves the cursor on the memory chart too.
+        const cursorOf = (id: string) =>
+          page.locator(`#chart-${id} .u-cursor-x`).evaluate((el: any) => el.style.transform)
+        const before = await cursorOf("ctmem")
+        const over = (await page.locator("#chart-cpu .u-over").boundingBox())!
+        await page.mouse.move(over.x + over.width / 2, over.y + over.height / 2)
+        await page.waitForFunction(
+          (b) => (globalThis as any).document.querySelector("#chart-ctmem .u-cursor-x").style.transform !== b,
+          before,
+        )
+        assert.notEqual(await cursorOf("ctmem"), before, "the container chart's crosshair follows")
+        await page.screenshot({ path: path.join(SHOTS, "device-charts-desktop.png"), fullPage: true })
+        // Dark scheme: the charts take their colours from the page's CSS variables when drawn.
+        await page.emulateMedia({ colorScheme: "dark" })
+        await page.reload()
+        await page.locator("body[data-charts-ready='7d']").waitFor({ timeout: 15_000 })
+        await page.screenshot({ path: path.join(SHOTS, "device-charts-dark.png"), fullPage: true })
+        await page.emulateMedia({ colorScheme: "light" })
+
+        // The device page of the real host: 7-day charts from the series endpoints.
         await page.goto(`${server.url}/devices/h1?range=7d`)
         await page.locator("body[data-charts-ready='7d']").waitFor({ timeout: 15_000 })
         const drawn = await page.evaluate(() => (globalThis as any).infraCharts)
-        console.log(
-          `dashboard: 7-day CPU chart drawn ${Math.round(drawn.drawnAt ?? -1)} ms after navigation start ` +
-            `(${Date.now() - started} ms wall clock in the test, ${drawn.points} points)`,
-        )
         const chartState = await page.locator("#charts-state").innerText()
         assert.ok(drawn.points > 0, `the CPU chart has data points (${chartState})`)
         assert.ok(Number(await page.locator("#chart-cpu").getAttribute("data-points")) > 0)
         assert.equal(await page.locator("#chart-cpu canvas").count(), 1, "uPlot drew on a canvas")
+        assert.ok(drawn.charts.disk.points > 0, `the host's mounts: ${JSON.stringify(drawn.charts.disk)}`)
+        for (const id of ["netrx", "ctcpu", "ctmem"]) {
+          const state = await page.locator(`#chart-${id}-state`).innerText()
+          assert.ok(
+            drawn.charts[id].points > 0 || /^No data yet in this range/.test(state),
+            `${id}: drawn or a readable empty state (${JSON.stringify(drawn.charts[id])}: ${state})`,
+          )
+        }
         await page.click("button[data-range='1h']")
         await page.locator("body[data-charts-ready='1h']").waitFor()
         assert.ok((await page.evaluate(() => (globalThis as any).infraCharts.points)) > 0)
@@ -219,6 +285,11 @@ describe(`dashboard in a real browser (${backend.name})`, () => {
         const overflow = await small.evaluate(() => (globalThis as any).document.documentElement.scrollWidth)
         assert.ok(overflow <= 390, `the fleet page fits 390 px (scroll width ${overflow})`)
         await small.screenshot({ path: path.join(SHOTS, "fleet-phone.png"), fullPage: true })
+        await small.goto(`${server.url}/devices/week?range=7d`)
+        await small.locator("body[data-charts-ready='7d']").waitFor({ timeout: 15_000 })
+        const chartsWidth = await small.evaluate(() => (globalThis as any).document.documentElement.scrollWidth)
+        assert.ok(chartsWidth <= 390, `the nine charts fit 390 px (scroll width ${chartsWidth})`)
+        await small.screenshot({ path: path.join(SHOTS, "device-charts-phone.png"), fullPage: true })
         await small.goto(`${server.url}/devices/h1?range=24h`)
         await small.locator("body[data-charts-ready='24h']").waitFor()
         await small.screenshot({ path: path.join(SHOTS, "device-phone.png"), fullPage: true })

@@ -16,6 +16,8 @@ const T0 = Date.parse("2026-01-01T00:00:00Z")
 const iso = (ms: number) => new Date(ms).toISOString()
 const SERIES = [
   "cpu_percent",
+  "cpu_user_percent",
+  "cpu_system_percent",
   "cpu_iowait_percent",
   "cpu_steal_percent",
   "mem_used_percent",
@@ -55,7 +57,8 @@ const threeHours = (deviceId: number): Array<Row> =>
     disk_used_percent_max: 30 + (i % 13),
     net_rx_bytes: i >= 95 ? 100 * (i - 95) : 1000 * i,
     net_tx_bytes: 600 * i,
-    data: {},
+    // The parsed reading: user/system come from here; row 7 of each ten has an odd (string) value.
+    data: { cpu: { total: { user_percent: i % 10 === 7 ? "x" : 10, system_percent: i % 2 } } },
   }))
 
 const get = (t: TestApp, path: string) => t.request("GET", path)
@@ -102,6 +105,8 @@ for (const backend of testBackends()) {
         const s = body.series
         // Bucket k holds rows 10k..10k+9.
         assert.deepEqual(s.cpu_percent, Array.from({ length: 18 }, (_, k) => 10 * k + 4.5))
+        assert.deepEqual(s.cpu_user_percent, Array(18).fill(10), "from data.cpu.total; a non-number is skipped")
+        assert.deepEqual(s.cpu_system_percent, Array(18).fill(0.5))
         assert.deepEqual(s.cpu_iowait_percent, Array(18).fill(1.5))
         assert.deepEqual(s.cpu_steal_percent, Array(18).fill(null), "never reported: null, not 0")
         assert.deepEqual(s.mem_used_percent, Array(18).fill(54.5))
@@ -253,6 +258,161 @@ for (const backend of testBackends()) {
       })
     })
 
+    test("user and system CPU: filled from the reading on insert (sql/096); a value given explicitly wins", async () => {
+      await withTestApp(backend, {}, async (t) => {
+        const id = await addDevice(t, "nas")
+        const total = { user_percent: 10, system_percent: 4 }
+        await insert(t, [
+          { time: new Date(T0), device_id: id, cpu_percent: 20, data: { cpu: { total } } },
+          { time: new Date(T0 + 60_000), device_id: id, cpu_user_percent: 77, data: { cpu: { total } } },
+          { time: new Date(T0 + 120_000), device_id: id, cpu_percent: 1, data: { cpu: { total: "odd" } } },
+        ])
+        const stored = await runIn(
+          t,
+          Store.use((s) => s.history({ table: "system_metrics", deviceId: id })),
+        )
+        assert.deepEqual(
+          stored.map((r) => [r["cpu_user_percent"], r["cpu_system_percent"]]),
+          [[null, null], [77, 4], [10, 4]],
+        )
+        const res = await get(
+          t,
+          `/api/devices/nas/system_metrics/series?from=${iso(T0)}&to=${iso(T0 + 180_000)}&points=10`,
+        )
+        assert.equal(res.status, 200, JSON.stringify(res.body))
+        assert.deepEqual(res.body.series.cpu_user_percent, [10, 77, null])
+        assert.deepEqual(res.body.series.cpu_system_percent, [4, 4, null])
+      })
+    })
+
+    test("split series: mounts by current use, interfaces by traffic, containers by CPU; at most 8 keys", async () => {
+      await withTestApp(backend, {}, async (t) => {
+        const id = await addDevice(t, "nas")
+        const other = await addDevice(t, "other")
+        const minute = (i: number) => new Date(T0 + i * 60_000)
+        const mount = (mountpoint: string, used: number, pseudo = false) => ({ mountpoint, used_percent: used, pseudo })
+        // One system_metrics row a minute for an hour: ten real mounts, one pseudo (left out).
+        await insert(
+          t,
+          Array.from({ length: 60 }, (_, i) => ({
+            time: minute(i),
+            device_id: id,
+            cpu_percent: 1,
+            data: {
+              disk: {
+                mounts: [
+                  mount("/", i % 6 === 2 ? 49 : 40),
+                  mount("/data", 90),
+                  mount("/boot", i < 30 ? 95 : 10),
+                  mount("/proc", 100, true),
+                  ...[1, 2, 3, 4, 5, 6, 7].map((k) => mount(`/m${k}`, k)),
+                ],
+              },
+            },
+          })),
+        )
+        // Interfaces, minute -1 (before `from`: the first bucket's predecessor) to 59; lo is left out.
+        const iface = (i: number, name: string, rx: number, tx: number, device = id) => ({
+          time: minute(i),
+          device_id: device,
+          interface: name,
+          rx_bytes: rx,
+          tx_bytes: tx,
+          data: {},
+        })
+        await runIn(
+          t,
+          Store.use((st) =>
+            st.insertRows("network_interfaces", [
+              ...Array.from({ length: 61 }, (_, k) => k - 1).flatMap((i) => [
+                iface(i, "eth0", 1000 * (i + 1), 600 * (i + 1)),
+                iface(i, "wg0", 60 * (i + 1), 0),
+                iface(i, "lo", 1e9 * (i + 1), 1e9 * (i + 1)),
+              ]),
+              // Only in the second half, but the most traffic: first.
+              ...Array.from({ length: 30 }, (_, k) => iface(30 + k, "docker0", 6000 * k, 0)),
+              iface(10, "eth9", 1e12, 1e12, other),
+            ])
+          ),
+        )
+        const snapshot = (i: number, name: string, cpu: number | null, mem: number, device = id) => ({
+          time: minute(i),
+          device_id: device,
+          container_id: `id-${name}`,
+          name,
+          state: "running",
+          cpu_percent: cpu,
+          mem_usage_bytes: mem,
+          data: {},
+        })
+        await runIn(
+          t,
+          Store.use((st) =>
+            st.insertRows("container_snapshots", [
+              ...Array.from({ length: 60 }, (_, i) => [
+                snapshot(i, "db", 10, 1e9),
+                snapshot(i, "web", 50 + (i % 2), 1e8),
+                snapshot(i, "idle", null, 5),
+              ]).flat(),
+              snapshot(5, "elsewhere", 99, 1, other),
+            ])
+          ),
+        )
+        const range = `from=${iso(T0)}&to=${iso(T0 + 3600_000)}&points=10`
+        const times = Array.from({ length: 10 }, (_, k) => T0 / 1000 + k * 360)
+
+        const mounts = await get(t, `/api/devices/nas/system_metrics/series?${range}&by=mount`)
+        assert.equal(mounts.status, 200, JSON.stringify(mounts.body))
+        assert.equal(mounts.body.by, "mount")
+        assert.equal(mounts.body.step_seconds, 360)
+        assert.deepEqual(mounts.body.time, times)
+        assert.equal(mounts.body.points, 10)
+        assert.equal(mounts.body.keys_total, 10, "ten real mounts; /proc is pseudo")
+        assert.deepEqual(
+          mounts.body.keys.map((k: any) => k.key),
+          ["/data", "/", "/boot", "/m7", "/m6", "/m5", "/m4", "/m3"],
+          "the fullest now first, eight at most",
+        )
+        const used = (key: string) => mounts.body.keys.find((k: any) => k.key === key).series.used_percent
+        assert.deepEqual(used("/"), Array(10).fill(40), "the newest reading of each bucket (49 was earlier)")
+        assert.deepEqual(used("/boot"), [...Array(5).fill(95), ...Array(5).fill(10)])
+        assert.deepEqual(Object.keys(mounts.body.keys[0].series), ["used_percent"])
+
+        const nets = await get(t, `/api/devices/nas/network_interfaces/series?${range}`)
+        assert.equal(nets.status, 200, JSON.stringify(nets.body))
+        assert.equal(nets.body.by, "interface", "the default split")
+        assert.deepEqual(nets.body.time, times)
+        assert.equal(nets.body.keys_total, 3)
+        assert.deepEqual(nets.body.keys.map((k: any) => k.key), ["docker0", "eth0", "wg0"])
+        const [docker0, eth0, wg0] = nets.body.keys.map((k: any) => k.series)
+        assert.deepEqual(Object.keys(eth0), ["rx_bytes_per_second", "tx_bytes_per_second"])
+        // 1000 B and 600 B a minute; the row before `from` gives bucket 0 its first delta.
+        assert.deepEqual(eth0.rx_bytes_per_second, Array(10).fill(16.667))
+        assert.deepEqual(eth0.tx_bytes_per_second, Array(10).fill(10))
+        assert.deepEqual(wg0.rx_bytes_per_second, Array(10).fill(1))
+        // docker0 starts at minute 30, bucket 5 (its first row has no predecessor): null where it has no rows.
+        assert.deepEqual(docker0.rx_bytes_per_second, [...Array(5).fill(null), ...Array(5).fill(100)])
+
+        const cts = await get(t, `/api/devices/nas/containers/series?${range}&by=container`)
+        assert.equal(cts.status, 200, JSON.stringify(cts.body))
+        assert.equal(cts.body.by, "container")
+        assert.equal(cts.body.keys_total, 3, "only this device's containers")
+        assert.deepEqual(cts.body.keys.map((k: any) => k.key), ["web", "db", "idle"], "busiest first")
+        const [web, db, idle] = cts.body.keys.map((k: any) => k.series)
+        assert.deepEqual(web.cpu_percent, Array(10).fill(50.5))
+        assert.deepEqual(db.mem_usage_bytes, Array(10).fill(1e9))
+        assert.deepEqual(idle.cpu_percent, Array(10).fill(null))
+        assert.deepEqual(idle.mem_usage_bytes, Array(10).fill(5))
+
+        const empty = await get(t, `/api/devices/other/system_metrics/series?${range}&by=mount`)
+        assert.equal(empty.status, 200)
+        assert.deepEqual(
+          [empty.body.points, empty.body.time, empty.body.keys, empty.body.keys_total],
+          [0, [], [], 0],
+        )
+      })
+    })
+
     test("bad points, bad times, unknown devices and types without a series are refused", async () => {
       await withTestApp(backend, {}, async (t) => {
         await addDevice(t, "nas")
@@ -276,10 +436,26 @@ for (const backend of testBackends()) {
         assert.equal(missing.status, 404)
         assert.equal(missing.body.error.code, "device_not_found")
 
-        for (const type of ["containers", "zfs"]) {
+        for (const type of ["drive_health", "zfs"]) {
           const res = await get(t, `/api/devices/nas/${type}/series`)
           assert.equal(res.status, 400, `${type}: ${JSON.stringify(res.body)}`)
-          assert.equal(res.body.error.message, `series not available for ${type}; available for: system_metrics`)
+          assert.equal(
+            res.body.error.message,
+            `series not available for ${type}; available for: system_metrics, network_interfaces, containers`,
+          )
+        }
+        for (
+          const [type, by, allowed] of [
+            ["system_metrics", "interface", "mount"],
+            ["system_metrics", "MOUNT", "mount"],
+            ["containers", "mount", "container"],
+            ["network_interfaces", "x<script>", "interface"],
+          ]
+        ) {
+          const res = await get(t, `/api/devices/nas/${type}/series?by=${encodeURIComponent(by!)}`)
+          assert.equal(res.status, 400, `${type} by=${by}: ${JSON.stringify(res.body)}`)
+          assert.equal(res.body.error.code, "bad_request")
+          assert.equal(res.body.error.message, `by must be one of: ${allowed} (for ${type}), got '${by}'`)
         }
         const unknown = await get(t, "/api/devices/nas/nonsense/series")
         assert.equal(unknown.status, 404)
@@ -312,6 +488,16 @@ for (const backend of testBackends()) {
           assert.ok(values.every((v) => typeof v === "number" && v >= 0), `${name}: ${JSON.stringify(values)}`)
         }
         assert.ok(res.body.series.mem_used_percent.every((v: number) => v > 0 && v <= 100))
+        for (const name of ["cpu_user_percent", "cpu_system_percent"]) {
+          const values = res.body.series[name] as Array<number | null>
+          assert.ok(values.every((v) => typeof v === "number" && v >= 0 && v <= 100), `${name}: ${values}`)
+        }
+        const mounts = await get(t, "/api/devices/live/system_metrics/series?from=1m&points=120&by=mount")
+        assert.equal(mounts.status, 200, JSON.stringify(mounts.body))
+        assert.ok(mounts.body.keys.length >= 1, `the host's df gives mounts: ${JSON.stringify(mounts.body)}`)
+        for (const k of mounts.body.keys) {
+          assert.ok(k.series.used_percent.some((v: number | null) => typeof v === "number"), k.key)
+        }
         const rx = res.body.series.net_rx_bytes_per_second.slice(1) as Array<number | null>
         assert.ok(rx.every((v) => v === null || v >= 0), `rates from the host's counters: ${JSON.stringify(rx)}`)
         assert.ok(rx.some((v) => typeof v === "number"), "the second poll on has a rate from the counters")

@@ -1,9 +1,10 @@
-import { Context, Effect, Layer } from "effect"
+import { Context, Effect, Layer, Result, Schema } from "effect"
 import { type ActionOutcome, type Collected, Collector } from "../pipeline/Collector.ts"
 import { UnknownDataType, ValidationError } from "../domain/errors.ts"
 import type { Params } from "../pipeline/DataType.ts"
 import { Registry } from "../pipeline/Registry.ts"
 import { Store } from "../store/Store.ts"
+import type { SeriesKeyKind } from "../store/repos/series.ts"
 import { Caller } from "./caller.ts"
 import { summariseMetrics } from "./metrics-summary.ts"
 import { operationsIn, readOp, writeOp } from "./operation.ts"
@@ -38,10 +39,37 @@ export interface SeriesRequest {
   readonly to?: Date | undefined
   /** Buckets at most, 10 to 1000 (default 300); a number or its text from a query string. */
   readonly points?: number | string | undefined
+  /** Split by mount, interface or container (see SERIES_BY); from a query string. */
+  readonly by?: string | undefined
 }
 
-/** Data types with a downsampled series (Data.series). */
-export const seriesTypes: ReadonlyArray<string> = ["system_metrics"]
+/**
+ * Data types with a downsampled series (Data.series), and what each may be split by: `plain` is
+ * the answer without `by` (system_metrics' own columns, or a type's only split).
+ */
+export const SERIES_BY: Record<
+  string,
+  { readonly plain: SeriesKeyKind | null; readonly by: ReadonlyArray<SeriesKeyKind> }
+> = {
+  system_metrics: { plain: null, by: ["mount"] },
+  network_interfaces: { plain: "interface", by: ["interface"] },
+  containers: { plain: "container", by: ["container"] },
+}
+
+export const seriesTypes: ReadonlyArray<string> = Object.keys(SERIES_BY)
+
+/** Keys in a split series at most: the busiest (or fullest) first, so a chart stays readable. */
+export const SERIES_MAX_KEYS = 8
+
+const seriesSplit = (dataType: string, raw: string | undefined): SeriesKeyKind | null => {
+  const split = SERIES_BY[dataType]!
+  if (raw === undefined || raw === "") return split.plain
+  const decoded = Schema.decodeUnknownResult(Schema.Literals(split.by))(raw)
+  if (Result.isSuccess(decoded)) return decoded.success
+  throw new ValidationError({
+    message: `by must be one of: ${split.by.join(", ")} (for ${dataType}), got '${raw}'`,
+  })
+}
 
 export const SERIES_POINTS = { fallback: 300, min: 10, max: 1000 } as const
 
@@ -197,9 +225,10 @@ export const makeData = Effect.gen(function* () {
             }),
           )
         }
-        const { points, from, to } = yield* Effect.try({
+        const { points, from, to, by } = yield* Effect.try({
           try: () => {
             const points = seriesPoints(request.points)
+            const by = seriesSplit(spec.name, request.by)
             checkRange(request.from, request.to)
             // Whole seconds, widened (from down, to up), so every bucket starts on a whole unix
             // second and a row stored just before `now` is in.
@@ -208,23 +237,39 @@ export const makeData = Effect.gen(function* () {
               ? new Date(to.getTime() - HOUR_MS)
               : new Date(Math.floor(request.from.getTime() / 1000) * 1000)
             checkRange(from, to)
-            return { points, from, to }
+            return { points, from, to, by }
           },
           catch: (e) => e as ValidationError,
         })
         const stepSeconds = Math.max(1, Math.ceil((to.getTime() - from.getTime()) / 1000 / points))
         const dev = yield* store.getDevice(device)
-        const columns = yield* store.systemMetricSeries({ deviceId: dev.id, from, to, stepSeconds })
-        return {
+        const head = {
           device: dev.name,
           data_type: spec.name,
           from: from.toISOString(),
           to: to.toISOString(),
           step_seconds: stepSeconds,
-          points: columns.time.length,
-          time: columns.time,
-          series: columns.series,
         }
+        if (by !== null) {
+          const keyed = yield* store.systemMetricSeries({
+            deviceId: dev.id,
+            from,
+            to,
+            stepSeconds,
+            by,
+            maxKeys: SERIES_MAX_KEYS,
+          })
+          return {
+            ...head,
+            by,
+            points: keyed.time.length,
+            time: keyed.time,
+            keys_total: keyed.keysTotal,
+            keys: keyed.keys,
+          }
+        }
+        const columns = yield* store.systemMetricSeries({ deviceId: dev.id, from, to, stepSeconds })
+        return { ...head, points: columns.time.length, time: columns.time, series: columns.series }
       }),
   )
 

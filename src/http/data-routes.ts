@@ -47,6 +47,7 @@ export const dataRoutes = (bridge: Bridge<Data>): Hono => {
             from: parseTime("from", c.req.query("from")),
             to: parseTime("to", c.req.query("to")),
             points: c.req.query("points"),
+            by: c.req.query("by"),
           })
         )
       ),

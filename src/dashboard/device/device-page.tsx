@@ -42,11 +42,17 @@ export const RANGES: ReadonlyArray<readonly [key: string, label: string, seconds
   ["30d", "30 days", 30 * 86400],
 ]
 
-const charts: ReadonlyArray<readonly [id: string, title: string]> = [
-  ["cpu", "CPU (busy, iowait, steal) %"],
+/** The history charts, drawn by device.js (which knows each one's series); they share one crosshair. */
+export const CHARTS: ReadonlyArray<readonly [id: string, title: string]> = [
+  ["cpu", "CPU % (busy, user, system, iowait, steal)"],
   ["mem", "Memory and swap used %"],
   ["load", "Load average"],
-  ["net", "Network receive / transmit"],
+  ["net", "Network receive / transmit (all interfaces)"],
+  ["disk", "Disk used % by mount"],
+  ["netrx", "Network receive by interface"],
+  ["nettx", "Network transmit by interface"],
+  ["ctcpu", "Container CPU %"],
+  ["ctmem", "Container memory"],
 ]
 
 /** The device's tables, each loaded as its own fragment so one slow host read does not hold the page. */
@@ -95,6 +101,11 @@ const ContainersTable = (
               <th scope="row" data-label="Name">
                 {ct.name}
                 {ct.image === null ? null : <div class="muted small">{ct.image}</div>}
+                <div class="small">
+                  <a href={`/devices/${encodeURIComponent(device)}/containers/${encodeURIComponent(ct.name)}/logs`}>
+                    Logs<span class="sr-only">{` of ${ct.name}`}</span>
+                  </a>
+                </div>
               </th>
               <td data-label="State">
                 <span class={`pill pill-${stateClass(ct.state)}`}>{ct.state}</span>
@@ -135,6 +146,11 @@ export const DevicePage = (props: DeviceProps) => {
         <StatusBadge status={props.device.status} />
         <span class="muted">{props.device.host}</span>
         {props.device.tags.map((t) => <span key={t} class="tag">{t}</span>)}
+        <nav class="device-links" aria-label="This device">
+          <a href={`/devices/${encodeURIComponent(props.device.name)}/configs`}>Config history</a>
+          <a href={`/devices/${encodeURIComponent(props.device.name)}/services`}>Service map</a>
+          <a href={`/settings/devices/${encodeURIComponent(props.device.name)}`}>Settings</a>
+        </nav>
       </div>
       <dl class="stats">
         <Stat label="Last seen" value={ago(props.device.lastSeen, props.now)} />
@@ -167,10 +183,13 @@ export const DevicePage = (props: DeviceProps) => {
         </div>
         <p id="charts-state" class="muted" aria-live="polite">Loading charts…</p>
         <div class="charts">
-          {charts.map(([id, title]) => (
-            <figure key={id} class="chart">
-              <figcaption>{title}</figcaption>
+          {CHARTS.map(([id, title]) => (
+            <figure key={id} class="chart" aria-labelledby={`chart-${id}-title`}>
+              <figcaption id={`chart-${id}-title`}>{title}</figcaption>
               <div id={`chart-${id}`} class="chart-body" data-points="0"></div>
+              <p id={`chart-${id}-state`} class="chart-state muted" role="status" hidden>
+                No data yet
+              </p>
             </figure>
           ))}
         </div>

@@ -2,6 +2,7 @@
 import { ago, duration, load, percent, statusText } from "../kit/format.ts"
 import { Layout, Notice, type SessionView } from "../kit/layout.tsx"
 import { type LatestMetrics, StatusBadge } from "../kit/device-summary.tsx"
+import { type CpuSpark, Sparkline } from "./sparkline.tsx"
 
 export type { LatestMetrics }
 
@@ -12,6 +13,8 @@ export interface FleetRow {
   readonly tags: ReadonlyArray<string>
   readonly lastSeen: string | null
   readonly metrics: LatestMetrics | undefined
+  /** CPU over the last hour, downsampled in the database. */
+  readonly spark: CpuSpark | undefined
 }
 
 const Bar = ({ label, value }: { label: string; value: number | null }) =>
@@ -49,6 +52,7 @@ const Row = ({ row, now }: { row: FleetRow; now: number }) => {
       </td>
       <td data-label="CPU">
         <Bar label={`CPU of ${row.name}`} value={m?.cpu ?? null} />
+        <Sparkline device={row.name} spark={row.spark} />
       </td>
       <td data-label="Memory">
         <Bar label={`memory of ${row.name}`} value={m?.mem ?? null} />

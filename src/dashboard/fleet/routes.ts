@@ -4,24 +4,33 @@ import { Devices } from "../../app/devices.ts"
 import { latestMetrics } from "../kit/latest-metrics.ts"
 import { failureOf, html, type PageKit, sessionOf } from "../kit/page-kit.ts"
 import { FleetPage, type FleetRow, FleetRows } from "./fleet-page.tsx"
+import { cpuSpark } from "./sparkline.tsx"
 
-const fleetRows = Devices.use((d) => d.list()).pipe(
-  Effect.flatMap((devices) =>
-    Effect.forEach(
-      devices,
-      (d) =>
-        Effect.map(latestMetrics(d.name), (metrics): FleetRow => ({
-          name: d.name,
-          status: d.status,
-          enabled: d.enabled,
-          tags: d.tags,
-          lastSeen: d.last_seen,
-          metrics,
-        })),
-      { concurrency: 8 },
-    )
-  ),
-)
+// Per device: the newest sample and the last hour's CPU, both store reads, eight devices at a time.
+const fleetRows = Effect.suspend(() => {
+  const now = Date.now()
+  return Devices.use((d) => d.list()).pipe(
+    Effect.flatMap((devices) =>
+      Effect.forEach(
+        devices,
+        (d) =>
+          Effect.map(
+            Effect.all([latestMetrics(d.name), cpuSpark(d.name, now)]),
+            ([metrics, spark]): FleetRow => ({
+              name: d.name,
+              status: d.status,
+              enabled: d.enabled,
+              tags: d.tags,
+              lastSeen: d.last_seen,
+              metrics,
+              spark,
+            }),
+          ),
+        { concurrency: 8 },
+      )
+    ),
+  )
+})
 
 export const registerFleetPages = (kit: PageKit): void => {
   kit.app.get("/", async (c) => {

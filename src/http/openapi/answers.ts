@@ -87,6 +87,8 @@ export const MetricSeries = Schema.Struct({
   time: Schema.Array(Schema.Number).annotate({ description: "unix seconds of each bucket's start, ascending" }),
   series: Schema.Struct({
     cpu_percent: seriesValues("average per bucket"),
+    cpu_user_percent: seriesValues("average per bucket (from the stored reading's data.cpu.total)"),
+    cpu_system_percent: seriesValues("average per bucket (from the stored reading's data.cpu.total)"),
     cpu_iowait_percent: seriesValues("average per bucket"),
     cpu_steal_percent: seriesValues("average per bucket"),
     mem_used_percent: seriesValues("average per bucket"),

@@ -85,7 +85,8 @@ const KeyedSeries = Schema.Struct({
   keys: Schema.Array(Schema.Struct({
     key: Schema.String.annotate({ description: "mountpoint, interface or container name" }),
     series: Schema.Record(Schema.String, keyedValues).annotate({
-      description: "mount: used_percent (max per bucket); interface: rx_bytes_per_second, tx_bytes_per_second " +
+      description:
+        "mount: used_percent (the newest reading of each bucket); interface: rx_bytes_per_second, tx_bytes_per_second " +
         "(from the counters); container: cpu_percent, mem_usage_bytes (averages). One value or null per time.",
     }),
   })).annotate({ description: "the fullest mounts, busiest interfaces or containers first" }),
