@@ -180,6 +180,28 @@ describe(`dashboard feeds in a real browser (${backend.name})`, () => {
         assert.equal((await rowIds(page))[0], String(created.id), "the new event is the top row")
         assert.match(await freshRow.locator("td[data-label=Change]").innerText(), /CREATE/)
 
+        // A watched file changed on the host: its MODIFY row arrives live (the time from the write to the
+        // row is printed, not asserted), and its diff link opens the diff page showing the changed line.
+        const rowsBefore = (await rowIds(page)).length
+        const writtenAt = Date.now()
+        dir.put(rel("proxy-confs/app.conf"), "server {\n  listen 8443;\n  server_name app.lab other.lab;\n}\n")
+        await page.waitForFunction(
+          (n) => (globalThis as any).document.querySelectorAll("#feed-rows tr").length > n,
+          rowsBefore,
+          { timeout: 10_000 },
+        )
+        console.log(`dashboard: config change on the host to a row in /changes in ${Date.now() - writtenAt} ms`)
+        const top = page.locator("#feed-rows tr").first()
+        assert.match(await top.locator("td[data-label=Change]").innerText(), /MODIFY/)
+        const diffUrl = await top.locator("a.diff-link").getAttribute("href")
+        const diffPage = watch(await context.newPage())
+        await diffPage.goto(`${server.url}${diffUrl}`)
+        await diffPage.locator(".diff-rendered .d2h-ins").first().waitFor()
+        const added = await diffPage.locator(".diff-rendered .d2h-ins .d2h-code-line-ctn").allInnerTexts()
+        assert.ok(added.some((l) => l.includes("listen 8443;")), `the diff shows the changed line: ${added}`)
+        await diffPage.close()
+        const modified = (await changesOf(server, writer.token, `?path=${encodeURIComponent(app)}`))[0]
+
         // Risk filter: the new event's level shows it, every other level hides it; the URL is the link.
         const risk: string = created.risk_level
         const other = risk === "LOW" ? "CRITICAL" : "LOW"
@@ -188,7 +210,8 @@ describe(`dashboard feeds in a real browser (${backend.name})`, () => {
         assert.match(page.url(), new RegExp(`/changes\\?risk=${other}$`))
         await reloaded(page, () => page.selectOption("#filter-risk", risk))
         assert.equal(await freshRow.count(), 1, `the ${risk} filter shows it`)
-        const sameRisk = existing.filter((c) => c.risk_level === risk).length + 1
+        const sameRisk = existing.filter((c) => c.risk_level === risk).length + 1 +
+          (modified.risk_level === risk ? 1 : 0)
         assert.equal(await page.locator("#feed-rows tr").count(), sameRisk)
         await page.goto(`${server.url}/changes?risk=${other}`)
         assert.equal(await page.locator("#filter-risk").inputValue(), other, "a filtered view is a link")
@@ -223,7 +246,11 @@ describe(`dashboard feeds in a real browser (${backend.name})`, () => {
         await page.goto(`${server.url}/changes?limit=1`)
         assert.equal(await page.locator("#feed-rows tr").count(), 1)
         await reloaded(page, () => page.click("#feed-more"))
-        assert.equal(await page.locator("#feed-rows tr").count(), existing.length + 1)
+        assert.equal(
+          await page.locator("#feed-rows tr").count(),
+          existing.length + 2,
+          "the created and the modified file too",
+        )
         assert.equal(await page.locator("#feed-more").isHidden(), true, "nothing more to load")
 
         // A write session filtered to one device may scan it now (with the page's CSRF value).
