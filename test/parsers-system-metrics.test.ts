@@ -1,6 +1,7 @@
 import assert from "node:assert/strict"
 import { execFileSync } from "node:child_process"
 import { readdirSync, readFileSync } from "node:fs"
+import os from "node:os"
 import path from "node:path"
 import { describe, it } from "node:test"
 import { Result } from "effect"
@@ -14,7 +15,17 @@ import { netRates, parseNetDev } from "../src/collectors/system-metrics/parse/ne
 import { parsePressure } from "../src/collectors/system-metrics/parse/pressure.ts"
 import { cpuPercentFromSamples, parseProcStat, type ProcStat } from "../src/collectors/system-metrics/parse/stat.ts"
 import { parseUptime } from "../src/collectors/system-metrics/parse/uptime.ts"
-import { parseSystemMetrics, SECTIONS } from "../src/collectors/system-metrics/parse-system-metrics.ts"
+import { countCpuList, splitGrepFiles } from "../src/collectors/system-metrics/parse/grep-files.ts"
+import {
+  parseSystemMetrics,
+  PREVIOUS_SAMPLE,
+  previousSampleOf,
+  SECTIONS,
+} from "../src/collectors/system-metrics/parse-system-metrics.ts"
+import { Effect } from "effect"
+import { Store } from "../src/store/Store.ts"
+import { localDevice } from "./harness/ssh-device.ts"
+import { testBackends, uniqueSchema } from "./harness/db.ts"
 import { systemMetrics } from "../src/collectors/system-metrics/system-metrics.ts"
 import type { CommandResult } from "../src/ssh/Ssh.ts"
 import { listFixtures, readFixture } from "./harness/fixtures.ts"
@@ -665,6 +676,177 @@ describe("parseSystemMetrics", () => {
   })
 })
 
+/** The current script's shape: /proc files behind `path:` from one grep per sample. */
+const grepLines = (path: string, text: string) =>
+  text.split("\n").filter((l) => l !== "").map((l) => `${path}:${l}`).join("\n")
+
+const grepOutput = (withPressure: boolean, cpusAllowed = "0-1"): CommandResult => {
+  const stat = proc("jc__proc-stat.txt")
+  const sample1 = [
+    grepLines("/proc/stat", stat.split("\n").filter((l) => !l.startsWith("intr ")).join("\n")),
+    grepLines("/proc/uptime", proc("jc__proc-uptime.txt")),
+    grepLines("/proc/net/dev", readFixture("network", "jc__proc-net-dev.txt")),
+  ].join("\n")
+  const sample2 = [
+    sample1,
+    grepLines("/proc/meminfo", proc("jc__proc-meminfo.txt")),
+    grepLines("/proc/loadavg", proc("jc__proc-loadavg.txt")),
+    grepLines("/proc/sys/kernel/hostname", "web1"),
+    ...(withPressure
+      ? [
+        grepLines("/proc/pressure/cpu", proc("procfs__proc-pressure-cpu_some-only.txt")),
+        grepLines("/proc/pressure/memory", proc("node_exporter__proc-pressure-memory.txt")),
+      ]
+      : []),
+  ].join("\n")
+  return framed(
+    {
+      [SECTIONS.sample1]: sample1,
+      [SECTIONS.sample2]: sample2,
+      [SECTIONS.cpusAllowed]: cpusAllowed,
+      [SECTIONS.pids]: "87",
+      [SECTIONS.df]: readFixture("drives", "jc__centos-7.7__df.txt"),
+    },
+    { [SECTIONS.sample2]: withPressure ? 0 : 2 },
+  )
+}
+
+describe("parseSystemMetrics on the grep samples of the current script", () => {
+  it("reads the same values as from one section per file", () => {
+    const fromGrep = ok(parseSystemMetrics(grepOutput(true)))
+    const fromSections = ok(parseSystemMetrics(fixtureOutput()))
+    assert.deepEqual(fromGrep, fromSections)
+    assert.equal(fromGrep.hostname, "web1")
+    assert.equal(fromGrep.nproc, 2)
+    assert.notEqual(fromGrep.pressure.cpu, null)
+    assert.equal(fromGrep.pressure.io, null, "a file grep printed nothing of is not supported")
+  })
+
+  it("no /proc/pressure (grep exits 2): PSI is null, the rest parses", () => {
+    const m = ok(parseSystemMetrics(grepOutput(false)))
+    assert.deepEqual(m.pressure, { cpu: null, memory: null, io: null })
+    assert.ok(m.memory.total_bytes > 0)
+  })
+
+  it("a broken CPU list is a ParseError naming its section", () => {
+    assert.equal(err(parseSystemMetrics(grepOutput(true, "all of them"))).at, SECTIONS.cpusAllowed)
+  })
+
+  it("splitGrepFiles keeps colons inside lines and the file order", () => {
+    const files = splitGrepFiles("/proc/net/dev:  eth0: 1 2\n/proc/uptime:5.0 1.0\n/proc/net/dev:  lo: 3 4\nnoise")
+    assert.deepEqual([...files.keys()], ["/proc/net/dev", "/proc/uptime"])
+    assert.equal(files.get("/proc/net/dev"), "  eth0: 1 2\n  lo: 3 4")
+  })
+
+  it("countCpuList", () => {
+    assert.equal(countCpuList("0"), 1)
+    assert.equal(countCpuList("0-3,8,10-11\n"), 7)
+    assert.equal(countCpuList(""), undefined)
+    assert.equal(countCpuList("3-1"), undefined)
+    assert.equal(countCpuList("0-3,"), undefined)
+  })
+})
+
+/** The grep output of a read that took no first sample of its own (prepare gave it the previous read's). */
+const withoutSample1 = (): CommandResult => {
+  const full = grepOutput(true)
+  const sections = full.stdout.split(`\n${MARKER} `).filter((part) => !part.startsWith(`${SECTIONS.sample1}\n`))
+  const stdout = sections.join(`\n${MARKER} `)
+  return { ...full, stdout, bytes: stdout.length }
+}
+
+/** A `cpu` line as it was earlier: up to 50 jiffies less user time and 150 less idle. */
+const earlier = (line: string) => {
+  const [name, user, nice, system, idle, ...rest] = line.trim().split(/\s+/)
+  const less = (v: string | undefined, n: number) => Math.max(0, Number(v) - n)
+  return [name, less(user, 50), nice, system, less(idle, 150), ...rest].join(" ")
+}
+
+describe("CPU and network rates from the previous read's counters", () => {
+  const now = ok(parseSystemMetrics(grepOutput(true)))
+  const previous = previousSampleOf(now)
+  assert.ok(previous !== null)
+
+  it("a read records the counters the next one starts from", () => {
+    assert.equal(now.sample_basis, "short_sample")
+    assert.ok(now.cpu_jiffies !== undefined && now.cpu_jiffies[0]?.startsWith("cpu "))
+    assert.equal(previous.net.length, now.network.interfaces.length)
+  })
+
+  it("no sample of its own: the interval and the deltas are since the previous read", () => {
+    const before = {
+      uptime_seconds: previous.uptime_seconds - 300,
+      cpu: previous.cpu.map(earlier),
+      net: previous.net.map((n) => ({ ...n, rx_bytes: n.rx_bytes - 3000, tx_bytes: n.tx_bytes - 600 })),
+    }
+    const m = ok(parseSystemMetrics(withoutSample1(), { [PREVIOUS_SAMPLE]: JSON.stringify(before) }))
+    assert.equal(m.sample_basis, "previous_read")
+    assert.equal(m.sample_seconds, 300)
+    // 50 jiffies of user time and 150 idle since: 25 % busy.
+    assert.equal(m.cpu.total.busy_percent, 25)
+    const external = m.network.interfaces.filter((i) => i.name !== "lo").length
+    assert.equal(m.network.rx_bytes_per_sec, external * 10)
+    assert.equal(m.network.tx_bytes_per_sec, external * 2)
+  })
+
+  it("uptime went back (a reboot since): rates since boot", () => {
+    const before = { ...previous, uptime_seconds: previous.uptime_seconds + 1 }
+    const m = ok(parseSystemMetrics(withoutSample1(), { [PREVIOUS_SAMPLE]: JSON.stringify(before) }))
+    assert.equal(m.sample_basis, "since_boot")
+    assert.equal(m.sample_seconds, now.uptime.uptime_seconds)
+    assert.ok(m.cpu.total.busy_percent > 0)
+  })
+
+  it("neither its own sample nor usable previous counters: the missing section is named", () => {
+    assert.equal(err(parseSystemMetrics(withoutSample1())).at, SECTIONS.cpu1)
+    assert.equal(err(parseSystemMetrics(withoutSample1(), { [PREVIOUS_SAMPLE]: "{not json" })).at, SECTIONS.cpu1)
+  })
+
+  it("the script takes no sample and does not sleep when given the previous counters", () => {
+    const script = systemMetrics.script({ [PREVIOUS_SAMPLE]: JSON.stringify(previous) })
+    assert.doesNotMatch(script, /sleep|sample1/)
+    assert.match(systemMetrics.script({}), /sleep 0\.5/)
+  })
+})
+
+for (const backend of testBackends()) {
+  describe(`system_metrics prepare on ${backend.name}`, () => {
+    it("a stored read 1 minute old becomes the next read's first sample; none, or one 1 hour old, does not", async () => {
+      const program = Effect.gen(function* () {
+        const store = yield* Store
+        const row = yield* store.createDevice({ name: "metrics-host", host: "localhost" })
+        const device = { ...localDevice("metrics-host"), id: row.id }
+        const prepare = systemMetrics.prepare
+        assert.ok(prepare !== undefined)
+        const none = yield* prepare(store, device, {})
+        const store1 = (time: Date) =>
+          store.insertRows(
+            systemMetrics.table,
+            systemMetrics.toRows(now).map((r) => ({ ...r, time, device_id: row.id })),
+          )
+        const now = ok(parseSystemMetrics(grepOutput(true)))
+        yield* store1(new Date(Date.now() - 3_600_000))
+        const old = yield* prepare(store, device, {})
+        yield* store1(new Date(Date.now() - 60_000))
+        const recent = yield* prepare(store, device, {})
+        return { none, old, recent, now }
+      })
+      const r = await Effect.runPromise(Effect.provide(program, backend.layer(uniqueSchema("smprep"))))
+      assert.deepEqual(r.none, {})
+      assert.deepEqual(r.old, {})
+      const prev = r.recent[PREVIOUS_SAMPLE]
+      assert.equal(typeof prev, "string")
+      assert.deepEqual(JSON.parse(prev as string), previousSampleOf(r.now))
+      // This machine's counters against the recorded ones: a real read from the previous one's counters.
+      const script = systemMetrics.script(r.recent)
+      const stdout = execFileSync("/bin/sh", ["-c", script], { encoding: "utf8", timeout: 20_000 })
+      const result = { stdout, stderr: "", exitCode: 0, durationMs: 0, bytes: stdout.length, truncated: false }
+      const m = ok(systemMetrics.parse(result, r.recent))
+      assert.notEqual(m.sample_basis, "short_sample")
+    })
+  })
+}
+
 describe("system_metrics script on this machine", () => {
   it("runs under /bin/sh in one go and parses to sane values", () => {
     const script = systemMetrics.script({})
@@ -675,7 +857,8 @@ describe("system_metrics script on this machine", () => {
         {},
       ),
     )
-    assert.ok(m.hostname.length > 0)
+    assert.equal(m.hostname, os.hostname())
+    assert.equal(m.nproc, os.availableParallelism(), "Cpus_allowed_list counts what nproc counts")
     assert.ok(m.sample_seconds > 0, "the two samples are apart in time")
     assert.ok(m.cpu.count >= 1)
     assert.ok(m.cpu.total.delta_jiffies > 0)

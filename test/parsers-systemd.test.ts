@@ -1,6 +1,6 @@
 import assert from "node:assert/strict"
-import { execFileSync } from "node:child_process"
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import { execFileSync, spawnSync } from "node:child_process"
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import os from "node:os"
 import path from "node:path"
 import { after, describe, it } from "node:test"
@@ -26,6 +26,8 @@ import { Store } from "../src/store/Store.ts"
 import { testBackends, uniqueSchema } from "./harness/db.ts"
 import { listFixtures, readFixture } from "./harness/fixtures.ts"
 import { SYSTEMD_FIXTURES, systemdShims } from "./harness/shims/systemd.ts"
+import { NO_SYSTEMD, noSystemdShim } from "./harness/shims/failing-tools.ts"
+import { splitSections } from "../src/domain/section-framing.ts"
 import { ok } from "./harness/results.ts"
 
 const err = <A>(r: Result.Result<A, ParseError>, dataType = "systemd_services"): ParseError => {
@@ -511,6 +513,36 @@ describe("script through /bin/sh with a fake systemctl on PATH", () => {
     assert.equal(d.units.find((u) => u.name === "tuned.service")?.since, "Tue 2019-11-19 23:55:53 EST")
     assert.deepEqual(d.failed, [], "the recorded host had no failed units")
     assert.equal(d.counts.not_found, 18)
+  })
+})
+
+describe("script on a host without systemd", () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), "infra-nosystemd-"))
+  after(() => rmSync(dir, { recursive: true, force: true }))
+
+  it("calls systemctl twice (JSON, then text), skips the other three calls, and keeps systemctl's words", () => {
+    const calls = path.join(dir, "calls")
+    // The recorded no-systemd systemctl, logging each call's first argument.
+    writeFileSync(
+      path.join(dir, "systemctl"),
+      noSystemdShim.replace("#!/bin/sh\n", `#!/bin/sh\nprintf '%s\\n' "$1" >>${calls}\n`),
+    )
+    chmodSync(path.join(dir, "systemctl"), 0o755)
+    const out = spawnSync("/bin/sh", ["-c", systemdServices.script({})], {
+      encoding: "utf8",
+      env: { ...process.env, PATH: `${dir}:${process.env["PATH"] ?? "/usr/bin:/bin"}` },
+    })
+    assert.deepEqual(readFileSync(calls, "utf8").trim().split("\n"), ["list-units", "list-units"])
+    const sections = splitSections(out.stdout)
+    assert.deepEqual([...sections.keys()], ["units"])
+    assert.equal(sections.get("units")?.exitCode, 1, "systemctl's own exit code")
+    assert.ok(out.stderr.includes(NO_SYSTEMD))
+    const r = systemdServices.parse(
+      { stdout: out.stdout, stderr: out.stderr, exitCode: 0, durationMs: 0, bytes: 0, truncated: false },
+      {},
+    )
+    assert.ok(Result.isFailure(r))
+    assert.equal(r.failure.at, "units")
   })
 })
 

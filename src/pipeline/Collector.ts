@@ -278,15 +278,17 @@ export class Collector extends Context.Service<Collector, CollectorShape>()("inf
               new UnsupportedDataType({ device: dev.name, dataType, reason: support.reason }),
             )
           }
-          const fullParams = spec.prepare === undefined ? params : yield* spec.prepare(store, dev, params)
-          const script = yield* Effect.try({
-            try: () => spec.script(fullParams),
-            catch: (e) =>
-              e instanceof ValidationError ? e : new ValidationError({
-                message: `bad parameters for ${dataType}: ${(e as Error).message ?? String(e)}`,
-              }),
-          })
           const load = Effect.gen(function* () {
+            // Only on a miss: a prepare reads the store (the previous reading's counters, a log cursor),
+            // which a cache hit must not pay for.
+            const fullParams = spec.prepare === undefined ? params : yield* spec.prepare(store, dev, params)
+            const script = yield* Effect.try({
+              try: () => spec.script(fullParams),
+              catch: (e) =>
+                e instanceof ValidationError ? e : new ValidationError({
+                  message: `bad parameters for ${dataType}: ${(e as Error).message ?? String(e)}`,
+                }),
+            })
             // Reads are idempotent: a transport error is retried per the spec, inside one deadline.
             const result = yield* withinDeadline(dev.name, spec.timeout, (remaining) =>
               Effect.suspend(() => {

@@ -15,24 +15,42 @@ const NGINX_DIRS = [
 const SWAG_ROOTS = ["/opt", "/srv", "/docker"]
 
 /**
- * One probe, one round trip, POSIX sh (dash, busybox), in a subshell so PATH changes and
- * variables do not leak into a reused shell channel. sbin dirs are added to PATH because
+ * Shell functions (builtins only; each fork+exec costs the host more than the rest of the probe):
+ * rd prints a small file, ncpu counts a kernel CPU list (Cpus_allowed_list, what nproc counts),
+ * st sets sv to one field of /proc/self/status (Uid: the real one first, as `id -u` prints); setting a
+ * variable rather than printing spares the fork of a $(…).
+ */
+const FUNCTIONS = [
+  'rd() { while IFS= read -r l || [ -n "$l" ]; do printf \'%s\\n\' "$l"; done <"$1"; }',
+  'st() { sv=; while read -r k v r; do if [ "$k" = "$1:" ]; then sv=$v; return 0; fi; done </proc/self/status; return 1; }',
+  "ncpu() { n=0; o=$IFS; IFS=,; for c in $1; do case $c in *-*) n=$((n + ${c#*-} - ${c%-*} + 1));; " +
+  '*) n=$((n + 1));; esac; done; IFS=$o; [ "$n" -gt 0 ] && echo "$n"; }',
+]
+
+/**
+ * One probe, one round trip, POSIX sh (dash, busybox). PATH changes and variables do not leak into
+ * a reused shell channel: the transports run each script in a subshell (src/ssh/framing.ts). sbin dirs are added to PATH because
  * zpool, smartctl, qm, pct often live there and a non-root login shell may not have them.
  * Only the first occurrence of each /proc/cpuinfo key is sent (many-core hosts repeat every
- * key per thread); nproc gives the count. Searches are bounded by depth and by head.
+ * key per thread). Searches are bounded by depth and by head. Small files are read with
+ * builtins (FUNCTIONS), uname's fields from /proc/sys/kernel but the machine, which only uname knows.
  */
 export const capabilitiesScript = (): string =>
   [
-    "(",
     'PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"; export LC_ALL=C',
-    section(S.osRelease, "cat /etc/os-release || cat /usr/lib/os-release"),
-    section(S.uname, "uname -s; uname -r; uname -m; uname -n"),
+    ...FUNCTIONS,
+    section(S.osRelease, "if [ -r /etc/os-release ]; then rd /etc/os-release; else rd /usr/lib/os-release; fi"),
+    section(
+      S.uname,
+      "rd /proc/sys/kernel/ostype && rd /proc/sys/kernel/osrelease && uname -m && rd /proc/sys/kernel/hostname",
+    ),
     section(S.cpuinfo, "awk -F: '!seen[$1]++' /proc/cpuinfo"),
-    section(S.nproc, "nproc || getconf _NPROCESSORS_ONLN"),
-    section(S.meminfo, "grep '^MemTotal:' /proc/meminfo"),
+    section(S.nproc, 'st Cpus_allowed_list && ncpu "$sv" || nproc || getconf _NPROCESSORS_ONLN'),
+    // MemTotal is the first line of /proc/meminfo.
+    section(S.meminfo, 'read -r l </proc/meminfo && echo "$l"'),
     section(S.virt, "systemd-detect-virt"),
     section(S.markers, 'for f in /.dockerenv /run/.containerenv; do [ -e "$f" ] && echo "$f"; done; true'),
-    section(S.init, "cat /proc/1/comm; [ -d /run/systemd/system ] && echo @systemd-booted; true"),
+    section(S.init, "rd /proc/1/comm; [ -d /run/systemd/system ] && echo @systemd-booted; true"),
     section(
       S.tools,
       `for t in ${
@@ -41,7 +59,7 @@ export const capabilitiesScript = (): string =>
     ),
     section(
       S.privilege,
-      'if [ "$(id -u)" = 0 ]; then echo root; elif sudo -n true 2>/dev/null; then echo sudo; else echo none; fi',
+      'if st Uid && [ "$sv" = 0 ]; then echo root; elif sudo -n true 2>/dev/null; then echo sudo; else echo none; fi',
     ),
     section(
       S.compose,
@@ -54,7 +72,6 @@ export const capabilitiesScript = (): string =>
         `find ${shCommand(...SWAG_ROOTS)} -maxdepth 4 -type d ` +
         `\\( -path '*/swag/nginx/proxy-confs' -o -path '*/swag/config/nginx/proxy-confs' \\) 2>/dev/null | head -n 50`,
     ),
-    ")",
   ].join("\n")
 
 /**

@@ -25,13 +25,13 @@ const SAMPLE = "cat /proc/uptime /proc/net/dev"
 /**
  * One round trip: links + addresses (+ stats, details) from `ip -j`, falling back to text `ip`;
  * two /proc/net/dev samples around a short sleep for rates (/proc/uptime timestamps them);
- * routes; link speeds; listening sockets. Runs in a subshell so nothing leaks into the
- * persistent shell channel.
+ * routes; link speeds; listening sockets. Link speeds are read with the `read` builtin: a process
+ * per interface would cost a docker host with fifty veths a hundred forks. No subshell of its own:
+ * the transports already run each script in one (src/ssh/framing.ts, `sh -c` locally).
  */
 export const networkInterfacesScript = (params: Params): string => {
   const interval = sampleInterval(params)
   return [
-    "(",
     section("addr", "ip -j -s -d addr show || ip -s -d addr show || ip addr show"),
     section("sample1", SAMPLE),
     // Busybox sleep may lack fractions: fall back to whole seconds (/proc/uptime keeps the rate right).
@@ -41,10 +41,10 @@ export const networkInterfacesScript = (params: Params): string => {
     section("route6", "ip -j -6 route show || ip -6 route show"),
     section(
       "speed",
-      `for d in /sys/class/net/*; do s=$(cat "$d/speed" 2>/dev/null) && printf '%s %s\\n' "\${d##*/}" "$s"; done; true`,
+      // A down link's speed file fails to read (EINVAL): no line for it.
+      `for d in /sys/class/net/*; do s=; { read -r s <"$d/speed"; } 2>/dev/null && printf '%s %s\\n' "\${d##*/}" "$s"; done; true`,
     ),
     section("listening", "ss -Htulpn || ss -tulpn || netstat -tulpn"),
-    ")",
   ].join("\n")
 }
 

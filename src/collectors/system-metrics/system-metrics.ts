@@ -1,42 +1,110 @@
 import { transportRetry } from "../../domain/schedules.ts"
 import { section } from "../shared/sections.ts"
-import { parseSystemMetrics, SECTIONS as S, type SystemMetrics, SystemMetricsSchema } from "./parse-system-metrics.ts"
-import { type DataTypeSpec, noParams } from "../../pipeline/DataType.ts"
+import { shCommand } from "../../domain/quote.ts"
+import { Effect } from "effect"
+import {
+  parseSystemMetrics,
+  PREVIOUS_SAMPLE,
+  previousSampleOf,
+  SECTIONS as S,
+  type SystemMetrics,
+  SystemMetricsSchema,
+} from "./parse-system-metrics.ts"
+import { type DataTypeSpec, noParams, type Params } from "../../pipeline/DataType.ts"
+import type { Device } from "../../domain/device.ts"
+import type { StoreError } from "../../domain/errors.ts"
+import type { StoreShape } from "../../store/Store.ts"
+
+/** Every /proc file of a sample, read by one grep (`path:line`); the ~128 KB intr line of /proc/stat is left out. */
+const SAMPLE1 = ["/proc/stat", "/proc/uptime", "/proc/net/dev"]
+const SAMPLE2 = [
+  ...SAMPLE1,
+  "/proc/meminfo",
+  "/proc/loadavg",
+  "/proc/sys/kernel/hostname",
+  "/proc/pressure/cpu",
+  "/proc/pressure/memory",
+  "/proc/pressure/io",
+]
+/** Reads closer than this to the previous one sample for themselves: a delta over a few jiffies is noise. */
+const MIN_GAP_MS = 5_000
+/** Past this (three default intervals) the previous read is too old to say what the CPU does now. */
+const MAX_GAP_MS = 900_000
+
+const hasPrevious = (params: Params): boolean => typeof params[PREVIOUS_SAMPLE] === "string"
+
+/** jsonb comes back parsed from one driver and as text from another. */
+const jsonValue = (v: unknown): unknown => {
+  if (typeof v !== "string") return v
+  try {
+    return JSON.parse(v) as unknown
+  } catch {
+    return undefined
+  }
+}
+
+const timeOf = (v: unknown): number =>
+  v instanceof Date ? v.getTime() : typeof v === "string" || typeof v === "number" ? new Date(v).getTime() : Number.NaN
 
 /**
- * One round trip, POSIX sh (dash, busybox ash). CPU, network and uptime are read twice,
- * back to back, half a second apart: the rates come from the delta inside this one script,
- * and the uptime pair measures the real interval. Only the `cpu` lines of /proc/stat are sent
- * (its `intr` line can be ~128 KB). df: -T and -B1 when supported (GNU), else -Pk (busybox);
- * under `timeout 5` when that works, so a hung network mount cannot stall the whole read.
- * Commands that set variables run in a subshell: the shell channel may be reused.
+ * The device's last stored read, if recent, as the first sample (its counters, as JSON in a param the
+ * caller cannot set: params are checked against noParams first). Without one, or if the store cannot
+ * answer, the read samples for itself.
  */
-export const systemMetricsScript = (): string =>
+const prepare = (store: StoreShape, device: Device, params: Params): Effect.Effect<Params, StoreError> =>
+  store.history({ table: "system_metrics", deviceId: device.id, limit: 1 }).pipe(
+    Effect.map((rows) => {
+      const row = rows[0]
+      const age = Date.now() - timeOf(row?.["time"])
+      if (row === undefined || !(age >= MIN_GAP_MS && age <= MAX_GAP_MS)) return params
+      const previous = previousSampleOf(jsonValue(row["data"]))
+      return previous === null ? params : { ...params, [PREVIOUS_SAMPLE]: JSON.stringify(previous) }
+    }),
+    Effect.catch(() => Effect.succeed(params)),
+  )
+
+const grepFiles = (files: ReadonlyArray<string>) => `grep -H -v '^intr ' ${shCommand(...files)}`
+
+/**
+ * df: GNU flags first (-T for the type, -B1 for bytes) under `timeout 5`, so a hung network mount
+ * cannot stall the whole read; a first answer that starts with df's header is the common case and
+ * costs two processes. Only when it fails (busybox, no timeout) is `timeout` probed and the other flags
+ * tried. 124 is timeout's "timed out": a hung mount, so no retry without it.
+ */
+const DF = [
+  "t='timeout 5'",
+  'd() { o=$(LC_ALL=C $t df "$@" 2>/dev/null); r=$?; case $o in Filesystem*) return 0;; esac; return 1; }',
+  'if d -PTB1 || [ "$r" = 124 ]; then :; else',
+  "timeout 5 true >/dev/null 2>&1 || t=''",
+  "d -PTB1 || d -PB1 || { o=''; LC_ALL=C $t df -Pk; r=$?; }",
+  "fi",
+  '[ -z "$o" ] || printf \'%s\\n\' "$o"',
+  '[ "$r" = 0 ]',
+].join("\n")
+
+/**
+ * One round trip, POSIX sh (dash, busybox ash), few processes: each fork+exec costs the host more than
+ * everything else the read does. One grep reads /proc/stat, /proc/net/dev, /proc/uptime, meminfo,
+ * loadavg, hostname and PSI. CPU % and network rates are deltas against the previous read's counters
+ * (prepare); for a first read, or after a gap, the script takes its own first sample half a second
+ * earlier, and the uptime pair measures the real interval either way.
+ * Shell builtins do the rest: the usable CPUs (Cpus_allowed_list, what nproc counts) and the number of
+ * processes (a glob over /proc). df is the one other program (see DF). Its variables and function
+ * live only as long as the read: the transports run each script in a subshell (src/ssh/framing.ts).
+ */
+export const systemMetricsScript = (params: Params = {}): string =>
   [
-    section(S.hostname, "cat /proc/sys/kernel/hostname || hostname"),
-    section(S.nproc, "nproc || getconf _NPROCESSORS_ONLN"),
-    section(S.cpu1, "grep '^cpu' /proc/stat"),
-    section(S.net1, "cat /proc/net/dev"),
-    section(S.up1, "cat /proc/uptime"),
-    "LC_ALL=C sleep 0.5 2>/dev/null || sleep 1",
-    section(S.cpu2, "grep '^cpu' /proc/stat"),
-    section(S.net2, "cat /proc/net/dev"),
-    section(S.up2, "cat /proc/uptime"),
-    section(S.counters, "grep -E '^(ctxt|btime|processes|procs_running|procs_blocked) ' /proc/stat"),
-    section(S.meminfo, "cat /proc/meminfo"),
-    section(S.loadavg, "cat /proc/loadavg"),
-    section(S.pids, "ls /proc | grep -c '^[0-9]'"),
+    // With the previous read's counters (prepare), its sample is the first one: no sleep.
+    ...(hasPrevious(params)
+      ? []
+      : [section(S.sample1, grepFiles(SAMPLE1)), "LC_ALL=C sleep 0.5 2>/dev/null || sleep 1"]),
+    section(S.sample2, grepFiles(SAMPLE2)),
     section(
-      S.df,
-      // Probe timeout by running it: old busybox only understands `timeout -t 5`.
-      "( t=''; if timeout 5 true >/dev/null 2>&1; then t='timeout 5'; fi; " +
-        "if LC_ALL=C $t df -PTB1 / >/dev/null 2>&1; then LC_ALL=C $t df -PTB1; " +
-        "elif LC_ALL=C $t df -PB1 / >/dev/null 2>&1; then LC_ALL=C $t df -PB1; " +
-        "else LC_ALL=C $t df -Pk; fi )",
+      S.cpusAllowed,
+      'while read -r k v; do if [ "$k" = Cpus_allowed_list: ]; then echo "$v"; break; fi; done </proc/self/status',
     ),
-    section(S.psiCpu, "cat /proc/pressure/cpu"),
-    section(S.psiMemory, "cat /proc/pressure/memory"),
-    section(S.psiIo, "cat /proc/pressure/io"),
+    section(S.pids, "set -- /proc/[0-9]*; echo $#"),
+    section(S.df, DF),
   ].join("\n")
 
 export const systemMetrics: DataTypeSpec<SystemMetrics> = {
@@ -50,15 +118,16 @@ export const systemMetrics: DataTypeSpec<SystemMetrics> = {
   },
   params: noParams,
   description:
-    "CPU (total, per core, iowait, steal over a 0.5 s sample), memory and swap, load, uptime, process count, " +
+    "CPU (total, per core, iowait, steal since the previous read, or over a 0.5 s sample for a first read), memory and swap, load, uptime, process count, " +
     "disk usage per mount, network counters and rates, pressure stall information.",
   output: SystemMetricsSchema,
   table: "system_metrics",
   ttlSeconds: 300,
   timeout: "15 seconds",
   retry: transportRetry,
-  script: () => systemMetricsScript(),
-  parse: (result) => parseSystemMetrics(result),
+  prepare,
+  script: systemMetricsScript,
+  parse: (result, params) => parseSystemMetrics(result, params),
   toRows: (m) => [
     {
       cpu_percent: m.cpu.total.busy_percent,

@@ -12,15 +12,21 @@ const LIST = "systemctl list-units --type=service --all --no-legend --no-pager -
  * or ignores --output=json, the parser tells them apart by content), unit-file states,
  * per-unit properties of every loaded service (`show` with a pattern matches loaded units,
  * the same set list-units --all prints), and failed units of every type.
+ * Each systemctl call costs the host ~0.1 s of CPU: the other three calls are made only when list-units
+ * answered, so a host without systemd pays for two calls, not five. systemctl's own words about why
+ * reach the pipeline on stderr. The transports run each script in a subshell (src/ssh/framing.ts):
+ * rc and u do not outlive it.
  */
 export const systemdServicesScript = (): string =>
   [
-    "(",
-    section("units", `${LIST} --output=json || ${LIST}`),
+    // rc: give the section list-units' own exit code back after keeping it in u.
+    'rc() { return "$1"; }',
+    section("units", `${LIST} --output=json || ${LIST}; u=$?; rc "$u"`),
+    'if [ "$u" = 0 ]; then',
     section("unit_files", "systemctl list-unit-files --type=service --no-legend --no-pager"),
     section("show", `systemctl show --all --no-pager -p ${shq(SHOW_PROPERTIES.join(","))} ${shq("*.service")}`),
     section("failed", "systemctl --failed --no-legend --no-pager --plain"),
-    ")",
+    "fi",
   ].join("\n")
 
 export const systemdServices: DataTypeSpec<SystemdServices> = {
