@@ -1,6 +1,11 @@
 import { ValidationError } from "../../domain/errors.ts"
 import { transportRetry } from "../../domain/schedules.ts"
-import { parseNetworkInterfaces } from "./parse-network-interfaces.ts"
+import { Effect } from "effect"
+import type { Device } from "../../domain/device.ts"
+import type { StoreError } from "../../domain/errors.ts"
+import type { StoreShape } from "../../store/Store.ts"
+import { jsonValue, timeOf, usableGap } from "../shared/previous-read.ts"
+import { parseNetworkInterfaces, PREVIOUS_COUNTERS } from "./parse-network-interfaces.ts"
 import { section } from "../shared/sections.ts"
 import { shq } from "../../domain/quote.ts"
 import { type DataTypeSpec, type Params, params } from "../../pipeline/DataType.ts"
@@ -33,9 +38,12 @@ export const networkInterfacesScript = (params: Params): string => {
   const interval = sampleInterval(params)
   return [
     section("addr", "ip -j -s -d addr show || ip -s -d addr show || ip addr show"),
-    section("sample1", SAMPLE),
-    // Busybox sleep may lack fractions: fall back to whole seconds (/proc/uptime keeps the rate right).
-    `sleep ${shq(interval)} 2>/dev/null || sleep ${shq(Math.ceil(interval))}`,
+    // With the previous read's counters (prepare), they are the first sample: no sleep on the host.
+    ...(typeof params[PREVIOUS_COUNTERS] === "string" ? [] : [
+      section("sample1", SAMPLE),
+      // Busybox sleep may lack fractions: fall back to whole seconds (/proc/uptime keeps the rate right).
+      `sleep ${shq(interval)} 2>/dev/null || sleep ${shq(Math.ceil(interval))}`,
+    ]),
     section("sample2", SAMPLE),
     section("route4", "ip -j -4 route show || ip -4 route show"),
     section("route6", "ip -j -6 route show || ip -6 route show"),
@@ -47,6 +55,38 @@ export const networkInterfacesScript = (params: Params): string => {
     section("listening", "ss -Htulpn || ss -tulpn || netstat -tulpn"),
   ].join("\n")
 }
+
+/**
+ * The newest stored collection's counters and the uptime they were read at, if recent, as the first
+ * sample (a param callers cannot set: `interval` is the only one the Schema allows). An explicit
+ * `interval` asks for a fresh sample; no usable previous read, or a store that cannot answer, too.
+ */
+const prepare = (store: StoreShape, device: Device, params: Params): Effect.Effect<Params, StoreError> =>
+  params["interval"] !== undefined ? Effect.succeed(params) : store.history({
+    table: "network_interfaces",
+    deviceId: device.id,
+    limit: PREVIOUS_ROWS,
+  }).pipe(
+    Effect.map((rows) => {
+      const newest = rows[0]
+      if (newest === undefined || !usableGap(newest["time"])) return params
+      const at = timeOf(newest["time"])
+      const counters: Record<string, unknown> = {}
+      let uptime: number | null = null
+      for (const row of rows) {
+        if (timeOf(row["time"]) !== at) break
+        const data = jsonValue(row["data"]) as { name?: unknown; counters?: unknown; sample_uptime?: unknown }
+        if (typeof data?.name !== "string" || typeof data.sample_uptime !== "number") return params
+        if (data.counters !== null && data.counters !== undefined) counters[data.name] = data.counters
+        uptime = data.sample_uptime
+      }
+      return uptime === null ? params : { ...params, [PREVIOUS_COUNTERS]: JSON.stringify({ uptime, counters }) }
+    }),
+    Effect.catch(() => Effect.succeed(params)),
+  )
+
+/** Rows read back for the previous collection: one per interface, newest first. */
+const PREVIOUS_ROWS = 512
 
 const cidrs = (i: NetworkInterfaces["interfaces"][number], family: "inet" | "inet6"): Array<string> =>
   i.addresses.filter((a) => a.family === family).map((
@@ -63,13 +103,14 @@ export const networkInterfaces: DataTypeSpec<NetworkInterfaces> = {
   },
   params: params({ interval: "seconds between the two counter samples for rates, 0.1-5 (default 0.5)" }),
   description:
-    "Network interfaces: state, MTU, MAC, addresses, bond/bridge membership, counters and rx/tx rates over a short sample, default routes and listening sockets.",
+    "Network interfaces: state, MTU, MAC, addresses, bond/bridge membership, counters and rx/tx rates (since the previous read, or over a short sample for a first read or an explicit interval), default routes and listening sockets.",
   output: NetworkInterfaces,
   table: "network_interfaces",
   ttlSeconds: 120,
   timeout: "20 seconds",
   retry: transportRetry,
   maxOutputBytes: 4 * 1024 * 1024,
+  prepare,
   script: networkInterfacesScript,
   parse: parseNetworkInterfaces,
   toRows: (data) =>
@@ -86,6 +127,7 @@ export const networkInterfaces: DataTypeSpec<NetworkInterfaces> = {
       tx_bytes_per_sec: i.rates?.tx_bytes_per_sec ?? null,
       rx_errors: i.counters?.rx_errors ?? null,
       tx_errors: i.counters?.tx_errors ?? null,
-      data: i,
+      // The uptime the counters were read at, so the next read can take its rates from them.
+      data: { ...i, sample_uptime: data.sample_uptime },
     })),
 }

@@ -7,14 +7,7 @@ import { parseIpJson } from "./parse/ip-json.ts"
 import { parseIpText } from "./parse/ip-text.ts"
 import { type CounterSample, parseCounterSample } from "./parse/proc-net-dev.ts"
 import { defaultRoutes, parseIpRoute } from "./parse/routes.ts"
-import {
-  type Counters,
-  type Interface,
-  type IpLink,
-  NetworkInterfaces,
-  type Rates,
-  type Route,
-} from "./parse/schema.ts"
+import { Counters, type Interface, type IpLink, NetworkInterfaces, type Rates, type Route } from "./parse/schema.ts"
 import { parseListening } from "./parse/sockets.ts"
 import { requireSection, type Section, splitSections } from "../shared/sections.ts"
 
@@ -65,6 +58,28 @@ export const ratesBetween = (
   return { rx_bytes_per_sec: rx, tx_bytes_per_sec: tx, rx_packets_per_sec: rxp, tx_packets_per_sec: txp }
 }
 
+/** The internal param a prepare sets: the previous read's `{ uptime, counters: { iface: Counters } }`. */
+export const PREVIOUS_COUNTERS = "previous_counters"
+
+/** The previous read's counters as the first sample; null when absent or not what prepare writes. */
+export const previousCountersOf = (params: Params): CounterSample | null => {
+  const raw = params[PREVIOUS_COUNTERS]
+  if (typeof raw !== "string") return null
+  try {
+    const v = JSON.parse(raw) as { uptime?: unknown; counters?: unknown }
+    if (typeof v.uptime !== "number" || typeof v.counters !== "object" || v.counters === null) return null
+    const entries = Object.entries(v.counters as Record<string, unknown>).flatMap(([name, c]) => {
+      const counters = decodeCounters(c)
+      return Result.isSuccess(counters) ? [{ name, counters: counters.success }] : []
+    })
+    return { uptime: v.uptime, entries }
+  } catch {
+    return null
+  }
+}
+
+const decodeCounters = Schema.decodeUnknownResult(Counters)
+
 const sampleOf = (s: Section | undefined, at: string): Result.Result<CounterSample | null, ParseError> => {
   const body = bodyOf(s)
   return body === null ? Result.succeed(null) : parseCounterSample(body, at)
@@ -112,7 +127,10 @@ export const parseNetworkInterfaces = (
     yield* requireSection(sections, "addr", "network_interfaces")
     yield* requireSection(sections, "sample2", "network_interfaces")
     const ip = yield* parseIpSection(bodyOf(sections.get("addr")))
-    const s1 = yield* sampleOf(sections.get("sample1"), "sample1")
+    // Without a sample1 section the first sample is the previous read's counters (prepare).
+    const s1 = sections.has("sample1")
+      ? yield* sampleOf(sections.get("sample1"), "sample1")
+      : previousCountersOf(params)
     const s2 = yield* sampleOf(sections.get("sample2"), "sample2")
     if (ip === null && s2 === null) return yield* netFail("neither ip nor /proc/net/dev produced any output", "addr")
     const nominal = Number(params["interval"] ?? 0.5)
@@ -143,6 +161,7 @@ export const parseNetworkInterfaces = (
       routes,
       default_routes: defaultRoutes(routes),
       sample_seconds: interfaces.some((i) => i.rates !== null) ? seconds : null,
+      sample_uptime: s2?.uptime ?? null,
       listening,
     }
     const checked = decode(value)

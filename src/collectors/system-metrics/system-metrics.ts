@@ -1,4 +1,5 @@
 import { transportRetry } from "../../domain/schedules.ts"
+import { jsonValue, usableGap } from "../shared/previous-read.ts"
 import { section } from "../shared/sections.ts"
 import { shCommand } from "../../domain/quote.ts"
 import { Effect } from "effect"
@@ -26,25 +27,7 @@ const SAMPLE2 = [
   "/proc/pressure/memory",
   "/proc/pressure/io",
 ]
-/** Reads closer than this to the previous one sample for themselves: a delta over a few jiffies is noise. */
-const MIN_GAP_MS = 5_000
-/** Past this (three default intervals) the previous read is too old to say what the CPU does now. */
-const MAX_GAP_MS = 900_000
-
 const hasPrevious = (params: Params): boolean => typeof params[PREVIOUS_SAMPLE] === "string"
-
-/** jsonb comes back parsed from one driver and as text from another. */
-const jsonValue = (v: unknown): unknown => {
-  if (typeof v !== "string") return v
-  try {
-    return JSON.parse(v) as unknown
-  } catch {
-    return undefined
-  }
-}
-
-const timeOf = (v: unknown): number =>
-  v instanceof Date ? v.getTime() : typeof v === "string" || typeof v === "number" ? new Date(v).getTime() : Number.NaN
 
 /**
  * The device's last stored read, if recent, as the first sample (its counters, as JSON in a param the
@@ -55,8 +38,7 @@ const prepare = (store: StoreShape, device: Device, params: Params): Effect.Effe
   store.history({ table: "system_metrics", deviceId: device.id, limit: 1 }).pipe(
     Effect.map((rows) => {
       const row = rows[0]
-      const age = Date.now() - timeOf(row?.["time"])
-      if (row === undefined || !(age >= MIN_GAP_MS && age <= MAX_GAP_MS)) return params
+      if (row === undefined || !usableGap(row["time"])) return params
       const previous = previousSampleOf(jsonValue(row["data"]))
       return previous === null ? params : { ...params, [PREVIOUS_SAMPLE]: JSON.stringify(previous) }
     }),

@@ -113,6 +113,8 @@ export const NetworkInterfaces = Schema.Struct({
   default_routes: Schema.Array(Route),
   /** Seconds between the two /proc/net/dev samples (null when no rates could be computed). */
   sample_seconds: NullNum,
+  /** /proc/uptime when the counters were read: the next read's rates start from them. */
+  sample_uptime: NullNum,
   listening: Schema.Struct({ available: Schema.Boolean, sockets: Schema.Array(Socket) }),
 })
 export type NetworkInterfaces = typeof NetworkInterfaces.Type
