@@ -3,6 +3,7 @@ import path from "node:path"
 import type { Cache } from "./cache/Cache.ts"
 import { makeCacheLayer } from "./cache/CacheLive.ts"
 import { applicationLayer } from "./app/layer.ts"
+import { AlertSettings, defaultAlertSettings } from "./alerts/settings.ts"
 import { Collector } from "./pipeline/Collector.ts"
 import type { InfraConfig } from "./settings/load.ts"
 import type { StoreError } from "./domain/errors.ts"
@@ -94,4 +95,7 @@ export const makeInfraLayer = (config: InfraConfig, options: InfraLayerOptions =
     observe: { retention: config.retention },
     scheduler: config.scheduler,
     watch: config.watch,
-  }).pipe(Layer.provideMerge(loggingLayer(config.logLevel)))
+  }).pipe(
+    Layer.provide(Layer.succeed(AlertSettings, config.alerts ?? defaultAlertSettings)),
+    Layer.provideMerge(loggingLayer(config.logLevel)),
+  )

@@ -30,7 +30,7 @@ export const floors: ReadonlyArray<ReadonlyArray<string>> = [
   ["auth", "observe", "instances"],
   ["pipeline"],
   ["collectors"],
-  ["configs", "scheduler"],
+  ["configs", "scheduler", "alerts"],
   ["app"],
   ["mcp"],
   ["http", "dashboard"],

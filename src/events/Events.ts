@@ -3,6 +3,29 @@ import { Context, Effect, Layer, PubSub, type Scope } from "effect"
 /** stale: an expired entry served at once while a refresh runs (cache.stale_while_revalidate). */
 export type CacheStatus = "hit" | "miss" | "refresh" | "stale"
 
+/**
+ * An alert started firing (or, with `reminder`, is still firing after its repeat interval), or
+ * resolved (src/alerts). Notification channels consume these; `silenced` ones are not sent.
+ */
+export interface AlertEvent {
+  readonly _tag: "AlertFiring" | "AlertResolved"
+  readonly alertId: number
+  readonly ruleId: string
+  readonly ruleName: string
+  readonly severity: "info" | "warning" | "critical"
+  readonly device: string
+  readonly subject: string
+  readonly labels: Readonly<Record<string, string>>
+  readonly value: number | null
+  readonly threshold: number | null
+  readonly summary: string
+  /** config_change_risk: snapshot id, the risk rule that fired and the diff summary. */
+  readonly details: unknown
+  readonly startedAt: string
+  readonly silenced: boolean
+  readonly reminder: boolean
+}
+
 export type InfraEvent =
   | {
     readonly _tag: "DataCollected"
@@ -35,6 +58,7 @@ export type InfraEvent =
     readonly snapshotId: number
     readonly detectionSource: string
   }
+  | AlertEvent
   | {
     /** Cached reads dropped on request (DELETE /api/cache); null device/dataType means "all". */
     readonly _tag: "CacheInvalidated"

@@ -6,6 +6,7 @@ import { registerConfigResources } from "./config-resources.ts"
 import { registerPrompts } from "./prompts.ts"
 import { registerDeviceResources } from "./resources.ts"
 import { enableSubscriptions } from "./subscriptions.ts"
+import { registerAlertTools } from "./tools/alerts.ts"
 import { registerConfigTools } from "./tools/configs.ts"
 import { registerDataTools } from "./tools/data.ts"
 import { registerDeviceTools } from "./tools/devices.ts"
@@ -46,6 +47,7 @@ export const makeMcpServer = (options: McpServerOptions): Effect.Effect<McpServe
       registerHistoryTools(server, ctx)
       registerOperationTools(server, ctx)
       registerConfigTools(server, ctx)
+      registerAlertTools(server, ctx)
       registerDeviceResources(server, ctx)
       registerConfigResources(server, ctx)
       registerPrompts(server, true)

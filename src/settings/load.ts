@@ -4,6 +4,7 @@ import { Result, type SchemaIssue } from "effect"
 import { parse as parseYaml } from "yaml"
 import type { DeviceInput } from "../domain/device.ts"
 import { ValidationError } from "../domain/errors.ts"
+import { type AlertSettings, alertSettingsFrom } from "../alerts/settings.ts"
 import { watchSettingsFrom } from "../configs/watch/parse-settings.ts"
 import type { WatchSettings } from "../configs/watch/settings.ts"
 import { defaultSchedulerSettings, type SchedulerSettings, schedulerSettingsFrom } from "../scheduler/settings.ts"
@@ -57,6 +58,8 @@ export interface InfraConfig {
   readonly watch: WatchSettings
   /** REST request bodies larger than this are refused (413). */
   readonly http: { readonly maxBodyBytes: number }
+  /** `alerts:` (built-in switches, rules from the file, evaluation interval); defaults when absent. */
+  readonly alerts?: AlertSettings | undefined
 }
 
 export const defaultConfig: InfraConfig = {
@@ -184,6 +187,7 @@ const resolveDocument = (file: ConfigDocument, env: EnvOverrides): InfraConfig =
       env.INFRA_INSTANCE_ID ?? file.instance_id,
     ),
     watch: watchSettingsFrom(file.watch),
+    alerts: alertSettingsFrom(file.alerts),
     http: { maxBodyBytes: env.INFRA_MAX_BODY_BYTES ?? file.http?.max_body_bytes ?? d.http.maxBodyBytes },
   }
 }

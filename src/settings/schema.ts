@@ -4,6 +4,7 @@ import { allDataTypes } from "../collectors/index.ts"
 import { WatchSection } from "../configs/watch/parse-settings.ts"
 import { InstanceId, LeaseTtl, ScheduleSection } from "../scheduler/settings.ts"
 import { McpSection } from "../mcp/settings.ts"
+import { AlertsSection } from "../alerts/settings.ts"
 import { MaxBodyBytes } from "../http/settings.ts"
 import { parseProxyJump } from "../ssh/ssh-config.ts"
 
@@ -92,6 +93,7 @@ export const ConfigDocument = Schema.Struct({
   watch: opt(WatchSection),
   mcp: opt(McpSection),
   http: opt(Schema.Struct({ max_body_bytes: opt(MaxBodyBytes) })),
+  alerts: opt(AlertsSection),
 })
 
 export type ConfigDocument = typeof ConfigDocument.Type

@@ -1,6 +1,7 @@
 import { Context, type Effect } from "effect"
 import type { StoreError } from "../domain/errors.ts"
 import type { StoreNotifications } from "./notify.ts"
+import type { AlertsRepo } from "./repos/alerts.ts"
 import type { AuditRepo } from "./repos/audit.ts"
 import type { ConfigsRepo } from "./repos/configs.ts"
 import type { DevicesRepo } from "./repos/devices.ts"
@@ -11,6 +12,7 @@ import type { MetricsRepo } from "./repos/metrics.ts"
 import type { SeriesRepo } from "./repos/series.ts"
 import type { TokensRepo } from "./repos/tokens.ts"
 
+export type { AlertFilter, AlertInsert, AlertsRepo, AlertUpdate, SilenceInsert } from "./repos/alerts.ts"
 export type { AuditEntry, AuditFilter, AuditRepo, AuditSummaryRow } from "./repos/audit.ts"
 export type {
   ConfigChangeFilter,
@@ -69,5 +71,6 @@ export type StoreShape =
   & MetricsRepo
   & MaintenanceRepo
   & FleetRepo
+  & AlertsRepo
 
 export class Store extends Context.Service<Store, StoreShape>()("infrastructor/Store") {}

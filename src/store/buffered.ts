@@ -6,6 +6,7 @@ import type { HostKeys } from "../ssh/HostKeys.ts"
 import { openSpillFile, type SpillFile } from "./spill.ts"
 import { rawQueryOf, registerRawQuery } from "./raw-sql.ts"
 import {
+  type AlertsRepo,
   type AuditEntry,
   type AuditRepo,
   type ConfigsRepo,
@@ -621,10 +622,27 @@ export const makeBufferedStore = (inner: StoreShape, options: WriteBufferOptions
     }
 
     const fleet: FleetRepo = { fleetLatest: guarded("fleetLatest") }
+    const alerts: AlertsRepo = {
+      alertRuleRows: guarded("alertRuleRows"),
+      upsertAlertRule: guarded("upsertAlertRule"),
+      deleteAlertRule: guarded("deleteAlertRule"),
+      newestCollections: guarded("newestCollections"),
+      openAlerts: guarded("openAlerts"),
+      insertAlert: guarded("insertAlert"),
+      updateAlert: guarded("updateAlert"),
+      listAlerts: guarded("listAlerts"),
+      getAlert: guarded("getAlert"),
+      acknowledgeAlert: guarded("acknowledgeAlert"),
+      insertSilence: guarded("insertSilence"),
+      deleteSilence: guarded("deleteSilence"),
+      listSilences: guarded("listSilences"),
+      configChangeOf: guarded("configChangeOf"),
+    }
 
     const store: StoreShape = {
       ...connection,
       ...fleet,
+      ...alerts,
       ...devices,
       ...series,
       ...audit,

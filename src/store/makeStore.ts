@@ -2,6 +2,7 @@ import { Effect } from "effect"
 import type { HostKeysShape } from "../ssh/HostKeys.ts"
 import { makeNotifications } from "./notify.ts"
 import { registerRawQuery } from "./raw-sql.ts"
+import { makeAlertsRepo } from "./repos/alerts.ts"
 import { makeAuditRepo } from "./repos/audit.ts"
 import { makeConfigsRepo } from "./repos/configs.ts"
 import { makeDevicesRepo } from "./repos/devices.ts"
@@ -42,6 +43,7 @@ export const makeStore = (client: SqlClient, storeOptions: MakeStoreOptions = {}
     ...makeMetricsRepo(sql),
     ...makeMaintenanceRepo(sql),
     ...makeFleetRepo(sql),
+    ...makeAlertsRepo(sql),
   }
   registerRawQuery(store, (text, params) => sql.rows("query", text, params))
   return store

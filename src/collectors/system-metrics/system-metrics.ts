@@ -1,5 +1,5 @@
 import { transportRetry } from "../../domain/schedules.ts"
-import { jsonValue, usableGap } from "../shared/previous-read.ts"
+import { jsonValue, usableGap } from "../../pipeline/previous-read.ts"
 import { section } from "../shared/sections.ts"
 import { shCommand } from "../../domain/quote.ts"
 import { Effect } from "effect"
