@@ -209,9 +209,68 @@ const restSamples = (f: Fixture): ReadonlyArray<RestSample> => [
   { route: "GET /settings", path: "/settings", op: "Devices.list" },
   { route: "GET /settings/devices/:device", path: "/settings/devices/h1", op: "Devices.get" },
   { route: "GET /api/devices/:device/host-key", path: "/api/devices/h1/host-key", op: "Devices.hostKey" },
+  { route: "GET /api/alerts", path: "/api/alerts?state=firing", op: "Alerts.list" },
+  { route: "GET /api/alert-rules", path: "/api/alert-rules", op: "Alerts.rules" },
+  {
+    route: "POST /api/alert-rules",
+    path: "/api/alert-rules",
+    body: {
+      id: "r1",
+      name: "r1",
+      severity: "warning",
+      scope: { all: true },
+      condition: { kind: "predicate", predicate: "systemd_unit_failed" },
+    },
+    op: "Alerts.createRule",
+  },
+  {
+    route: "PATCH /api/alert-rules/:id",
+    path: "/api/alert-rules/cpu_high",
+    body: { enabled: false },
+    op: "Alerts.updateRule",
+  },
+  { route: "DELETE /api/alert-rules/:id", path: "/api/alert-rules/cpu_high", op: "Alerts.deleteRule" },
+  {
+    route: "POST /api/alert-rules/test",
+    path: "/api/alert-rules/test",
+    body: { id: "disk_usage_warning" },
+    op: "Alerts.testRule",
+  },
+  { route: "GET /api/alert-silences", path: "/api/alert-silences", op: "Alerts.silences" },
+  {
+    route: "POST /api/alert-silences",
+    path: "/api/alert-silences",
+    body: { device: "h1", until: "1h" },
+    op: "Alerts.silence",
+  },
+  { route: "DELETE /api/alert-silences/:id", path: "/api/alert-silences/1", op: "Alerts.unsilence" },
+  { route: "GET /api/alerts/:id", path: "/api/alerts/1", op: "Alerts.get" },
+  { route: "POST /api/alerts/:id/acknowledge", path: "/api/alerts/1/acknowledge", body: {}, op: "Alerts.acknowledge" },
 ]
 
 const toolSamples = (f: Fixture): ReadonlyArray<ToolSample> => [
+  { tool: "list_alerts", args: {}, op: "Alerts.list" },
+  { tool: "list_alert_rules", args: {}, op: "Alerts.rules" },
+  {
+    tool: "create_alert_rule",
+    args: {
+      rule: {
+        id: "r2",
+        name: "r2",
+        severity: "warning",
+        scope: { all: true },
+        condition: { kind: "predicate", predicate: "systemd_unit_failed" },
+      },
+    },
+    op: "Alerts.createRule",
+  },
+  { tool: "update_alert_rule", args: { id: "cpu_high", changes: { enabled: false } }, op: "Alerts.updateRule" },
+  { tool: "delete_alert_rule", args: { id: "cpu_high" }, op: "Alerts.deleteRule" },
+  { tool: "test_alert_rule", args: { id: "disk_usage_warning" }, op: "Alerts.testRule" },
+  { tool: "acknowledge_alert", args: { id: 1 }, op: "Alerts.acknowledge" },
+  { tool: "list_alert_silences", args: {}, op: "Alerts.silences" },
+  { tool: "silence_alerts", args: { device: "h1", until: "1h" }, op: "Alerts.silence" },
+  { tool: "unsilence_alerts", args: { id: 1 }, op: "Alerts.unsilence" },
   { tool: "list_devices", args: {}, op: "Devices.list" },
   { tool: "get_device", args: { device: "h1" }, op: "Devices.get" },
   { tool: "add_device", args: { name: "x2", host: "127.0.0.9", probe: false }, op: "Devices.add" },
@@ -268,8 +327,8 @@ const resourceSamples: ReadonlyArray<{ readonly uri: string; readonly op: string
 
 const declared = new Map(allOperations.map((o) => [o.name, o]))
 
-/** Written by timers, not by requests: per-minute rollups and cache snapshots. */
-const BACKGROUND = new Set(["service_performance_metrics", "cache_metadata"])
+/** Written by timers and the alert engine (from collected data), not by requests: rollups, cache snapshots, alerts. */
+const BACKGROUND = new Set(["service_performance_metrics", "cache_metadata", "alerts"])
 
 /** Everything the database holds that an operation could change (last_used_at is touched by any use). */
 const databaseState = (run: <A>(e: Effect.Effect<A, any, any>) => Promise<A>) =>

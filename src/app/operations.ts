@@ -1,4 +1,5 @@
 import { adminOperations } from "./admin.ts"
+import { alertOperations } from "./alerts.ts"
 import { configOperations } from "./configs.ts"
 import { dataOperations } from "./data.ts"
 import { deviceOperations } from "./devices.ts"
@@ -10,4 +11,5 @@ export const allOperations: ReadonlyArray<OperationSpec> = [
   ...Object.values(dataOperations),
   ...Object.values(configOperations),
   ...Object.values(adminOperations),
+  ...Object.values(alertOperations),
 ]

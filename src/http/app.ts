@@ -2,6 +2,7 @@ import { Effect, Exit } from "effect"
 import { Hono } from "hono"
 import { bodyLimit } from "hono/body-limit"
 import type { Admin } from "../app/admin.ts"
+import type { Alerts } from "../app/alerts.ts"
 import type { Configs } from "../app/configs.ts"
 import type { Data } from "../app/data.ts"
 import type { Devices } from "../app/devices.ts"
@@ -13,6 +14,7 @@ import type { McpServices } from "../mcp/context.ts"
 import { EventLog } from "../observe/EventLog.ts"
 import { Store } from "../store/Store.ts"
 import { adminRoutes } from "./admin-routes.ts"
+import { alertRoutes } from "./alerts-routes.ts"
 import { makeBridge } from "./bridge.ts"
 import { configRoutes } from "./configs-routes.ts"
 import { dataRoutes } from "./data-routes.ts"
@@ -23,7 +25,7 @@ import { referenceRoutes } from "./openapi/reference.ts"
 import { requestLogger } from "./request-logger.ts"
 import { HttpSettings } from "./settings.ts"
 
-export type AppServices = Data | Devices | Configs | Admin | Store | EventLog | McpServices
+export type AppServices = Data | Devices | Configs | Admin | Alerts | Store | EventLog | McpServices
 
 /** MCP's own request cap (the SDK's), above the REST default. */
 const MCP_MAX_BODY_BYTES = 4 * 1024 * 1024
@@ -81,6 +83,7 @@ export const makeHttpApp = Effect.gen(function* () {
   app.route("/", configRoutes(bridge)) // before the generic /api/devices/:device/:dataType routes
   app.route("/", dataRoutes(bridge))
   app.route("/", adminRoutes(bridge))
+  app.route("/", alertRoutes(bridge))
   app.route("/", eventRoutes(bridge, log))
   app.route("/", referenceRoutes())
 

@@ -1,6 +1,7 @@
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js"
 import { Cause, Effect, Exit, Option } from "effect"
 import type { Admin } from "../app/admin.ts"
+import type { Alerts } from "../app/alerts.ts"
 import { Caller, type CallerShape } from "../app/caller.ts"
 import type { Configs } from "../app/configs.ts"
 import type { Data } from "../app/data.ts"
@@ -9,7 +10,7 @@ import { describeError, isTaggedError } from "../domain/errors.ts"
 import type { Events } from "../events/Events.ts"
 
 /** What the MCP server calls: the application operations (which authorize and audit), and the bus. */
-export type McpServices = Data | Devices | Configs | Admin | Events
+export type McpServices = Data | Devices | Configs | Admin | Alerts | Events
 
 /** A failure the agent should read: a typed error turned into code + one-line message. */
 export interface ToolFailure {

@@ -20,6 +20,7 @@ const tagDescriptions: Readonly<Record<string, string>> = {
   configs: "Config file history, diffs, change events, restore",
   admin: "Audit, cache, performance, retention, scheduler, metrics, tokens",
   events: "Live events",
+  alerts: "Alert rules, alerts (pending, firing, resolved), acknowledgements and silences",
 }
 
 /** Effect's JSON form of a number allows "NaN"/"Infinity" strings; answers are JSON.stringify'd numbers. */
