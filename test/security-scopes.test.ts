@@ -67,6 +67,8 @@ const dashboardPages = new Set([
   "GET /audit",
   "GET /settings",
   "GET /settings/devices/:device",
+  "GET /alerts",
+  "GET /alerts/rules",
 ])
 
 /** What the route or tool is expected to run, by its declared name in src/app. */
@@ -208,6 +210,9 @@ const restSamples = (f: Fixture): ReadonlyArray<RestSample> => [
   { route: "GET /feeds/audit/rows", path: "/feeds/audit/rows", op: "Admin.audit" },
   { route: "GET /settings", path: "/settings", op: "Devices.list" },
   { route: "GET /settings/devices/:device", path: "/settings/devices/h1", op: "Devices.get" },
+  { route: "GET /alerts", path: "/alerts?state=firing", op: "Alerts.list" },
+  { route: "GET /feeds/alerts/rows", path: "/feeds/alerts/rows", op: "Alerts.list" },
+  { route: "GET /alerts/rules", path: "/alerts/rules", op: "Alerts.rules" },
   { route: "GET /api/devices/:device/host-key", path: "/api/devices/h1/host-key", op: "Devices.hostKey" },
   { route: "GET /api/alerts", path: "/api/alerts?state=firing", op: "Alerts.list" },
   { route: "GET /api/alert-rules", path: "/api/alert-rules", op: "Alerts.rules" },

@@ -81,6 +81,8 @@ export const OWN_ASSETS: ReadonlyArray<string> = [
   "feeds.css",
   "settings.js",
   "settings.css",
+  "alerts.js",
+  "alerts.css",
 ]
 
 const typeOf = (name: string) => (name.endsWith(".css") ? CSS : JS)

@@ -2,7 +2,7 @@
  * The web dashboard, served at / by the same process: server-rendered hono/jsx pages, small client
  * modules, and the session cookie (src/dashboard/session). Each area is a folder that registers its
  * routes on one PageKit: fleet, device, panels (the device's tables), configs (history, diffs,
- * restore), feeds (changes, audit), settings. Every read goes through the application services
+ * restore), feeds (changes, audit), settings, alerts. Every read goes through the application services
  * (src/app) as the request's Caller, so scopes, audit and retries are the API's own; every write is
  * a call from the browser to the REST API, with the session's CSRF header.
  */
@@ -10,6 +10,7 @@ import { Exit } from "effect"
 import { type Context, Hono } from "hono"
 import type { Authenticator } from "../auth/Authenticator.ts"
 import "../auth/context.ts"
+import { registerAlertPages } from "./alerts/routes.ts"
 import { makeAssetStore } from "./assets.ts"
 import { registerConfigPages } from "./configs/routes.ts"
 import { registerDevicePages } from "./device/routes.ts"
@@ -111,6 +112,7 @@ export const dashboardRoutes = (bridge: DashboardRunner<PageServices>, auth: Aut
   registerConfigPages(kit)
   registerFeedPages(kit)
   registerSettingsPages(kit)
+  registerAlertPages(kit)
 
   return app
 }

@@ -117,7 +117,7 @@
     if (pending === null) pending = setTimeout(refresh, 500)
   }
   if (typeof EventSource === "function") {
-    const kinds = "DataCollected,CollectionFailed,DeviceStatusChanged"
+    const kinds = "DataCollected,CollectionFailed,DeviceStatusChanged,AlertFiring,AlertResolved"
     const source = new EventSource(`/api/events?kind=${kinds}`)
     source.addEventListener("open", () => {
       live.dataset.live = "live"

@@ -15,6 +15,29 @@ export interface FleetRow {
   readonly metrics: LatestMetrics | undefined
   /** CPU over the last hour, downsampled in the database. */
   readonly spark: CpuSpark | undefined
+  /** Firing alerts of the device (silenced ones apart). */
+  readonly alerts: FiringAlerts
+}
+
+export interface FiringAlerts {
+  readonly critical: number
+  readonly warning: number
+  readonly info: number
+  readonly silenced: number
+}
+
+/** Sort weight: any critical above any number of warnings. */
+const alertWeight = (a: FiringAlerts) => a.critical * 10_000 + a.warning * 100 + a.info
+
+const Alerts = ({ device, alerts }: { device: string; alerts: FiringAlerts }) => {
+  const parts = (["critical", "warning", "info"] as const).filter((k) => alerts[k] > 0)
+  if (parts.length === 0 && alerts.silenced === 0) return <span class="muted">–</span>
+  return (
+    <a class="alerts" href={`/alerts?device=${encodeURIComponent(device)}`}>
+      {parts.map((k) => <span key={k} class={`pill pill-alert-${k}`}>{`${alerts[k]} ${k}`}</span>)}
+      {alerts.silenced > 0 ? <span class="muted small">{`${alerts.silenced} silenced`}</span> : null}
+    </a>
+  )
 }
 
 const Bar = ({ label, value }: { label: string; value: number | null }) =>
@@ -35,6 +58,7 @@ const Row = ({ row, now }: { row: FleetRow; now: number }) => {
       data-device={row.name}
       data-name={row.name.toLowerCase()}
       data-status={row.status}
+      data-alerts={alertWeight(row.alerts)}
       data-cpu={m?.cpu ?? ""}
       data-mem={m?.mem ?? ""}
       data-disk={m?.disk ?? ""}
@@ -49,6 +73,9 @@ const Row = ({ row, now }: { row: FleetRow; now: number }) => {
       </th>
       <td data-label="Status">
         <StatusBadge status={row.status} />
+      </td>
+      <td data-label="Alerts">
+        <Alerts device={row.name} alerts={row.alerts} />
       </td>
       <td data-label="CPU">
         <Bar label={`CPU of ${row.name}`} value={m?.cpu ?? null} />
@@ -86,6 +113,7 @@ export const FleetRows = ({ rows, now }: { rows: ReadonlyArray<FleetRow>; now: n
 const columns: ReadonlyArray<readonly [key: string, label: string]> = [
   ["name", "Device"],
   ["status", "Status"],
+  ["alerts", "Alerts"],
   ["cpu", "CPU"],
   ["mem", "Memory"],
   ["disk", "Worst disk"],

@@ -37,6 +37,7 @@ export const Layout = (props: LayoutProps) => (
         <a class="brand" href="/">infrastructor</a>
         <nav aria-label="Main">
           <a href="/">Fleet</a>
+          <a href="/alerts">Alerts</a>
           <a href="/changes">Changes</a>
           <a href="/audit">Audit</a>
           <a href="/settings">Settings</a>

@@ -8,6 +8,7 @@ import { Cause, Exit, Option } from "effect"
 import type { Effect } from "effect"
 import type { Context, Hono } from "hono"
 import type { Admin } from "../../app/admin.ts"
+import type { Alerts } from "../../app/alerts.ts"
 import type { Caller } from "../../app/caller.ts"
 import type { Configs } from "../../app/configs.ts"
 import type { Data } from "../../app/data.ts"
@@ -19,7 +20,7 @@ import { Layout, Notice, type SessionView } from "./layout.tsx"
 import { csrfFor, sessionTokenFrom } from "../session/session.ts"
 
 /** The application services a page may call. */
-export type PageServices = Devices | Data | Configs | Admin
+export type PageServices = Devices | Data | Configs | Admin | Alerts
 
 /** What the dashboard needs of the HTTP bridge (src/http/bridge.ts): run as the request's Caller. */
 export interface DashboardRunner<R> {

@@ -61,4 +61,4 @@ export const isDashboardPage = (path: string): boolean =>
   path === "/" || DASHBOARD_AREAS.some((area) => path === area || path.startsWith(`${area}/`))
 
 /** The page areas besides the fleet at / (src/dashboard/<area>). */
-const DASHBOARD_AREAS = ["/devices", "/changes", "/audit", "/settings"]
+const DASHBOARD_AREAS = ["/devices", "/changes", "/audit", "/settings", "/alerts"]
