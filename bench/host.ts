@@ -17,7 +17,7 @@
  *   ln -s "$PWD/node_modules" /tmp/base/ && (cd /tmp/base && npx tsc -p . --outDir out --declaration false) ;
  *   BENCH_HOST_BASELINE=/tmp/base/out npm run bench:host
  *
- * system_metrics is read as the scheduler reads it, from the previous read's counters (its prepare
+ * system_metrics and network_interfaces are read as the scheduler reads them, from the previous read's counters (its prepare
  * hands them over when that read is 5 s to 15 min old): here reads follow each other within
  * milliseconds, which changes the rates, not the cost. "(first read)" is a read without them.
  */
@@ -31,6 +31,7 @@ import { Effect, Result } from "effect"
 import { allDataTypes } from "../src/collectors/index.ts"
 import { type Capabilities, supportsDataType } from "../src/domain/capabilities.ts"
 import type { AnyDataTypeSpec, Params } from "../src/pipeline/DataType.ts"
+import { PREVIOUS_COUNTERS } from "../src/collectors/network-interfaces/parse-network-interfaces.ts"
 import { PREVIOUS_SAMPLE, previousSampleOf } from "../src/collectors/system-metrics/parse-system-metrics.ts"
 import { frameCommand } from "../src/ssh/framing.ts"
 import type { SshShape } from "../src/ssh/Ssh.ts"
@@ -134,8 +135,21 @@ interface Case {
   readonly steady: boolean
 }
 
+/** network_interfaces' prepare: the last read's counters and the uptime they were read at. */
+const previousCounters = (last: unknown): string | null => {
+  const v = last as { sample_uptime?: unknown; interfaces?: ReadonlyArray<{ name: string; counters: unknown }> }
+  if (typeof v?.sample_uptime !== "number" || v.interfaces === undefined) return null
+  const counters = Object.fromEntries(v.interfaces.filter((i) => i.counters !== null).map((i) => [i.name, i.counters]))
+  return JSON.stringify({ uptime: v.sample_uptime, counters })
+}
+
 const paramsFor = (c: Case, last: unknown): Params => {
-  const previous = c.steady && last !== undefined ? previousSampleOf(last) : null
+  if (!c.steady || last === undefined) return {}
+  if (c.spec.name === "network_interfaces") {
+    const previous = previousCounters(last)
+    return previous === null ? {} : { [PREVIOUS_COUNTERS]: previous }
+  }
+  const previous = previousSampleOf(last)
   return previous === null ? {} : { [PREVIOUS_SAMPLE]: JSON.stringify(previous) }
 }
 
@@ -288,7 +302,9 @@ const benchCases = (specs: ReadonlyArray<AnyDataTypeSpec>): Array<Case> =>
   specs.filter((s) => s.pollable === true || s.name === "capabilities").flatMap((spec) => [
     { name: spec.name, spec, steady: true },
     // Its steady reads take the previous read's counters (paramsFor): a first read samples for itself.
-    ...(spec.name === "system_metrics" ? [{ name: `${spec.name} (first read)`, spec, steady: false }] : []),
+    ...(spec.name === "system_metrics" || spec.name === "network_interfaces"
+      ? [{ name: `${spec.name} (first read)`, spec, steady: false }]
+      : []),
   ])
 
 const readsPerHour = (spec: AnyDataTypeSpec) => (spec.ttlSeconds > 0 ? 3600 / spec.ttlSeconds : 0)
