@@ -6,6 +6,7 @@
 import type { Effect } from "effect"
 import type { AlertsShape } from "../../app/alerts.ts"
 import { ago } from "../kit/format.ts"
+import { FilterSelect } from "../kit/filter-select.tsx"
 import { Layout, Notice, type SessionView } from "../kit/layout.tsx"
 import { type AlertQuery, HISTORY_SIZE, SEVERITIES, STATES } from "./filters.ts"
 
@@ -256,20 +257,6 @@ export const AlertsLive = (props: { view: AlertsView; now: number; write: boolea
   )
 }
 
-const Select = (
-  props: { name: string; label: string; value: string; options: ReadonlyArray<readonly [string, string]> },
-) => (
-  <label>
-    {props.label}
-    <select name={props.name} id={`filter-${props.name}`}>
-      <option value="" selected={props.value === ""}>any</option>
-      {props.options.map(([value, text]) => (
-        <option key={value} value={value} selected={props.value === value}>{text}</option>
-      ))}
-    </select>
-  </label>
-)
-
 /** The silence form: at least one matcher, and an end (a duration from now or a date and time). */
 const SilenceForm = (props: { rules: ReadonlyArray<string>; devices: ReadonlyArray<string> }) => (
   <details class="silence-box" id="silence-box">
@@ -342,15 +329,15 @@ export const AlertsPage = (props: AlertsPageProps) => {
         <p class="live" id="live" data-live="connecting" aria-live="polite">connecting…</p>
       </div>
       <form class="filters" id="alert-filters" method="get" action="/alerts" data-rows="/feeds/alerts/rows">
-        <Select name="state" label="State" value={f.state} options={STATES.map((s) => [s, STATE_TEXT[s] ?? s])} />
-        <Select
+        <FilterSelect name="state" label="State" value={f.state} options={STATES.map((s) => [s, STATE_TEXT[s] ?? s])} />
+        <FilterSelect
           name="severity"
           label="Severity"
           value={f.severity}
           options={SEVERITIES.map((s) => [s, SEVERITY_TEXT[s] ?? s])}
         />
-        <Select name="device" label="Device" value={f.device} options={devices.map((d) => [d, d])} />
-        <Select name="rule" label="Rule" value={f.rule} options={rules.map((r) => [r, r])} />
+        <FilterSelect name="device" label="Device" value={f.device} options={devices.map((d) => [d, d])} />
+        <FilterSelect name="rule" label="Rule" value={f.rule} options={rules.map((r) => [r, r])} />
         <button type="submit" class="apply">Apply</button>
         <a href="/alerts" class="reset">Clear filters</a>
       </form>

@@ -2,6 +2,7 @@
  * The alerts page's filters as the query string carries them (a filtered view is a link), read once
  * here for the page and its live fragment alike. Unknown values are dropped, never an error page.
  */
+import { oneOf, type Query, queryText } from "../kit/query.ts"
 
 export const STATES = ["firing", "pending", "resolved"] as const
 export const SEVERITIES = ["critical", "warning", "info"] as const
@@ -10,8 +11,6 @@ export const HISTORY_SIZE = 50
 /** Active alerts are all shown, up to the API's own ceiling. */
 export const ACTIVE_LIMIT = 1000
 
-type Query = (name: string) => string | undefined
-
 export interface AlertQuery {
   readonly state: (typeof STATES)[number] | ""
   readonly severity: (typeof SEVERITIES)[number] | ""
@@ -19,16 +18,11 @@ export interface AlertQuery {
   readonly rule: string
 }
 
-const text = (q: Query, name: string): string => (q(name) ?? "").trim().slice(0, 200)
-
-const oneOf = <T extends string>(list: ReadonlyArray<T>, raw: string): T | "" =>
-  (list as ReadonlyArray<string>).includes(raw) ? raw as T : ""
-
 export const alertQuery = (q: Query): AlertQuery => ({
-  state: oneOf(STATES, text(q, "state").toLowerCase()),
-  severity: oneOf(SEVERITIES, text(q, "severity").toLowerCase()),
-  device: text(q, "device"),
-  rule: text(q, "rule"),
+  state: oneOf(STATES, queryText(q, "state").toLowerCase()),
+  severity: oneOf(SEVERITIES, queryText(q, "severity").toLowerCase()),
+  device: queryText(q, "device"),
+  rule: queryText(q, "rule"),
 })
 
 /** The query string of a view (empty values left out). */

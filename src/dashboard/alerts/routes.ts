@@ -7,8 +7,7 @@ import { Effect, Exit } from "effect"
 import type { Context } from "hono"
 import { Alerts } from "../../app/alerts.ts"
 import { Devices } from "../../app/devices.ts"
-import { describeError } from "../../domain/errors.ts"
-import { failureOf, fragment, html, type PageKit, type PageStatus, sessionOf } from "../kit/page-kit.ts"
+import { failureOf, fragment, html, type PageKit, readProblem, sessionOf } from "../kit/page-kit.ts"
 import { AlertsLive, AlertsPage, type AlertsView } from "./alerts-page.tsx"
 import { ACTIVE_LIMIT, type AlertQuery, alertQuery, HISTORY_SIZE } from "./filters.ts"
 import { RulesPage } from "./rules-page.tsx"
@@ -58,27 +57,13 @@ const choices = Effect.all([
   ),
 ])
 
-const problem = (e: unknown): { title: string; detail: string; status: PageStatus } => {
-  const info = describeError(e)
-  const status: PageStatus = info.status === 400 || info.status === 403 || info.status === 404 ||
-      info.status === 422 || info.status === 503
-    ? info.status
-    : 500
-  const title = status === 403
-    ? "This session may not read alerts"
-    : status === 503
-    ? "The store is not reachable"
-    : `Could not read alerts (${info.code})`
-  return { title, detail: info.message, status }
-}
-
 export const registerAlertPages = (kit: PageKit): void => {
   kit.app.get("/alerts", async (c: Context) => {
     const filter = alertQuery((n) => c.req.query(n))
     const session = sessionOf(c)
     const [result, names] = await Promise.all([kit.bridge.exit(c, viewOf(filter)), kit.bridge.exit(c, choices)])
     const [devices, rules] = Exit.isSuccess(names) ? names.value : [[], []]
-    const error = Exit.isFailure(result) ? problem(failureOf(result)) : undefined
+    const error = Exit.isFailure(result) ? readProblem(failureOf(result), "alerts") : undefined
     return html(
       c,
       AlertsPage({

@@ -1,5 +1,6 @@
 /** /audit: the audit log (one row per pipeline call and per audited change), newest first, filterable. */
 import { ago, isoOf, num } from "../kit/format.ts"
+import { FilterSelect } from "../kit/filter-select.tsx"
 import { Layout, Notice, type SessionView } from "../kit/layout.tsx"
 import { type AuditQuery, METHODS, OUTCOMES, RANGES } from "./filters.ts"
 
@@ -99,20 +100,6 @@ export const AuditRows = (
   </tbody>
 )
 
-const Select = (
-  props: { name: string; label: string; value: string; options: ReadonlyArray<readonly [string, string]> },
-) => (
-  <label>
-    {props.label}
-    <select name={props.name} id={`filter-${props.name}`}>
-      <option value="" selected={props.value === ""}>any</option>
-      {props.options.map(([value, text]) => (
-        <option key={value} value={value} selected={props.value === value}>{text}</option>
-      ))}
-    </select>
-  </label>
-)
-
 export interface AuditPageProps {
   readonly session: SessionView
   readonly styles: ReadonlyArray<string>
@@ -143,7 +130,7 @@ export const AuditPage = (props: AuditPageProps) => {
         data-feed="audit"
         data-rows="/feeds/audit/rows"
       >
-        <Select name="device" label="Device" value={f.device} options={devices.map((d) => [d, d])} />
+        <FilterSelect name="device" label="Device" value={f.device} options={devices.map((d) => [d, d])} />
         <label>
           Operation
           <input
@@ -156,8 +143,8 @@ export const AuditPage = (props: AuditPageProps) => {
             size={16}
           />
         </label>
-        <Select name="method" label="Via" value={f.method} options={METHODS.map((m) => [m, m])} />
-        <Select name="outcome" label="Outcome" value={f.outcome} options={OUTCOMES.map((o) => [o, o])} />
+        <FilterSelect name="method" label="Via" value={f.method} options={METHODS.map((m) => [m, m])} />
+        <FilterSelect name="outcome" label="Outcome" value={f.outcome} options={OUTCOMES.map((o) => [o, o])} />
         <label>
           Token
           <input
@@ -170,7 +157,7 @@ export const AuditPage = (props: AuditPageProps) => {
             size={10}
           />
         </label>
-        <Select name="range" label="When" value={f.range} options={RANGES.map(([key, label]) => [key, label])} />
+        <FilterSelect name="range" label="When" value={f.range} options={RANGES.map(([key, label]) => [key, label])} />
         <input type="hidden" name="limit" value={String(f.limit)} />
         <button type="submit" class="apply">Apply</button>
         <a href="/audit" class="reset">Clear filters</a>

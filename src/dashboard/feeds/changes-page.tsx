@@ -1,5 +1,6 @@
 /** /changes: the fleet's config change events, newest first, filterable, with new ones arriving live. */
 import { ago, isoOf, num } from "../kit/format.ts"
+import { FilterSelect } from "../kit/filter-select.tsx"
 import { Layout, Notice, type SessionView } from "../kit/layout.tsx"
 import { CHANGE_TYPES, type ChangeQuery, CONFIG_TYPES, diffHref, fileHref, RISKS } from "./filters.ts"
 
@@ -138,20 +139,6 @@ export const ChangeRows = (props: { rows: ReadonlyArray<ChangeRow>; more: boolea
   </tbody>
 )
 
-const Select = (
-  props: { name: string; label: string; value: string; options: ReadonlyArray<readonly [string, string]> },
-) => (
-  <label>
-    {props.label}
-    <select name={props.name} id={`filter-${props.name}`}>
-      <option value="" selected={props.value === ""}>any</option>
-      {props.options.map(([value, text]) => (
-        <option key={value} value={value} selected={props.value === value}>{text}</option>
-      ))}
-    </select>
-  </label>
-)
-
 const RISK_OPTIONS: ReadonlyArray<readonly [string, string]> = [
   ...RISKS.map((r) => [r, r] as const),
   ["HIGH,CRITICAL", "HIGH or CRITICAL"],
@@ -189,15 +176,20 @@ export const ChangesPage = (props: ChangesPageProps) => {
         data-feed="changes"
         data-rows="/feeds/changes/rows"
       >
-        <Select name="risk" label="Risk" value={f.risk} options={RISK_OPTIONS} />
-        <Select name="change_type" label="Change" value={f.changeType} options={CHANGE_TYPES.map((t) => [t, t])} />
-        <Select
+        <FilterSelect name="risk" label="Risk" value={f.risk} options={RISK_OPTIONS} />
+        <FilterSelect
+          name="change_type"
+          label="Change"
+          value={f.changeType}
+          options={CHANGE_TYPES.map((t) => [t, t])}
+        />
+        <FilterSelect
           name="config_type"
           label="Type"
           value={f.configType}
           options={CONFIG_TYPES.map((t) => [t, t.replace(/_/g, " ")])}
         />
-        <Select name="device" label="Device" value={f.device} options={devices.map((d) => [d, d])} />
+        <FilterSelect name="device" label="Device" value={f.device} options={devices.map((d) => [d, d])} />
         <input type="hidden" name="limit" value={String(f.limit)} />
         <button type="submit" class="apply">Apply</button>
         <a href="/changes" class="reset">Clear filters</a>

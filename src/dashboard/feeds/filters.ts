@@ -2,6 +2,7 @@
  * The feeds' filters as the query string carries them (so a filtered view is a link), read once
  * here for the pages and their row fragments alike.
  */
+import { oneOf, type Query, queryText } from "../kit/query.ts"
 
 export const PAGE_SIZE = 50
 /** The application reads' own ceiling on one answer. */
@@ -21,14 +22,6 @@ export const RANGES: ReadonlyArray<readonly [key: string, label: string, minutes
   ["30d", "last 30 days", 43_200],
 ]
 
-type Query = (name: string) => string | undefined
-
-const text = (q: Query, name: string, max = 200): string => (q(name) ?? "").trim().slice(0, max)
-
-/** A value from a fixed list, or "" (any): an unknown value is dropped, not an error page. */
-const oneOf = <T extends string>(list: ReadonlyArray<T>, raw: string): T | "" =>
-  (list as ReadonlyArray<string>).includes(raw) ? raw as T : ""
-
 const limitOf = (q: Query): number => {
   const n = Number.parseInt(q("limit") ?? "", 10)
   return Number.isFinite(n) && n > 0 ? Math.min(n, MAX_LIMIT) : PAGE_SIZE
@@ -44,12 +37,12 @@ export interface ChangeQuery {
 }
 
 export const changeQuery = (q: Query): ChangeQuery => {
-  const risks = text(q, "risk").toUpperCase().split(",").map((r) => r.trim()).filter((r) => r !== "")
+  const risks = queryText(q, "risk").toUpperCase().split(",").map((r) => r.trim()).filter((r) => r !== "")
   return {
-    device: text(q, "device"),
+    device: queryText(q, "device"),
     risk: risks.filter((r) => (RISKS as ReadonlyArray<string>).includes(r)).join(","),
-    changeType: oneOf(CHANGE_TYPES, text(q, "change_type").toUpperCase()),
-    configType: oneOf(CONFIG_TYPES, text(q, "config_type")),
+    changeType: oneOf(CHANGE_TYPES, queryText(q, "change_type").toUpperCase()),
+    configType: oneOf(CONFIG_TYPES, queryText(q, "config_type")),
     limit: limitOf(q),
   }
 }
@@ -65,12 +58,12 @@ export interface AuditQuery {
 }
 
 export const auditQuery = (q: Query): AuditQuery => ({
-  device: text(q, "device"),
-  operation: text(q, "operation"),
-  method: oneOf(METHODS, text(q, "method")),
-  outcome: oneOf(OUTCOMES, text(q, "outcome")),
-  token: text(q, "token"),
-  range: RANGES.some(([key]) => key === text(q, "range")) ? text(q, "range") : "",
+  device: queryText(q, "device"),
+  operation: queryText(q, "operation"),
+  method: oneOf(METHODS, queryText(q, "method")),
+  outcome: oneOf(OUTCOMES, queryText(q, "outcome")),
+  token: queryText(q, "token"),
+  range: RANGES.some(([key]) => key === queryText(q, "range")) ? queryText(q, "range") : "",
   limit: limitOf(q),
 })
 

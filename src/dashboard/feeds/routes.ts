@@ -5,16 +5,7 @@ import { Admin } from "../../app/admin.ts"
 import type { Caller } from "../../app/caller.ts"
 import { Configs } from "../../app/configs.ts"
 import { Devices } from "../../app/devices.ts"
-import { describeError } from "../../domain/errors.ts"
-import {
-  failureOf,
-  fragment,
-  html,
-  type PageKit,
-  type PageServices,
-  type PageStatus,
-  sessionOf,
-} from "../kit/page-kit.ts"
+import { failureOf, fragment, html, type PageKit, type PageServices, readProblem, sessionOf } from "../kit/page-kit.ts"
 import { AuditPage, auditRow, AuditRows } from "./audit-page.tsx"
 import { changeRow, ChangeRows, ChangesPage } from "./changes-page.tsx"
 import { type AuditQuery, auditQuery, type ChangeQuery, changeQuery, MAX_LIMIT, sinceOf } from "./filters.ts"
@@ -75,21 +66,6 @@ const deviceNames = Devices.use((d) => d.list()).pipe(
   Effect.orElseSucceed((): Array<string> => []),
 )
 
-/** What the page says when the read failed (403 for a session without the scope, 400 for bad input). */
-const problem = (e: unknown): { title: string; detail: string; status: PageStatus } => {
-  const info = describeError(e)
-  const status: PageStatus = info.status === 400 || info.status === 403 || info.status === 404 ||
-      info.status === 422 || info.status === 503
-    ? info.status
-    : 500
-  const title = status === 403
-    ? "This session may not read this"
-    : status === 503
-    ? "The store is not reachable"
-    : `Could not read (${info.code})`
-  return { title, detail: info.message, status }
-}
-
 export const registerFeedPages = (kit: PageKit): void => {
   /** A whole feed page: its rows, or its filters with a readable notice of why there are none. */
   const page = async <F, D>(
@@ -100,13 +76,13 @@ export const registerFeedPages = (kit: PageKit): void => {
       filter: F
       devices: ReadonlyArray<string>
       data: D | undefined
-      error: ReturnType<typeof problem> | undefined
+      error: ReturnType<typeof readProblem> | undefined
     }) => unknown,
   ) => {
     const [result, devices] = await Promise.all([kit.bridge.exit(c, read), kit.bridge.exit(c, deviceNames)])
     const names = Exit.isSuccess(devices) ? devices.value : []
     if (Exit.isSuccess(result)) return html(c, render({ filter, devices: names, data: result.value, error: undefined }))
-    const error = problem(failureOf(result))
+    const error = readProblem(failureOf(result))
     return html(c, render({ filter, devices: names, data: undefined, error }), error.status)
   }
 

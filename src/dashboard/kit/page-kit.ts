@@ -88,6 +88,24 @@ const statusOf = (status: number): PageStatus =>
     ? status
     : 500
 
+/**
+ * What a page says when its read failed, with the status to answer: 403 for a session without the
+ * scope, 503 when the store is down, 400 for bad input. `what` names the data ("alerts"), or "this".
+ */
+export const readProblem = (
+  e: unknown,
+  what?: string,
+): { readonly title: string; readonly detail: string; readonly status: PageStatus } => {
+  const info = describeError(e)
+  const status = statusOf(info.status)
+  const title = status === 403
+    ? `This session may not read ${what ?? "this"}`
+    : status === 503
+    ? "The store is not reachable"
+    : `Could not read${what === undefined ? "" : ` ${what}`} (${info.code})`
+  return { title, detail: info.message, status }
+}
+
 export interface PageKit {
   readonly app: Hono
   readonly bridge: DashboardRunner<PageServices>
