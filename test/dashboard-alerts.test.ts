@@ -13,14 +13,14 @@ import path from "node:path"
 import { after, before, describe, test } from "node:test"
 import { setTimeout as sleep } from "node:timers/promises"
 import { Effect } from "effect"
-import type { Browser, BrowserContext, Page } from "playwright-core"
+import type { Browser, Page } from "playwright-core"
 import { makeTokenRepo } from "../src/auth/TokenRepo.ts"
 import { alertQuery, searchOf } from "../src/dashboard/alerts/filters.ts"
 import { conditionText, scopeText } from "../src/dashboard/alerts/rules-page.tsx"
 import { listen, type RunningServer } from "../src/http/server.ts"
 import { Store } from "../src/store/Store.ts"
 import { launchBrowser } from "./harness/browser.ts"
-import { api, pageErrors, postFromPage, signIn, watch } from "./harness/dashboard.ts"
+import { api, pageErrors, postFromPage, shootPage, signIn } from "./harness/dashboard.ts"
 import { testBackends } from "./harness/db.ts"
 import { withSecureApp } from "./harness/security.ts"
 import { dockerShim } from "./harness/shims/docker.ts"
@@ -51,17 +51,6 @@ const until = async <A>(what: string, check: () => Promise<A | undefined>, timeo
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
     await sleep(50)
   }
-}
-
-const shoot = async (context: BrowserContext, url: string, name: string) => {
-  const page = watch(await context.newPage())
-  await page.goto(url)
-  await page.locator("main h1").waitFor()
-  const width = await page.evaluate(() => (globalThis as any).document.documentElement.scrollWidth)
-  const viewport = page.viewportSize()!.width
-  assert.ok(width <= viewport, `${name} fits ${viewport} px (scroll width ${width})`)
-  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true })
-  await page.close()
 }
 
 const row = (page: Page, id: number) => page.locator(`#alerts-live tr[data-id="${id}"]`)
@@ -312,8 +301,8 @@ describe(`dashboard alerts in a real browser (${backend.name})`, () => {
             const shotPage = await signIn(ctx, server, writer.token)
             await shotPage.close()
             const tag = `${scheme}-${width === 390 ? "phone" : "desktop"}`
-            await shoot(ctx, `${server.url}/alerts`, `alerts-${tag}`)
-            await shoot(ctx, `${server.url}/alerts/rules`, `alerts-rules-${tag}`)
+            await shootPage(ctx, `${server.url}/alerts`, path.join(SHOTS, `alerts-${tag}.png`), "main h1")
+            await shootPage(ctx, `${server.url}/alerts/rules`, path.join(SHOTS, `alerts-rules-${tag}.png`), "main h1")
             await ctx.close()
           }
         }

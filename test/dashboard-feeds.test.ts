@@ -10,14 +10,14 @@ import { mkdirSync } from "node:fs"
 import path from "node:path"
 import { after, before, describe, test } from "node:test"
 import { Effect } from "effect"
-import type { Browser, BrowserContext, Page } from "playwright-core"
+import type { Browser, Page } from "playwright-core"
 import { makeTokenRepo } from "../src/auth/TokenRepo.ts"
 import { Watcher } from "../src/configs/watch/Watcher.ts"
 import { listen, type RunningServer } from "../src/http/server.ts"
 import { Store } from "../src/store/Store.ts"
 import { launchBrowser } from "./harness/browser.ts"
 import { type HostDir, hostDir, waitFor } from "./harness/config-watch.ts"
-import { api, pageErrors, signIn, watch } from "./harness/dashboard.ts"
+import { api, pageErrors, shootPage, signIn, watch } from "./harness/dashboard.ts"
 import { testBackends } from "./harness/db.ts"
 import { withSecureApp } from "./harness/security.ts"
 import { auditQuery, changeQuery, diffHref, searchOf } from "../src/dashboard/feeds/filters.ts"
@@ -59,17 +59,6 @@ const reloaded = async (page: Page, action: () => Promise<unknown>) => {
     (n) => Number((globalThis as any).document.getElementById("feed").dataset["reloads"] ?? "0") > Number(n),
     before,
   )
-}
-
-const shoot = async (context: BrowserContext, url: string, name: string) => {
-  const page = watch(await context.newPage())
-  await page.goto(url)
-  await page.locator("#feed").waitFor()
-  const width = await page.evaluate(() => (globalThis as any).document.documentElement.scrollWidth)
-  const viewport = page.viewportSize()!.width
-  assert.ok(width <= viewport, `${name} fits ${viewport} px (scroll width ${width})`)
-  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true })
-  await page.close()
 }
 
 describe("feed filters from the query string", () => {
@@ -314,8 +303,8 @@ describe(`dashboard feeds in a real browser (${backend.name})`, () => {
             const shotPage = await signIn(ctx, server, writer.token)
             await shotPage.close()
             const tag = `${scheme}-${width === 390 ? "phone" : "desktop"}`
-            await shoot(ctx, `${server.url}/changes`, `feeds-changes-${tag}`)
-            await shoot(ctx, `${server.url}/audit?range=1h`, `feeds-audit-${tag}`)
+            await shootPage(ctx, `${server.url}/changes`, path.join(SHOTS, `feeds-changes-${tag}.png`), "#feed")
+            await shootPage(ctx, `${server.url}/audit?range=1h`, path.join(SHOTS, `feeds-audit-${tag}.png`), "#feed")
             await ctx.close()
           }
         }

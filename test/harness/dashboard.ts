@@ -4,6 +4,7 @@
  */
 import assert from "node:assert/strict"
 import net from "node:net"
+import path from "node:path"
 import type { BrowserContext, Page } from "playwright-core"
 import type { RunningServer } from "../../src/http/server.ts"
 
@@ -66,3 +67,15 @@ export const postFromPage = (page: Page, url: string, headers: Record<string, st
     const body = await res.json().catch(() => ({}))
     return { status: res.status, code: (body as any)?.error?.code as string | undefined }
   }, { url, headers })
+
+/** Open `url`, wait for `ready`, check the page fits the viewport's width, save a full-page screenshot. */
+export const shootPage = async (context: BrowserContext, url: string, file: string, ready: string) => {
+  const page = watch(await context.newPage())
+  await page.goto(url)
+  await page.locator(ready).waitFor()
+  const width = await page.evaluate(() => (globalThis as any).document.documentElement.scrollWidth)
+  const viewport = page.viewportSize()!.width
+  assert.ok(width <= viewport, `${path.basename(file)} fits ${viewport} px (scroll width ${width})`)
+  await page.screenshot({ path: file, fullPage: true })
+  await page.close()
+}
