@@ -1,5 +1,5 @@
 /** What the config pages show, translated from the Configs service's answers, and their URLs. */
-import { isoOf, num } from "../kit/format.ts"
+import { isoOf, jsonOf, num } from "../kit/format.ts"
 
 type Row = Readonly<Record<string, unknown>>
 
@@ -39,15 +39,6 @@ export const languageOf = (configType: string): string =>
     : "plaintext"
 
 const text = (v: unknown): string | null => (typeof v === "string" ? v : null)
-
-const jsonOf = (v: unknown): unknown => {
-  if (typeof v !== "string") return v
-  try {
-    return JSON.parse(v)
-  } catch {
-    return null
-  }
-}
 
 export interface FileRow {
   readonly path: string

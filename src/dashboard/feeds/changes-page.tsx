@@ -1,5 +1,5 @@
 /** /changes: the fleet's config change events, newest first, filterable, with new ones arriving live. */
-import { ago, isoOf, num } from "../kit/format.ts"
+import { ago, isoOf, jsonOf, num } from "../kit/format.ts"
 import { FilterSelect } from "../kit/filter-select.tsx"
 import { Layout, Notice, type SessionView } from "../kit/layout.tsx"
 import { CHANGE_TYPES, type ChangeQuery, CONFIG_TYPES, diffHref, fileHref, RISKS } from "./filters.ts"
@@ -22,15 +22,6 @@ export interface ChangeRow {
   readonly restart: ReadonlyArray<string>
   readonly requiresRestart: boolean
   readonly source: string
-}
-
-const jsonOf = (v: unknown): unknown => {
-  if (typeof v !== "string") return v
-  try {
-    return JSON.parse(v)
-  } catch {
-    return null
-  }
 }
 
 const strings = (v: unknown): Array<string> =>
