@@ -22,6 +22,7 @@ import {
 import { applyPatch, inScope, type Silence, silenced, transition } from "./lifecycle.ts"
 import { type AlertDataType, AlertRule, msOf, RulePatch } from "./model.ts"
 import { AlertSettings } from "./settings.ts"
+import { jsonColumn } from "../domain/json.ts"
 
 export interface EffectiveRule extends AlertRule {
   /** builtin (in code), config (the YAML file) or api (stored by the API/MCP). */
@@ -62,14 +63,6 @@ export const tableOf: Record<AlertDataType, string> = {
 }
 const isAlertDataType = (t: string): t is AlertDataType => Object.hasOwn(tableOf, t)
 
-const jsonOf = (v: unknown): unknown => {
-  if (typeof v !== "string") return v
-  try {
-    return JSON.parse(v)
-  } catch {
-    return null
-  }
-}
 const iso = (v: unknown): string | null =>
   v === null || v === undefined ? null : v instanceof Date ? v.toISOString() : new Date(String(v)).toISOString()
 const ms = (v: unknown): number => (v instanceof Date ? v.getTime() : new Date(String(v)).getTime())
@@ -131,7 +124,7 @@ const makeEngine = Effect.gen(function* () {
 
   const loadRules = (): Effect.Effect<Array<EffectiveRule>, StoreError> =>
     Effect.map(store.alertRuleRows(), (rows) => {
-      const stored = new Map(rows.map((r) => [String(r["id"]), jsonOf(r["definition"])]))
+      const stored = new Map(rows.map((r) => [String(r["id"]), jsonColumn(r["definition"])]))
       const out: Array<EffectiveRule> = []
       for (const b of builtinRules) {
         let rule: AlertRule = b
@@ -184,12 +177,12 @@ const makeEngine = Effect.gen(function* () {
     severity: String(r["severity"]),
     device: String(r["device_name"]),
     subject: String(r["subject"]),
-    labels: (jsonOf(r["labels"]) ?? {}) as Record<string, string>,
+    labels: (jsonColumn(r["labels"]) ?? {}) as Record<string, string>,
     state: String(r["state"]),
     value: numOrNull(r["value"]),
     threshold: numOrNull(r["threshold"]),
     summary: String(r["summary"] ?? ""),
-    details: jsonOf(r["details"]) ?? null,
+    details: jsonColumn(r["details"]) ?? null,
     started_at: iso(r["started_at"]) ?? "",
     fired_at: iso(r["fired_at"]),
     resolved_at: iso(r["resolved_at"]),
@@ -273,7 +266,7 @@ const makeEngine = Effect.gen(function* () {
         } else if (current !== undefined && row !== undefined && t.kind === "update") {
           // Most evaluations change nothing (a failed unit stays failed): no write then.
           const same = numOrNull(row["value"]) === obs.value && numOrNull(row["threshold"]) === obs.threshold &&
-            row["summary"] === obs.summary && sameLabels(jsonOf(row["labels"]), obs.labels)
+            row["summary"] === obs.summary && sameLabels(jsonColumn(row["labels"]), obs.labels)
           if (!same) yield* store.updateAlert(current.id, current.state, fields)
         } else if (current !== undefined && t.kind === "fire") {
           const fired = yield* store.updateAlert(current.id, "pending", {
@@ -357,7 +350,7 @@ const makeEngine = Effect.gen(function* () {
         risk: e.risk,
         snapshotId: e.snapshotId,
         riskRule: (row?.["risk_rule"] as string | undefined) ?? null,
-        diffSummary: jsonOf(row?.["diff_summary"]) ?? null,
+        diffSummary: jsonColumn(row?.["diff_summary"]) ?? null,
       }
       return { kind: "config", change }
     })

@@ -3,6 +3,7 @@
  * newest stored rows, a failure count, a config change) → one observation per subject.
  */
 import type { AlertDataType, AlertRule, Comparator, Condition, PredicateName, ThresholdCondition } from "./model.ts"
+import { jsonColumn } from "../domain/json.ts"
 
 /** A stored row: its columns, `data` the parsed record (jsonb, possibly still a string). */
 export type StoredRow = Readonly<Record<string, unknown>>
@@ -90,15 +91,6 @@ export const readsPrevious = (rule: AlertRule): boolean =>
 /** Predicates about an event: each one is its own alert, resolved by acknowledging it. */
 export const isEventRule = (rule: AlertRule): boolean => sourceOf(rule.condition) === "config"
 
-const jsonOf = (v: unknown): unknown => {
-  if (typeof v !== "string") return v
-  try {
-    return JSON.parse(v)
-  } catch {
-    return null
-  }
-}
-
 const num = (v: unknown): number | null => {
   if (typeof v === "number") return Number.isFinite(v) ? v : null
   if (typeof v === "bigint") return Number(v)
@@ -110,7 +102,7 @@ const str = (v: unknown): string => (typeof v === "string" ? v : v == null ? "" 
 
 /** The row as one record: the parsed data with the row's columns over it. */
 const recordOf = (row: StoredRow): Record<string, unknown> => {
-  const data = jsonOf(row["data"])
+  const data = jsonColumn(row["data"])
   const { data: _data, ...columns } = row
   return { ...(typeof data === "object" && data !== null ? (data as Record<string, unknown>) : {}), ...columns }
 }

@@ -22,6 +22,7 @@ import { Store } from "../store/Store.ts"
 import { Watcher } from "../configs/watch/Watcher.ts"
 import { Caller } from "./caller.ts"
 import { operationsIn, readOp, writeOp } from "./operation.ts"
+import { jsonColumn } from "../domain/json.ts"
 
 export const configOperations = {
   tracked: readOp("Configs.tracked", "tracked config files of a device and its watch state"),
@@ -41,15 +42,6 @@ export const configOperations = {
   }),
 } as const
 
-const jsonOf = (v: unknown): unknown => {
-  if (typeof v !== "string") return v
-  try {
-    return JSON.parse(v)
-  } catch {
-    return null
-  }
-}
-
 const listOf = (v: unknown): Array<string> => (Array.isArray(v) ? v.map(String) : [])
 
 const versionOf = (row: FullSnapshot, raw: boolean): ConfigVersion | null => {
@@ -66,16 +58,16 @@ const versionOf = (row: FullSnapshot, raw: boolean): ConfigVersion | null => {
 export const analysisBetween = (a: FullSnapshot, b: FullSnapshot, raw: boolean) => {
   const common = { config_type: b.config_type }
   if (Number(b["previous_snapshot_id"]) === Number(a.id) && typeof b["risk_level"] === "string") {
-    const summary = jsonOf(b["diff_summary"]) as { semantic?: ReadonlyArray<unknown> } | null
+    const summary = jsonColumn(b["diff_summary"]) as { semantic?: ReadonlyArray<unknown> } | null
     return {
       ...common,
       source: "recorded" as const,
       risk: b["risk_level"] as string,
       rule: String(b["risk_rule"] ?? ""),
       semantic: summary?.semantic ?? [],
-      affected_services: listOf(jsonOf(b["affected_services"])),
+      affected_services: listOf(jsonColumn(b["affected_services"])),
       requires_restart: b["requires_restart"] === true,
-      restart_services: listOf(jsonOf(b["restart_services"])),
+      restart_services: listOf(jsonColumn(b["restart_services"])),
     }
   }
   const before = versionOf(a, raw)

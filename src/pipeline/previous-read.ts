@@ -14,15 +14,5 @@ export const usableGap = (time: unknown, now: number = Date.now()): boolean => {
   return age >= MIN_GAP_MS && age <= MAX_GAP_MS
 }
 
-/** jsonb comes back parsed from one driver and as text from another. */
-export const jsonValue = (v: unknown): unknown => {
-  if (typeof v !== "string") return v
-  try {
-    return JSON.parse(v) as unknown
-  } catch {
-    return undefined
-  }
-}
-
 export const timeOf = (v: unknown): number =>
   v instanceof Date ? v.getTime() : typeof v === "string" || typeof v === "number" ? new Date(v).getTime() : Number.NaN

@@ -1,4 +1,5 @@
 import type { Device, DeviceCapabilities, Transport } from "../domain/device.ts"
+import { jsonColumn } from "../domain/json.ts"
 import type { KnownHostKey } from "../ssh/HostKeys.ts"
 
 const asDate = (v: unknown): Date => (v instanceof Date ? v : new Date(String(v)))
@@ -12,15 +13,7 @@ const asTags = (v: unknown): Array<string> => {
 
 /** jsonb comes back parsed from both drivers; a string here would be an old text value. */
 const asCapabilities = (v: unknown): DeviceCapabilities | null => {
-  const parsed = typeof v === "string"
-    ? (() => {
-      try {
-        return JSON.parse(v) as unknown
-      } catch {
-        return null
-      }
-    })()
-    : v
+  const parsed = jsonColumn(v)
   return typeof parsed === "object" && parsed !== null && !Array.isArray(parsed) ? (parsed as DeviceCapabilities) : null
 }
 

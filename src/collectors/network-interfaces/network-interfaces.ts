@@ -1,10 +1,11 @@
+import { jsonColumn } from "../../domain/json.ts"
 import { ValidationError } from "../../domain/errors.ts"
 import { transportRetry } from "../../domain/schedules.ts"
 import { Effect } from "effect"
 import type { Device } from "../../domain/device.ts"
 import type { StoreError } from "../../domain/errors.ts"
 import type { StoreShape } from "../../store/Store.ts"
-import { jsonValue, timeOf, usableGap } from "../../pipeline/previous-read.ts"
+import { timeOf, usableGap } from "../../pipeline/previous-read.ts"
 import { parseNetworkInterfaces, PREVIOUS_COUNTERS } from "./parse-network-interfaces.ts"
 import { section } from "../shared/sections.ts"
 import { shq } from "../../domain/quote.ts"
@@ -75,7 +76,7 @@ const prepare = (store: StoreShape, device: Device, params: Params): Effect.Effe
       let uptime: number | null = null
       for (const row of rows) {
         if (timeOf(row["time"]) !== at) break
-        const data = jsonValue(row["data"]) as { name?: unknown; counters?: unknown; sample_uptime?: unknown }
+        const data = jsonColumn(row["data"]) as { name?: unknown; counters?: unknown; sample_uptime?: unknown }
         if (typeof data?.name !== "string" || typeof data.sample_uptime !== "number") return params
         if (data.counters !== null && data.counters !== undefined) counters[data.name] = data.counters
         uptime = data.sample_uptime

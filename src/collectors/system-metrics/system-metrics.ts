@@ -1,5 +1,6 @@
+import { jsonColumn } from "../../domain/json.ts"
 import { transportRetry } from "../../domain/schedules.ts"
-import { jsonValue, usableGap } from "../../pipeline/previous-read.ts"
+import { usableGap } from "../../pipeline/previous-read.ts"
 import { section } from "../shared/sections.ts"
 import { shCommand } from "../../domain/quote.ts"
 import { Effect } from "effect"
@@ -39,7 +40,7 @@ const prepare = (store: StoreShape, device: Device, params: Params): Effect.Effe
     Effect.map((rows) => {
       const row = rows[0]
       if (row === undefined || !usableGap(row["time"])) return params
-      const previous = previousSampleOf(jsonValue(row["data"]))
+      const previous = previousSampleOf(jsonColumn(row["data"]))
       return previous === null ? params : { ...params, [PREVIOUS_SAMPLE]: JSON.stringify(previous) }
     }),
     Effect.catch(() => Effect.succeed(params)),

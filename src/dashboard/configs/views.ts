@@ -1,5 +1,6 @@
 /** What the config pages show, translated from the Configs service's answers, and their URLs. */
-import { isoOf, jsonOf, num } from "../kit/format.ts"
+import { jsonColumn } from "../../domain/json.ts"
+import { isoOf, num } from "../kit/format.ts"
 
 type Row = Readonly<Record<string, unknown>>
 
@@ -73,7 +74,7 @@ export interface VersionRow {
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`
 
 export const versionRow = (r: Row): VersionRow => {
-  const summary = jsonOf(r["diff_summary"]) as
+  const summary = jsonColumn(r["diff_summary"]) as
     | { linesAdded?: number; linesRemoved?: number; semantic?: ReadonlyArray<{ description?: string }> }
     | null
   const semantic = summary?.semantic ?? []

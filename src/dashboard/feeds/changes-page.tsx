@@ -1,5 +1,6 @@
 /** /changes: the fleet's config change events, newest first, filterable, with new ones arriving live. */
-import { ago, isoOf, jsonOf, num } from "../kit/format.ts"
+import { jsonColumn } from "../../domain/json.ts"
+import { ago, isoOf, num } from "../kit/format.ts"
 import { FilterSelect } from "../kit/filter-select.tsx"
 import { Layout, Notice, type SessionView } from "../kit/layout.tsx"
 import { CHANGE_TYPES, type ChangeQuery, CONFIG_TYPES, diffHref, fileHref, RISKS } from "./filters.ts"
@@ -29,7 +30,7 @@ const strings = (v: unknown): Array<string> =>
 
 /** A row of configuration_change_events (as Configs.changes answers) for the page. */
 export const changeRow = (r: Record<string, unknown>): ChangeRow => {
-  const diff = jsonOf(r["diff_summary"]) as Record<string, unknown> | null
+  const diff = jsonColumn(r["diff_summary"]) as Record<string, unknown> | null
   const semantic = Array.isArray(diff?.["semantic"]) ? diff["semantic"] as Array<Record<string, unknown>> : []
   return {
     id: num(r["id"]) ?? 0,
@@ -45,7 +46,7 @@ export const changeRow = (r: Record<string, unknown>): ChangeRow => {
     linesAdded: num(diff?.["linesAdded"]),
     linesRemoved: num(diff?.["linesRemoved"]),
     semantic: semantic.map((s) => typeof s["description"] === "string" ? s["description"] : "").filter((s) => s !== ""),
-    restart: strings(jsonOf(r["restart_services"])),
+    restart: strings(jsonColumn(r["restart_services"])),
     requiresRestart: r["requires_restart"] === true,
     source: String(r["detection_source"] ?? ""),
   }

@@ -45,13 +45,3 @@ export const isoOf = (v: unknown): string | null => {
   if (typeof v === "string" && !Number.isNaN(Date.parse(v))) return new Date(v).toISOString()
   return null
 }
-
-/** A jsonb column: parsed by one driver, text from another; unparseable text is null. */
-export const jsonOf = (v: unknown): unknown => {
-  if (typeof v !== "string") return v
-  try {
-    return JSON.parse(v)
-  } catch {
-    return null
-  }
-}
